@@ -1,0 +1,102 @@
+/**
+ * The resolved jenkins-ecs configuration: what `loadConfig` returns after validation and defaults.
+ * Key paths are fixed by docs/architecture.md; tests and docs refer to them by these names.
+ * Pure types only: nothing here imports aws-cdk-lib or the AWS SDK.
+ */
+
+export type VolumeType = 'gp3' | 'io2' | 'io1' | 'gp2';
+export type FileSystem = 'xfs' | 'ext4';
+export type AgentCapacity = 'spot' | 'on-demand';
+
+export interface VpcConfig {
+  /** Import this VPC instead of creating one. @example vpc-0123456789abcdef0 */
+  readonly id: string;
+}
+
+export interface AccessConfig {
+  /** Internal (VPC-only) load balancer. @default false */
+  readonly internal: boolean;
+  /** CIDR ranges allowed to reach the load balancer. @default ["0.0.0.0/0"] */
+  readonly allowedCidrs: readonly string[];
+  /** Public DNS name of Jenkins. @default - the ALB's DNS name */
+  readonly domainName?: string;
+  /** Route 53 zone for `domainName`: alias record + DNS-validated certificate. @default - no DNS records */
+  readonly hostedZoneId?: string;
+  /** ACM certificate for the HTTPS listener. @default - DNS-validated certificate when hostedZoneId is set, else HTTP only */
+  readonly certificateArn?: string;
+}
+
+export interface HomeConfig {
+  /** @default 50 */
+  readonly sizeGiB: number;
+  /** @default gp3 */
+  readonly volumeType: VolumeType;
+  /** @default 3000 for gp3, required for io1/io2, absent for gp2 */
+  readonly iops?: number;
+  /** gp3 only. @default 125 */
+  readonly throughputMiBps?: number;
+  /** @default xfs */
+  readonly fileSystem: FileSystem;
+  /** Customer-managed KMS key. @default - the AWS-managed EBS key */
+  readonly kmsKeyArn?: string;
+  /** Start the lineage from this snapshot. @default - empty volume on first start */
+  readonly seedSnapshotId?: string;
+  /** MiB/s, 100..300, for every volume created from a snapshot. @default - none (lazy loading) */
+  readonly initializationRateMiBps?: number;
+}
+
+export interface SnapshotsConfig {
+  /** 5..1440. @default 15 */
+  readonly intervalMinutes: number;
+  /** @default 12 */
+  readonly keepLast: number;
+  /** @default 14 */
+  readonly keepDailyDays: number;
+}
+
+export interface ControllerConfig {
+  /** Jenkins LTS version, X.Y.Z. @default 2.516.3 */
+  readonly jenkinsVersion: string;
+  /** Fargate CPU units. @default 2048 */
+  readonly cpu: number;
+  /** @default 4096 */
+  readonly memoryMiB: number;
+  readonly home: HomeConfig;
+  readonly snapshots: SnapshotsConfig;
+}
+
+export interface AgentConfig {
+  /** Jenkins label; unique across agents. */
+  readonly label: string;
+  /** @default 1024 */
+  readonly cpu: number;
+  /** @default 2048 */
+  readonly memoryMiB: number;
+  /** @default jenkins/inbound-agent:latest-jdk21 */
+  readonly image: string;
+  /** @default spot */
+  readonly capacity: AgentCapacity;
+  /** @default 10 */
+  readonly maxAgents: number;
+}
+
+export interface JenkinsEcsConfig {
+  /** ^[a-z][a-z0-9-]{1,30}$: stack name and lineage id. */
+  readonly name: string;
+  /** @default - from the environment */
+  readonly region?: string;
+  /** @default - a new VPC with 2 AZs and 1 NAT gateway */
+  readonly vpc?: VpcConfig;
+  readonly access: AccessConfig;
+  readonly controller: ControllerConfig;
+  /** @default - one `linux` template on Fargate Spot */
+  readonly agents: readonly AgentConfig[];
+}
+
+/** One problem found in a config file. */
+export interface ConfigIssue {
+  /** Key path, e.g. `controller.home.iops` or `agents[0].cpu`. */
+  readonly path: string;
+  readonly message: string;
+  readonly severity: 'error' | 'warning';
+}
