@@ -1,0 +1,45 @@
+/**
+ * Deterministic physical names derived from the config's `name`. The CDK app, the keeper, the
+ * reconciler and the CLI all use these, so the CLI can find a deployment from `--name` alone.
+ */
+export interface DeploymentNames {
+  /** CloudFormation stack of the deployment. */
+  readonly stack: string;
+  /** CloudFormation stack that holds the pointer (deployed first; see continuity docs). */
+  readonly stateStack: string;
+  readonly cluster: string;
+  readonly service: string;
+  /** Lineage id: every snapshot of this home carries `jenkins-ecs:lineage = lineage`. */
+  readonly lineage: string;
+  /** SSM String parameter holding the snapshot id the service should launch from. */
+  readonly pointerParameter: string;
+  /** Container names inside the controller task. */
+  readonly jenkinsContainer: string;
+  readonly keeperContainer: string;
+  /** Task-definition volume that ECS configures at launch with the managed EBS volume. */
+  readonly homeVolume: string;
+  /** CloudWatch namespace for the continuity metrics. */
+  readonly metricsNamespace: string;
+}
+
+export function deploymentNames(name: string): DeploymentNames {
+  return {
+    stack: `jenkins-ecs-${name}`,
+    stateStack: `jenkins-ecs-${name}-state`,
+    cluster: `jenkins-ecs-${name}`,
+    service: `jenkins-ecs-${name}-controller`,
+    lineage: name,
+    pointerParameter: `/jenkins-ecs/${name}/pointer`,
+    jenkinsContainer: 'jenkins',
+    keeperContainer: 'keeper',
+    homeVolume: 'jenkins-home',
+    metricsNamespace: 'JenkinsEcs',
+  };
+}
+
+/** Value of the pointer parameter before the lineage has any snapshot. */
+export const POINTER_NONE = 'none';
+
+/** Where the keeper and the gate meet inside the task (a task-local bind volume). */
+export const RUN_DIR = '/run/jenkins-ecs';
+export const JENKINS_HOME = '/var/jenkins_home';

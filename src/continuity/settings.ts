@@ -1,0 +1,44 @@
+/**
+ * Names shared between the CDK constructs (which set them) and the keeper / reconciler processes
+ * (which read them). Changing one here changes both sides.
+ */
+
+/** Environment variables of the keeper container. */
+export const KEEPER_ENV = {
+  lineage: 'JENKINS_ECS_LINEAGE',
+  cluster: 'JENKINS_ECS_CLUSTER',
+  intervalMinutes: 'JENKINS_ECS_INTERVAL_MINUTES',
+  homePath: 'JENKINS_ECS_HOME',
+  runDir: 'JENKINS_ECS_RUN_DIR',
+  jenkinsContainer: 'JENKINS_ECS_JENKINS_CONTAINER',
+} as const;
+
+/** Environment variables of the reconciler Lambda function. */
+export const RECONCILER_ENV = {
+  lineage: 'JENKINS_ECS_LINEAGE',
+  cluster: 'JENKINS_ECS_CLUSTER',
+  service: 'JENKINS_ECS_SERVICE',
+  pointerParameter: 'JENKINS_ECS_POINTER_PARAMETER',
+  keepLast: 'JENKINS_ECS_KEEP_LAST',
+  keepDailyDays: 'JENKINS_ECS_KEEP_DAILY_DAYS',
+  initializationRateMiBps: 'JENKINS_ECS_INITIALIZATION_RATE',
+  intervalMinutes: 'JENKINS_ECS_INTERVAL_MINUTES',
+} as const;
+
+/** CloudWatch embedded-metric-format metrics (namespace JenkinsEcs, dimension Lineage). */
+export const METRICS = {
+  namespace: 'JenkinsEcs',
+  dimension: 'Lineage',
+  headAgeSeconds: 'HeadAgeSeconds',
+  rolls: 'Rolls',
+  staleStarts: 'StaleStarts',
+  snapshotsPruned: 'SnapshotsPruned',
+  snapshotFailures: 'SnapshotFailures',
+  snapshotsTaken: 'SnapshotsTaken',
+} as const;
+
+/** Marker files the keeper writes into the run dir for the gate. */
+export const MARKERS = {
+  authorized: 'authorized',
+  stale: 'stale',
+} as const;
