@@ -1,0 +1,126 @@
+// The gate is the Jenkins container's entrypoint (jenkins/controller/gate.sh). These tests run it
+// under /bin/sh (dash on Debian, like the jenkins/jenkins image) with a temporary run dir and a
+// fake tini that prints its arguments, so nothing of the real image is needed.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { KEEPER_ENV, MARKERS } from '../../src/continuity/settings.js';
+
+const gate = new URL('../../jenkins/controller/gate.sh', import.meta.url).pathname;
+const fakeJenkinsSh = '/usr/local/bin/jenkins.sh';
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly runDir: string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly cleanup: () => void;
+}
+
+function startGate(args: readonly string[], prepare?: (runDir: string) => void): Run {
+  const dir = mkdtempSync(join(tmpdir(), 'gate-test-'));
+  const runDir = join(dir, 'run');
+  mkdirSync(runDir);
+  prepare?.(runDir);
+  const tini = join(dir, 'tini');
+  // One argument per line, so the test sees exactly what exec passed.
+  writeFileSync(tini, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n');
+  chmodSync(tini, 0o755);
+  const child = spawn('sh', [gate, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      [KEEPER_ENV.runDir]: runDir,
+      JENKINS_ECS_GATE_TINI: tini,
+      JENKINS_ECS_GATE_JENKINS_SH: fakeJenkinsSh,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  return {
+    child,
+    runDir,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    cleanup: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once `predicate` holds; polling, because the gate's output arrives in chunks. */
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('jenkins-ecs gate (jenkins/controller/gate.sh)', () => {
+  test('parses as POSIX sh (dash) without syntax errors', () => {
+    const res = spawnSync('sh', ['-n', gate], { encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+  });
+
+  test('waits while the keeper has not decided, logs the stale reason, then execs tini with jenkins.sh and the original args', { timeout: 30_000 }, async () => {
+    const run = startGate(['--httpPort=8080', 'an arg with spaces', '']);
+    try {
+      await until(() => run.stderr().includes('waiting for'));
+      // A stale marker does not release the gate; only `authorized` does.
+      writeFileSync(join(run.runDir, MARKERS.stale), 'volume built from snap-old, head is snap-new\n');
+      await until(() => run.stderr().includes('snap-old, head is snap-new'));
+      assert.equal(run.child.exitCode, null);
+      assert.equal(run.stdout(), '');
+
+      writeFileSync(join(run.runDir, MARKERS.authorized), '');
+      const { code } = await run.exited;
+      assert.equal(code, 0);
+      assert.deepEqual(run.stdout().split('\n').slice(0, -1), [
+        '--',
+        fakeJenkinsSh,
+        '--httpPort=8080',
+        'an arg with spaces',
+        '',
+      ]);
+      assert.match(run.stderr(), /authorized after \d+s; starting Jenkins/);
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  test('starts Jenkins at once when the keeper has already authorized the volume', { timeout: 30_000 }, async () => {
+    const run = startGate([], (runDir) => writeFileSync(join(runDir, MARKERS.authorized), ''));
+    try {
+      const { code } = await run.exited;
+      assert.equal(code, 0);
+      assert.deepEqual(run.stdout().split('\n').slice(0, -1), ['--', fakeJenkinsSh]);
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  test('SIGTERM while waiting exits 0 without ever starting Jenkins', { timeout: 30_000 }, async () => {
+    const run = startGate(['--httpPort=8080']);
+    try {
+      await until(() => run.stderr().includes('waiting for'));
+      run.child.kill('SIGTERM');
+      const { code, signal } = await run.exited;
+      assert.equal(signal, null, 'the gate handles SIGTERM itself rather than dying of it');
+      assert.equal(code, 0);
+      assert.equal(run.stdout(), '', 'tini must not have been exec');
+      assert.match(run.stderr(), /Jenkins was not started/);
+    } finally {
+      run.cleanup();
+    }
+  });
+});
