@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { KEEPER_ENV, MARKERS } from '../../src/continuity/settings.js';
 
-const gate = new URL('../../jenkins/controller/gate.sh', import.meta.url).pathname;
+// The runner (scripts/run-tests.mjs) runs from the repository root.
+const gate = resolve('jenkins/controller/gate.sh');
 const fakeJenkinsSh = '/usr/local/bin/jenkins.sh';
 
 interface Run {
