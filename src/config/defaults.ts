@@ -1,0 +1,53 @@
+/** Defaults applied after validation. docs/configuration.md lists each with its reason. */
+import type { AgentConfig, VolumeType } from './types.js';
+
+export const DEFAULTS = {
+  jenkinsVersion: '2.516.3',
+  controllerCpu: 2048,
+  sizeGiB: 50,
+  volumeType: 'gp3' as VolumeType,
+  gp3Iops: 3000,
+  gp3ThroughputMiBps: 125,
+  fileSystem: 'xfs' as const,
+  intervalMinutes: 15,
+  keepLast: 12,
+  keepDailyDays: 14,
+  allowedCidrs: ['0.0.0.0/0'] as readonly string[],
+  agentCpu: 1024,
+  agentCapacity: 'spot' as const,
+  agentMaxAgents: 10,
+};
+
+/**
+ * Default agent image. `latest-jdk21` is a moving tag: agents pick up new remoting releases
+ * without a config change, which the amazon-ecs plugin tolerates because remoting stays
+ * compatible with older controllers. We keep it rather than pin a build tag here because a
+ * pinned tag we cannot verify offline could fail to pull; production configs should pin one
+ * (examples/production.yaml shows how), and `validate` warns about moving tags.
+ */
+export const DEFAULT_AGENT_IMAGE = 'jenkins/inbound-agent:latest-jdk21';
+
+/** What `agents` means when the key is absent. `agents: []` means no agents at all. */
+export const DEFAULT_AGENTS: readonly AgentConfig[] = [
+  {
+    label: 'linux',
+    cpu: 1024,
+    memoryMiB: 2048,
+    image: DEFAULT_AGENT_IMAGE,
+    capacity: 'spot',
+    maxAgents: 10,
+  },
+];
+
+/** Per-type EBS limits (ECS-managed volumes; see docs/aws-facts.md and docs/configuration.md). */
+export const VOLUME_LIMITS: Readonly<
+  Record<VolumeType, { size: [number, number]; iops?: [number, number]; iopsPerGiB?: number; throughput?: [number, number] }>
+> = {
+  gp3: { size: [1, 16384], iops: [3000, 16000], iopsPerGiB: 500, throughput: [125, 1000] },
+  io2: { size: [4, 16384], iops: [100, 256000], iopsPerGiB: 1000 },
+  io1: { size: [4, 16384], iops: [100, 64000], iopsPerGiB: 50 },
+  gp2: { size: [1, 16384] },
+};
+
+/** gp3 throughput cannot exceed 0.25 MiB/s per provisioned IOPS. */
+export const GP3_MIBPS_PER_IOPS = 0.25;

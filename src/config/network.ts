@@ -1,0 +1,88 @@
+/** Validators for network-ish strings: CIDRs, regions, DNS names, ids. Pure, no dependencies. */
+
+/** Returns the reason a string is not a valid IPv4 CIDR, or undefined if it is valid. */
+function ipv4CidrProblem(s: string): string | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
+  if (!m) return 'an IPv4 CIDR needs a prefix length, e.g. 10.0.0.0/16';
+  const octets = m[1]!.split('.');
+  if (octets.length !== 4) return 'an IPv4 address has 4 dot-separated parts';
+  for (const o of octets) {
+    // No leading zeros: "010" is ambiguous (octal in some parsers).
+    if (!/^(0|[1-9]\d{0,2})$/.test(o) || Number(o) > 255) return `octet "${o}" is not 0..255`;
+  }
+  const prefix = Number(m[2]);
+  if (prefix > 32) return `prefix length /${prefix} is above 32`;
+  return undefined;
+}
+
+function ipv6Groups(addr: string): number[] | undefined {
+  const halves = addr.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const groups = part.split(':');
+    const out: number[] = [];
+    for (const g of groups) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const head = parse(halves[0]!);
+  if (!head) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const tail = parse(halves[1]!);
+  if (!tail) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return undefined;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}
+
+function ipv6CidrProblem(s: string): string | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
+  if (!m) return 'an IPv6 CIDR needs a prefix length, e.g. 2001:db8::/32';
+  if (!ipv6Groups(m[1]!)) return `"${m[1]}" is not an IPv6 address`;
+  const prefix = Number(m[2]);
+  if (prefix > 128) return `prefix length /${prefix} is above 128`;
+  return undefined;
+}
+
+/** Why `s` is not a valid IPv4 or IPv6 CIDR block, or undefined when it is one. */
+export function cidrProblem(s: string): string | undefined {
+  return s.includes(':') ? ipv6CidrProblem(s) : ipv4CidrProblem(s);
+}
+
+export function isCidr(s: string): boolean {
+  return cidrProblem(s) === undefined;
+}
+
+/** True when the CIDR admits every address (0.0.0.0/0 or ::/0). */
+export function isOpenCidr(s: string): boolean {
+  return /\/0$/.test(s);
+}
+
+/**
+ * Plausible AWS region names: `us-east-1`, `ap-southeast-7`, `us-gov-west-1`, `cn-north-1`,
+ * `eu-central-2`, `il-central-1`, `mx-central-1`. Deliberately a pattern, not a list, so new
+ * regions keep working.
+ */
+export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+
+/** The partition a region belongs to. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  return 'aws';
+}
+
+export const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SNAPSHOT_ID_PATTERN = /^snap-[0-9a-f]{8,17}$/;
+export const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,32}$/;
+
+/** A fully qualified DNS name: labels of 1..63 letters, digits and inner hyphens, 253 chars max. */
+export function isDnsName(s: string): boolean {
+  if (s.length > 253 || !s.includes('.')) return false;
+  return s.split('.').every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(l));
+}

@@ -1,0 +1,159 @@
+/**
+ * parseConfig / loadConfigFile: validate with the zod schema, run the cross-field rules, apply
+ * defaults. All problems are reported together.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import { DEFAULT_AGENT_IMAGE, DEFAULT_AGENTS, DEFAULTS } from './defaults.js';
+import { defaultMemoryFor } from './fargate.js';
+import { closest, error, pathToString, show, type PathSegment } from './issues.js';
+import { crossFieldRules, View } from './rules.js';
+import { configSchema, knownKeysAt, type RawConfig } from './schema.js';
+import type { AgentConfig, ConfigIssue, HomeConfig, JenkinsEcsConfig } from './types.js';
+
+export type ConfigResult =
+  | { ok: true; config: JenkinsEcsConfig; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+interface ZodIssueLike {
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly keys?: readonly string[];
+}
+
+function schemaIssues(issues: readonly ZodIssueLike[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const iss of issues) {
+    const path = iss.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+    if (iss.code === 'unrecognized_keys' && iss.keys) {
+      const known = knownKeysAt(path);
+      for (const key of iss.keys) {
+        const hint = closest(key, known);
+        const fix = hint ? `did you mean ${hint}? rename it to ${hint}` : 'remove it';
+        out.push(error(pathToString([...path, key]), `unknown key (received ${show(key)}); allowed keys here: ${known.join(', ')} — ${fix}`));
+      }
+    } else {
+      out.push(error(pathToString(path), iss.message));
+    }
+  }
+  return out;
+}
+
+function resolveHome(h: NonNullable<NonNullable<RawConfig['controller']>['home']> | undefined): HomeConfig {
+  const volumeType = h?.volumeType ?? DEFAULTS.volumeType;
+  const gp3 = volumeType === 'gp3';
+  return {
+    sizeGiB: h?.sizeGiB ?? DEFAULTS.sizeGiB,
+    volumeType,
+    iops: h?.iops ?? (gp3 ? DEFAULTS.gp3Iops : undefined),
+    throughputMiBps: h?.throughputMiBps ?? (gp3 ? DEFAULTS.gp3ThroughputMiBps : undefined),
+    fileSystem: h?.fileSystem ?? DEFAULTS.fileSystem,
+    ...(h?.kmsKeyArn !== undefined && { kmsKeyArn: h.kmsKeyArn }),
+    ...(h?.seedSnapshotId !== undefined && { seedSnapshotId: h.seedSnapshotId }),
+    ...(h?.initializationRateMiBps !== undefined && { initializationRateMiBps: h.initializationRateMiBps }),
+  };
+}
+
+function resolve(raw: RawConfig): JenkinsEcsConfig {
+  const c = raw.controller;
+  const cpu = c?.cpu ?? DEFAULTS.controllerCpu;
+  const agents: readonly AgentConfig[] =
+    raw.agents === undefined
+      ? DEFAULT_AGENTS
+      : raw.agents.map((a) => {
+          const agentCpu = a.cpu ?? DEFAULTS.agentCpu;
+          return {
+            label: a.label,
+            cpu: agentCpu,
+            memoryMiB: a.memoryMiB ?? defaultMemoryFor(agentCpu),
+            image: a.image ?? DEFAULT_AGENT_IMAGE,
+            capacity: a.capacity ?? DEFAULTS.agentCapacity,
+            maxAgents: a.maxAgents ?? DEFAULTS.agentMaxAgents,
+          };
+        });
+  const a = raw.access;
+  return {
+    name: raw.name,
+    ...(raw.region !== undefined && { region: raw.region }),
+    ...(raw.vpc !== undefined && { vpc: { id: raw.vpc.id } }),
+    access: {
+      internal: a?.internal ?? false,
+      allowedCidrs: a?.allowedCidrs ?? DEFAULTS.allowedCidrs,
+      ...(a?.domainName !== undefined && { domainName: a.domainName }),
+      ...(a?.hostedZoneId !== undefined && { hostedZoneId: a.hostedZoneId }),
+      ...(a?.certificateArn !== undefined && { certificateArn: a.certificateArn }),
+    },
+    controller: {
+      jenkinsVersion: c?.jenkinsVersion ?? DEFAULTS.jenkinsVersion,
+      cpu,
+      memoryMiB: c?.memoryMiB ?? defaultMemoryFor(cpu),
+      home: resolveHome(c?.home),
+      snapshots: {
+        intervalMinutes: c?.snapshots?.intervalMinutes ?? DEFAULTS.intervalMinutes,
+        keepLast: c?.snapshots?.keepLast ?? DEFAULTS.keepLast,
+        keepDailyDays: c?.snapshots?.keepDailyDays ?? DEFAULTS.keepDailyDays,
+      },
+    },
+    agents,
+  };
+}
+
+/** Validate an already-parsed document (from YAML, JSON or code) and apply defaults. */
+export function parseConfig(input: unknown): ConfigResult {
+  if (input === null || input === undefined) {
+    return { ok: false, errors: [error('(root)', 'the config is empty (received nothing) — add at least: name: ci')], warnings: [] };
+  }
+  const parsed = configSchema.safeParse(input);
+  const schemaErrors = parsed.success ? [] : schemaIssues(parsed.error.issues);
+  const view = new View(input, schemaErrors.map((e) => e.path));
+  const cross = crossFieldRules(view);
+  const errors = [...schemaErrors, ...cross.filter((i) => i.severity === 'error')];
+  const warnings = cross.filter((i) => i.severity === 'warning');
+  if (!parsed.success || errors.length > 0) return { ok: false, errors, warnings };
+  return { ok: true, config: resolve(parsed.data), warnings };
+}
+
+/** Parse YAML (JSON is valid YAML 1.2); a syntax error becomes an issue naming its line. */
+export function parseConfigText(text: string, source = 'config'): ConfigResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const errors = doc.errors.map((e) => {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      const first = e.message.split('\n')[0] ?? e.message;
+      return error(`${source}:${line}:${col}`, `YAML syntax error at line ${line}, column ${col}: ${first} — fix the YAML at line ${line}`);
+    });
+    return { ok: false, errors, warnings: [] };
+  }
+  const value: unknown = doc.toJS();
+  if (value !== null && value !== undefined && !isMap(doc.contents)) {
+    return { ok: false, errors: [error('(root)', `the file holds ${show(value)}, not a mapping of keys — start with name: ci`)], warnings: [] };
+  }
+  return parseConfig(value);
+}
+
+/** Read and validate a config file (YAML, or JSON by content or `.json` extension). */
+export function loadConfigFile(path: string): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`;
+    return {
+      ok: false,
+      errors: [error(path, `the config file ${why} — create it (see examples/minimal.yaml) or pass --config with the right path`)],
+      warnings: [],
+    };
+  }
+  if (extname(path).toLowerCase() === '.json') {
+    try {
+      return parseConfig(JSON.parse(text) as unknown);
+    } catch (e) {
+      return { ok: false, errors: [error(path, `invalid JSON: ${(e as Error).message} — fix the JSON syntax`)], warnings: [] };
+    }
+  }
+  return parseConfigText(text, path);
+}
