@@ -54,3 +54,35 @@ export interface Clock {
 }
 
 export type { Deployment };
+
+/** Unit of a metric value (CloudWatch embedded metric format). */
+export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds' | 'None';
+
+/**
+ * One structured log line. Keeper and reconciler code produce these; the process that hosts them
+ * (keeper main, Lambda handler, simulator) prints one JSON object per line. `metric`, when set,
+ * asks the host to also emit it as an embedded-metric-format value.
+ */
+export interface LogEntry {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly lineage?: string;
+  readonly task?: string;
+  readonly volume?: string;
+  readonly snapshot?: string;
+  readonly metric?: { readonly name: string; readonly value: number; readonly unit: MetricUnit };
+  readonly [key: string]: unknown;
+}
+
+export type MarkerKind = 'authorized' | 'stale';
+
+/** What the keeper needs from its own container: the file system, the gate markers, Jenkins' state. */
+export interface KeeperHost {
+  /** `sync -f <path>`: flush the file system holding the home so a snapshot is a clean image. */
+  sync(path: string): Promise<void>;
+  /** Write `<runDir>/<kind>` (the gate reads `authorized`; `stale` carries the reason for humans). */
+  writeMarker(kind: MarkerKind, body: string): Promise<void>;
+  clearMarker(kind: MarkerKind): Promise<void>;
+  /** True once the Jenkins container's KnownStatus is STOPPED (task metadata endpoint). */
+  jenkinsStopped(): Promise<boolean>;
+}

@@ -35,6 +35,8 @@ export const METRICS = {
   snapshotsPruned: 'SnapshotsPruned',
   snapshotFailures: 'SnapshotFailures',
   snapshotsTaken: 'SnapshotsTaken',
+  /** Logged by the keeper, once per task, when its gate decides STALE (StaleStarts comes from the reconciler). */
+  staleGateDecisions: 'StaleGateDecisions',
 } as const;
 
 /** Marker files the keeper writes into the run dir for the gate. */
