@@ -1,0 +1,133 @@
+/**
+ * The CLI dispatcher: a declarative command table, global flags (--help, --version, --debug)
+ * and the mapping of errors to one stderr line plus an exit code. Adding a command is one row.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CommandContext, CommandModule } from './context.js';
+import { CliError, EXIT } from './errors.js';
+import { ConsoleIo } from './io.js';
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** Flags and positionals for `<command> --help`: [usage, description]. */
+  readonly options: readonly (readonly [string, string])[];
+  readonly load: () => Promise<CommandModule>;
+}
+
+const CONFIG_OPT = ['-c, --config FILE', 'config file (default: $JENKINS_ECS_CONFIG, else ./jenkins-ecs.yaml)'] as const;
+const JSON_OPT = ['--json', 'print one JSON document instead of text'] as const;
+
+export const COMMANDS: readonly CommandSpec[] = [
+  { name: 'validate', summary: 'check a config file and print every problem (exit 1 on errors)', options: [CONFIG_OPT, JSON_OPT], load: () => import('./commands/validate.js') },
+  {
+    name: 'plan',
+    summary: 'show what would be deployed and its approximate monthly cost, beside EFS (no AWS calls)',
+    options: [
+      CONFIG_OPT,
+      ['--io-mibps N', 'sustained home I/O rate in MiB/s for the EFS comparison (default 2)'],
+      ['--read-fraction F', 'share of that I/O that is reads, 0..1 (default 0.5)'],
+      ['--agent-hours H', 'agent task-hours per month, all templates together (default 200)'],
+      ['--change-rate F', 'share of the home that changes per day, for snapshot cost (default 0.05)'],
+      ['--logs-gb N', 'CloudWatch Logs ingested per month in GB (default 5)'],
+      JSON_OPT,
+    ],
+    load: () => import('./commands/plan.js'),
+  },
+];
+
+const GLOBAL_OPTIONS: readonly (readonly [string, string])[] = [
+  ['-h, --help', 'show help (also after a command)'],
+  ['-V, --version', 'print the version'],
+  ['--debug', 'print stack traces for unexpected errors'],
+];
+
+function pad(rows: readonly (readonly [string, string])[], indent = '  '): string[] {
+  const width = Math.max(...rows.map(([a]) => a.length));
+  return rows.map(([a, b]) => `${indent}${a.padEnd(width)}  ${b}`);
+}
+
+export function usage(commands: readonly CommandSpec[] = COMMANDS): string[] {
+  return [
+    'usage: jenkins-ecs <command> [options]',
+    '',
+    'commands:',
+    ...pad(commands.map((c) => [c.name, c.summary] as const)),
+    '',
+    'global options:',
+    ...pad(GLOBAL_OPTIONS),
+    '',
+    'run `jenkins-ecs <command> --help` for the options of a command',
+  ];
+}
+
+function commandHelp(c: CommandSpec): string[] {
+  return [`usage: jenkins-ecs ${c.name} [options]`, '', c.summary, '', 'options:', ...pad([...c.options, ['-h, --help', 'show this help']])];
+}
+
+export function version(): string {
+  // The package root is two levels above src/cli; read package.json at run time so the number
+  // has one source. No import.meta: the project compiles as CommonJS.
+  const pkg = JSON.parse(readFileSync(join(dirname(dirname(__dirname)), 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+function defaultContext(ctx: Partial<CommandContext>, debug: boolean): CommandContext {
+  return {
+    io: ctx.io ?? new ConsoleIo(),
+    env: ctx.env ?? process.env,
+    cwd: ctx.cwd ?? process.cwd(),
+    now: ctx.now ?? (() => new Date()),
+    ...ctx,
+    debug: Boolean(ctx.debug) || debug,
+  };
+}
+
+/** Runs the CLI; resolves to the exit code and never throws. */
+export async function main(argv: readonly string[], partial: Partial<CommandContext> = {}, commands: readonly CommandSpec[] = COMMANDS): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  const ctx = defaultContext(partial, debug);
+  const { io } = ctx;
+  const name = args[0];
+
+  if (name === undefined) {
+    for (const line of usage(commands)) io.err(line);
+    return EXIT.usage;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = commands.find((c) => c.name === args[1]);
+    for (const line of topic ? commandHelp(topic) : usage(commands)) io.out(line);
+    return EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(version());
+    return EXIT.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.err(`jenkins-ecs: unknown command ${JSON.stringify(name)}`);
+    for (const line of usage(commands)) io.err(line);
+    return EXIT.usage;
+  }
+  const rest = args.slice(1);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    for (const line of commandHelp(command)) io.out(line);
+    return EXIT.ok;
+  }
+  try {
+    const mod = await command.load();
+    return await mod.run(rest, ctx);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`jenkins-ecs: ${e.message}`);
+      if (ctx.debug && e.stack) io.err(e.stack);
+      return e.exitCode;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(`jenkins-ecs: ${err.message.split('\n')[0]}${ctx.debug ? '' : ' (run with --debug for details)'}`);
+    if (ctx.debug && err.stack) io.err(err.stack);
+    return EXIT.failure;
+  }
+}
