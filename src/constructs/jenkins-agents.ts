@@ -1,0 +1,253 @@
+/**
+ * Ephemeral Fargate build agents for the Jenkins amazon-ecs plugin: agent roles, security group,
+ * log group, the controller's launch permissions, and the JCasC cloud fragment plus the
+ * environment values it references. Agents dial the controller's private URL over WebSocket.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AGENT_ENV, AgentsCascError, planAgentClouds, renderAgentsCasc, type AgentCloudPlan } from '../config/agents-casc.js';
+import type { AgentConfig } from '../config/types.js';
+import { JenkinsEcsConstructError } from './errors.js';
+
+export interface JenkinsAgentsProps {
+  /** Deployment name (config `name`); part of every agent cloud name and task family. */
+  readonly name: string;
+  readonly vpc: ec2.IVpc;
+  /** Cluster the agent tasks run in. An `ecs.Cluster` gets FARGATE and FARGATE_SPOT enabled. */
+  readonly cluster: ecs.ICluster;
+  /** Role of the controller task: receives the permissions the plugin needs to launch agents. */
+  readonly controllerTaskRole: iam.IRole;
+  /** Security group of the controller: admits the agents on `controllerPort`. */
+  readonly controllerSecurityGroup: ec2.ISecurityGroup;
+  /** Config `agents[]`, defaults applied. */
+  readonly agents: readonly AgentConfig[];
+  /** URL agents use to reach the controller, e.g. `http://controller.<namespace>:8080/`. */
+  readonly jenkinsUrl: string;
+  /** Retention of the agent log group. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Subnets for agent tasks.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Jenkins HTTP port on the controller; agents connect to it (WebSocket).
+   * @default 8080
+   */
+  readonly controllerPort?: number;
+  /**
+   * Task role per agent label, for builds that need their own AWS permissions.
+   * @default - every label uses the shared `taskRole`, which has no permissions
+   */
+  readonly taskRoles?: Readonly<Record<string, iam.IRole>>;
+}
+
+export class JenkinsAgents extends Construct {
+  /** The `jenkins.clouds` JCasC fragment; deploy-time values only as `${VAR}`. */
+  public readonly cascYaml: string;
+  /** Values for every `${VAR}` in `cascYaml`, to set on the controller's Jenkins container. */
+  public readonly environment: Record<string, string>;
+  public readonly securityGroup: ec2.SecurityGroup;
+  /** Shared agent task role (no permissions) for labels without an entry in `taskRoles`. */
+  public readonly taskRole: iam.Role;
+  /** Pulls the agent image and writes agent logs. */
+  public readonly executionRole: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** Jenkins cloud name and ECS task family per agent template. */
+  public readonly clouds: readonly AgentCloudPlan[];
+
+  private readonly taskRoleOverrides: Readonly<Record<string, iam.IRole>>;
+
+  constructor(scope: Construct, id: string, props: JenkinsAgentsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const port = props.controllerPort ?? 8080;
+    this.taskRoleOverrides = props.taskRoles ?? {};
+
+    const labels = new Set(props.agents.map((a) => a.label));
+    for (const label of Object.keys(this.taskRoleOverrides)) {
+      if (!labels.has(label)) {
+        throw new JenkinsEcsConstructError(
+          `JenkinsAgents taskRoles has the label ${JSON.stringify(label)}, which no agent uses ` +
+            `(labels: ${[...labels].map((l) => JSON.stringify(l)).join(', ') || 'none'}); remove it or fix the spelling`,
+        );
+      }
+    }
+    try {
+      this.clouds = planAgentClouds(props.name, props.agents);
+      this.cascYaml = renderAgentsCasc(props.name, props.agents);
+    } catch (e) {
+      if (e instanceof AgentsCascError) throw new JenkinsEcsConstructError(`JenkinsAgents agents: ${e.message}`);
+      throw e;
+    }
+
+    // FARGATE_SPOT must be a cluster capacity provider for Spot templates; enabling is idempotent.
+    if (props.cluster instanceof ecs.Cluster) props.cluster.enableFargateCapacityProviders();
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Jenkins build agents: no inbound; outbound for builds and the controller',
+      allowAllOutbound: true,
+    });
+    props.controllerSecurityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(port), 'Jenkins agents (WebSocket)');
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+
+    const ecsTasks = new iam.ServicePrincipal('ecs-tasks.amazonaws.com');
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: ecsTasks,
+      description: 'Jenkins agents: image pull and log delivery',
+    });
+    this.logGroup.grantWrite(this.executionRole);
+    this.grantEcrPulls(props.agents);
+
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: ecsTasks.withConditions({
+        // Only ECS tasks of this account may assume it (confused-deputy guard).
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ecs', resource: '*' }) },
+      }),
+      description: 'Jenkins agents: default build permissions (none)',
+    });
+
+    this.addControllerPermissions(props);
+
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    if (subnets.subnetIds.length === 0) {
+      throw new JenkinsEcsConstructError(
+        'JenkinsAgents vpcSubnets selects no subnets; agents need private subnets with egress (pass vpcSubnets or use a VPC that has them)',
+      );
+    }
+    this.environment = {
+      [AGENT_ENV.clusterArn]: props.cluster.clusterArn,
+      [AGENT_ENV.region]: stack.region,
+      [AGENT_ENV.subnets]: subnets.subnetIds.join(','),
+      [AGENT_ENV.securityGroups]: this.securityGroup.securityGroupId,
+      [AGENT_ENV.executionRoleArn]: this.executionRole.roleArn,
+      [AGENT_ENV.logGroup]: this.logGroup.logGroupName,
+      [AGENT_ENV.jenkinsUrl]: props.jenkinsUrl,
+    };
+    for (const c of this.clouds) this.environment[c.taskRoleVar] = this.agentTaskRole(c.agent.label).roleArn;
+  }
+
+  /** The task role agents with this label run as (an override from `taskRoles`, else `taskRole`). */
+  public agentTaskRole(label: string): iam.IRole {
+    if (!this.clouds.some((c) => c.agent.label === label)) {
+      throw new JenkinsEcsConstructError(
+        `JenkinsAgents.agentTaskRole(${JSON.stringify(label)}): no agent has this label; ` +
+          `known labels: ${this.clouds.map((c) => JSON.stringify(c.agent.label)).join(', ') || 'none'}`,
+      );
+    }
+    return this.taskRoleOverrides[label] ?? this.taskRole;
+  }
+
+  /** Every role the controller may pass to agent tasks. */
+  private passableRoles(): iam.IRole[] {
+    const roles: iam.IRole[] = [this.executionRole, this.taskRole];
+    for (const role of Object.values(this.taskRoleOverrides)) if (!roles.includes(role)) roles.push(role);
+    return roles;
+  }
+
+  private addControllerPermissions(props: JenkinsAgentsProps): void {
+    if (this.clouds.length === 0) return;
+    const stack = Stack.of(this);
+    const onCluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
+    // Exact families: the plugin registers `<cloud>-<templateName>` and we fix both names.
+    const families = this.clouds.map((c) => stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${c.family}:*` }));
+    // Long ARN format (the only one since 2021): task/<cluster name>/<id>.
+    const tasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` });
+
+    const policy = new iam.Policy(this, 'ControllerLaunchPolicy', {
+      roles: [props.controllerTaskRole],
+      statements: [
+        new iam.PolicyStatement({ sid: 'RunAgentTasks', actions: ['ecs:RunTask'], resources: families, conditions: onCluster }),
+        new iam.PolicyStatement({
+          sid: 'WatchAndStopAgentTasks',
+          actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+          resources: [tasks],
+          conditions: onCluster,
+        }),
+        new iam.PolicyStatement({
+          sid: 'ManageAgentTaskDefinitions',
+          actions: ['ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTagsForResource'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'TagOnCreate',
+          actions: ['ecs:TagResource'],
+          resources: [...families, tasks],
+          conditions: { StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'RunTask'] } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'PassAgentRoles',
+          actions: ['iam:PassRole'],
+          resources: this.passableRoles().map((r) => r.roleArn),
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      ],
+    });
+    // Deliberately absent: ecs:ListClusters and ecs:DescribeClusters (only the plugin's config UI
+    // dropdowns call them; JCasC gives the cluster ARN), ecs:ListTaskDefinitions,
+    // ecs:ListContainerInstances / DescribeContainerInstances (EC2 launch type only), ec2:Describe*
+    // (subnets and security groups are passed as ids). Checked against ECSService/ECSCloud.
+    const ack = (finding: string, reason: string): void => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    ack(
+      'Resource::*',
+      'ecs:RegisterTaskDefinition, DeregisterTaskDefinition, DescribeTaskDefinition and ListTagsForResource ' +
+        'are granted on * because the amazon-ecs plugin calls them before any task definition ARN exists or ' +
+        'with family names; RegisterTaskDefinition has no resource-level permissions. What they can launch is ' +
+        'limited by RunTask (exact families, this cluster) and PassRole (agent roles only).',
+    );
+    for (const c of this.clouds) {
+      ack(
+        `Resource::${nagText(stack, families[this.clouds.indexOf(c)] as string)}`,
+        `Any revision of the ${c.family} family the plugin registers for agent label ${c.agent.label}; revisions are created at runtime.`,
+      );
+    }
+    ack(
+      `Resource::${nagText(stack, tasks)}`,
+      'Agent task ids are generated at runtime; the statement is also conditioned on ecs:cluster = the agent cluster.',
+    );
+  }
+
+  /** Private ECR images need pull rights on the execution role; public registries need none. */
+  private grantEcrPulls(agents: readonly AgentConfig[]): void {
+    const repos = new Map<string, string>();
+    for (const a of agents) {
+      const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(a.image);
+      if (m) repos.set(`${m[1]}/${m[2]}/${m[3]}`, Stack.of(this).formatArn({ service: 'ecr', account: m[1], region: m[2], resource: 'repository', resourceName: m[3] }));
+    }
+    if (repos.size === 0) return;
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], resources: [...repos.values()] }),
+    );
+    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to the agent repositories.',
+    });
+  }
+}
+
+/**
+ * A string as cdk-nag prints it inside a finding id: tokens resolved, `Ref` as `<Id>` and
+ * `Fn::GetAtt` as `<Id.Attr>`, so acknowledgements match whatever the stack's env is.
+ */
+function nagText(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    if (typeof v !== 'object' || v === null) return String(v);
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+    const getAtt = o['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const join = o['Fn::Join'];
+    if (Array.isArray(join)) return (join[1] as unknown[]).map(render).join(String(join[0]));
+    return JSON.stringify(v);
+  };
+  return render(stack.resolve(value));
+}
