@@ -1,0 +1,156 @@
+/**
+ * The keeper process (docs/continuity-protocol.md): read the environment, find the task, run the
+ * core Keeper's gate, the periodic snapshots and the SIGTERM procedure, with JSON logs and a
+ * heartbeat for the container health check. `main.ts` is the entry point; this module is the logic.
+ */
+import { rm } from 'node:fs/promises';
+import { createClients } from '../aws/clients.js';
+import { RUN_DIR } from '../config/names.js';
+import { Ec2Adapter } from '../aws/ec2-adapter.js';
+import { EcsAdapter } from '../aws/ecs-adapter.js';
+import { Keeper, KeeperError } from '../continuity/keeper.js';
+import type { Clock, LogEntry } from '../continuity/ports.js';
+import { awsErrorCode } from '../continuity/retry.js';
+import { KEEPER_ENV } from '../continuity/settings.js';
+import { checkHealth, HEARTBEAT_INTERVAL_MS, writeHeartbeat } from './health.js';
+import { ContainerHost } from './host.js';
+import { createLogger } from './log.js';
+import { TaskMetadataClient, type TaskMetadata } from './metadata.js';
+import { KeeperSettingsError, readKeeperSettings, regionOfArn, type KeeperSettings } from './settings.js';
+
+/** Exit codes of the keeper process beyond the core's KEEPER_EXIT (0 ok, 1 final snapshot failed). */
+export const PROCESS_EXIT = { ok: 0, finalSnapshotFailed: 1, startFailed: 3, badEnvironment: 2 } as const;
+
+export const realClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+async function taskMetadataWithRetries(client: TaskMetadataClient, log: (e: LogEntry) => void): Promise<TaskMetadata> {
+  // The endpoint can lag the container start by a moment; a short bounded retry covers it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.task();
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      log({ level: 'warn', msg: 'task metadata not available yet, retrying', attempt, error: String(e) });
+      await realClock.sleep(500 * attempt);
+    }
+  }
+}
+
+export interface KeeperProcess {
+  /** Resolves with the exit code once the keeper is done (after SIGTERM, or on a start failure). */
+  readonly done: Promise<number>;
+  /** What the SIGTERM handler calls. */
+  terminate(): void;
+}
+
+/** Starts the keeper; the caller wires signals and exits with `done`'s code. */
+export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, log = createLogger()): KeeperProcess {
+  let keeper: Keeper | undefined;
+  let terminated = false;
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let finished = false;
+  const finish = (code: number): void => {
+    if (finished) return;
+    finished = true;
+    clearInterval(heartbeat);
+    resolveDone(code);
+  };
+
+  const beat = (): void => {
+    writeHeartbeat(settings.runDir, new Date()).catch((e: unknown) => log({ level: 'warn', msg: 'heartbeat not written', error: String(e) }));
+  };
+  const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  beat();
+
+  const terminate = (): void => {
+    if (terminated) return;
+    terminated = true;
+    log({ level: 'info', msg: 'SIGTERM received', lineage: settings.lineage });
+    if (!keeper) {
+      // Nothing authorized yet: exit 0 at once (protocol, "Keeper on SIGTERM" step 1).
+      finish(PROCESS_EXIT.ok);
+      return;
+    }
+    keeper.stop().then(finish, (e: unknown) => {
+      log({ level: 'error', msg: 'stop failed', lineage: settings.lineage, error: String(e) });
+      finish(PROCESS_EXIT.finalSnapshotFailed);
+    });
+  };
+
+  const run = async (): Promise<void> => {
+    // Markers from an earlier keeper in this task must not open the gate for this one.
+    await Promise.all(['authorized', 'stale'].map((m) => rm(`${settings.runDir}/${m}`, { force: true })));
+    const metadata = new TaskMetadataClient(settings.metadataUri);
+    const task = await taskMetadataWithRetries(metadata, log);
+    if (terminated) return;
+    const cluster = settings.cluster ?? task.cluster;
+    if (!cluster) throw new KeeperSettingsError(['no cluster: set JENKINS_ECS_CLUSTER or run where task metadata has Cluster']);
+    const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || regionOfArn(task.taskArn);
+    const clients = createClients({ ...(region ? { region } : {}), env });
+    const host = new ContainerHost({ runDir: settings.runDir, metadata, jenkinsContainer: settings.jenkinsContainer });
+    keeper = new Keeper(
+      { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), clock: realClock, host, log },
+      {
+        lineage: settings.lineage,
+        cluster,
+        taskArn: task.taskArn,
+        homePath: settings.homePath,
+        intervalMinutes: settings.intervalMinutes,
+        ...settings.tuning,
+      },
+    );
+    log({ level: 'info', msg: 'keeper started', lineage: settings.lineage, task: task.taskArn, cluster, home: settings.homePath });
+    try {
+      await keeper.start();
+    } catch (e) {
+      if (e instanceof KeeperError && e.code === 'aborted') return; // SIGTERM: stop() decides the exit code
+      throw e;
+    }
+    await keeper.runPeriodic();
+  };
+
+  run().catch((e: unknown) => {
+    if (terminated) return;
+    log({
+      level: 'error',
+      msg: 'keeper could not start; the gate stays closed',
+      lineage: settings.lineage,
+      code: e instanceof KeeperError ? e.code : (awsErrorCode(e) ?? 'unknown'),
+      error: String(e),
+    });
+    finish(PROCESS_EXIT.startFailed);
+  });
+
+  return { done, terminate };
+}
+
+/** `node keeper.js [--health]`: returns the process exit code. */
+export async function keeperMain(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const log = createLogger();
+  if (argv.includes('--health')) {
+    const runDir = readRunDir(env);
+    const result = await checkHealth(runDir, new Date());
+    log({ level: result.healthy ? 'debug' : 'warn', msg: 'health check', healthy: result.healthy, reason: result.reason });
+    return result.healthy ? 0 : 1;
+  }
+  let settings: KeeperSettings;
+  try {
+    settings = readKeeperSettings(env);
+  } catch (e) {
+    log({ level: 'error', msg: 'keeper environment is invalid', problems: e instanceof KeeperSettingsError ? e.problems : [String(e)] });
+    return PROCESS_EXIT.badEnvironment;
+  }
+  const proc = startKeeper(settings, env, log);
+  const onSignal = (): void => proc.terminate();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return proc.done;
+}
+
+function readRunDir(env: NodeJS.ProcessEnv): string {
+  return env[KEEPER_ENV.runDir] || RUN_DIR;
+}

@@ -1,0 +1,78 @@
+/** The keeper's environment: the shared names (KEEPER_ENV) plus optional tuning knobs. */
+import { JENKINS_HOME, RUN_DIR, deploymentNames } from '../config/names.js';
+import type { KeeperConfig } from '../continuity/keeper.js';
+import { KEEPER_ENV } from '../continuity/settings.js';
+
+/** Optional overrides of the protocol timings (tests and benches shorten them). */
+export const KEEPER_TUNING_ENV = {
+  attachmentTimeoutMs: 'JENKINS_ECS_ATTACHMENT_TIMEOUT_MS',
+  staleRecheckMs: 'JENKINS_ECS_STALE_RECHECK_MS',
+  holderPollMs: 'JENKINS_ECS_HOLDER_POLL_MS',
+  holderSettleMs: 'JENKINS_ECS_HOLDER_SETTLE_MS',
+  stopBudgetMs: 'JENKINS_ECS_STOP_BUDGET_MS',
+  jenkinsStopPollMs: 'JENKINS_ECS_JENKINS_STOP_POLL_MS',
+} as const;
+
+export const METADATA_ENV = 'ECS_CONTAINER_METADATA_URI_V4';
+
+export interface KeeperSettings {
+  readonly lineage: string;
+  /** @default - the Cluster of the task metadata */
+  readonly cluster?: string;
+  readonly intervalMinutes: number;
+  readonly homePath: string;
+  readonly runDir: string;
+  readonly jenkinsContainer: string;
+  readonly metadataUri: string;
+  readonly tuning: Partial<Pick<KeeperConfig, keyof typeof KEEPER_TUNING_ENV>>;
+}
+
+export class KeeperSettingsError extends Error {
+  public constructor(public readonly problems: readonly string[]) {
+    super(`keeper environment is invalid: ${problems.join('; ')}`);
+    this.name = 'KeeperSettingsError';
+  }
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    problems.push(`${name} must be a positive number, got "${raw}"`);
+    return undefined;
+  }
+  return n;
+}
+
+/** Reads and checks the environment; all problems at once. */
+export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
+  const problems: string[] = [];
+  const lineage = env[KEEPER_ENV.lineage];
+  if (!lineage) problems.push(`${KEEPER_ENV.lineage} is required (the lineage id)`);
+  const metadataUri = env[METADATA_ENV];
+  if (!metadataUri) problems.push(`${METADATA_ENV} is not set: the keeper must run in an ECS task`);
+  const intervalMinutes = positiveNumber(env, KEEPER_ENV.intervalMinutes, problems) ?? 15;
+  const tuning: Record<string, number> = {};
+  for (const [key, name] of Object.entries(KEEPER_TUNING_ENV)) {
+    const v = positiveNumber(env, name, problems);
+    if (v !== undefined) tuning[key] = v;
+  }
+  if (problems.length > 0) throw new KeeperSettingsError(problems);
+  return {
+    lineage: lineage!,
+    ...(env[KEEPER_ENV.cluster] ? { cluster: env[KEEPER_ENV.cluster] } : {}),
+    intervalMinutes,
+    homePath: env[KEEPER_ENV.homePath] || JENKINS_HOME,
+    runDir: env[KEEPER_ENV.runDir] || RUN_DIR,
+    jenkinsContainer: env[KEEPER_ENV.jenkinsContainer] || deploymentNames(lineage!).jenkinsContainer,
+    metadataUri: metadataUri!,
+    tuning,
+  };
+}
+
+/** The region of an ARN (`arn:aws:ecs:<region>:...`), the fallback when AWS_REGION is unset. */
+export function regionOfArn(arn: string): string | undefined {
+  const parts = arn.split(':');
+  return parts.length > 4 && parts[3] ? parts[3] : undefined;
+}

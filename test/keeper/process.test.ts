@@ -1,0 +1,206 @@
+// The keeper as a real process: the esbuild bundle (what the image runs) is spawned with
+// - a local fixture on 127.0.0.1 as the task metadata endpoint v4 (Jenkins KnownStatus switchable);
+// - moto_server for EC2 (volumes, snapshots, tags);
+// - AWS_ENDPOINT_URL_ECS aimed at a tiny fixture serving the *recorded* DescribeTasks response
+//   shape, because moto's DescribeTasks has no EBS attachment (test/aws/recorded.ts).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateSnapshotCommand, CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
+import { TAGS } from '../../src/continuity/model.js';
+import { KEEPER_ENV, MARKERS } from '../../src/continuity/settings.js';
+import { HEARTBEAT_FILE } from '../../src/keeper/health.js';
+import { KEEPER_TUNING_ENV } from '../../src/keeper/settings.js';
+import { motoClients, motoUrl, uniqueLineage } from '../aws/moto.js';
+import { bundleKeeper, spawnKeeper, startTaskFixture, type KeeperChild, type TaskFixture } from './fixture.js';
+
+const { ec2 } = motoClients();
+const adapter = new Ec2Adapter(ec2);
+let workDir = '';
+let script = '';
+const children: KeeperChild[] = [];
+const fixtures: TaskFixture[] = [];
+
+before(async () => {
+  motoUrl();
+  workDir = await mkdtemp(join(tmpdir(), 'keeper-process-'));
+  script = await bundleKeeper(workDir);
+});
+
+after(async () => {
+  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  for (const f of fixtures) await f.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+async function volumeFrom(snapshotId: string | undefined): Promise<string> {
+  const v = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1, SnapshotId: snapshotId }));
+  return v.VolumeId!;
+}
+
+async function lineageSnapshot(lineage: string, kind: string): Promise<string> {
+  const vol = await volumeFrom(undefined);
+  const s = await ec2.send(
+    new CreateSnapshotCommand({
+      VolumeId: vol,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: TAGS.lineage, Value: lineage }, { Key: TAGS.kind, Value: kind }] }],
+    }),
+  );
+  return s.SnapshotId!;
+}
+
+async function waitForFile(path: string, timeoutMs: number, child: KeeperChild): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch {
+      if (child.child.exitCode !== null) break;
+      await sleep(50);
+    }
+  }
+  throw new Error(`${path} did not appear; keeper output:\n${child.lines.join('\n')}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function launch(lineage: string, volumeId: string, extraEnv: Record<string, string> = {}) {
+  const fixture = await startTaskFixture({ volumeId, cluster: `c-${lineage}` });
+  fixtures.push(fixture);
+  const dir = await mkdtemp(join(workDir, `${lineage}-`));
+  const runDir = join(dir, 'run');
+  const home = join(dir, 'home');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ENDPOINT_URL: motoUrl(),
+    AWS_ENDPOINT_URL_ECS: fixture.url,
+    AWS_REGION: 'us-east-1',
+    ECS_CONTAINER_METADATA_URI_V4: fixture.metadataUri,
+    [KEEPER_ENV.lineage]: lineage,
+    [KEEPER_ENV.runDir]: runDir,
+    [KEEPER_ENV.homePath]: home,
+    [KEEPER_ENV.jenkinsContainer]: 'jenkins',
+    [KEEPER_TUNING_ENV.holderSettleMs]: '1000',
+    [KEEPER_TUNING_ENV.holderPollMs]: '500',
+    [KEEPER_TUNING_ENV.staleRecheckMs]: '500',
+    [KEEPER_TUNING_ENV.jenkinsStopPollMs]: '100',
+    ...extraEnv,
+  };
+  await import('node:fs/promises').then((fs) => fs.mkdir(home, { recursive: true }));
+  const child = spawnKeeper(script, env);
+  children.push(child);
+  return { fixture, runDir, home, child, env };
+}
+
+describe('keeper process', () => {
+  test('authoritative start, periodic snapshot, then SIGTERM after Jenkins stopped: final snapshot tagged, holder released, exit 0', async () => {
+    const lineage = uniqueLineage('proc-auth');
+    const head = await lineageSnapshot(lineage, 'seed');
+    const volumeId = await volumeFrom(head);
+    // 0.03 min = 1.8 s, so one periodic round happens while the test watches.
+    const { fixture, runDir, child, env } = await launch(lineage, volumeId, { [KEEPER_ENV.intervalMinutes]: '0.03' });
+
+    const authorized = JSON.parse(await waitForFile(join(runDir, MARKERS.authorized), 30_000, child)) as Record<string, unknown>;
+    assert.equal(authorized.volume, volumeId);
+    assert.equal(authorized.source, head);
+    assert.equal(await exists(join(runDir, MARKERS.stale)), false);
+    assert.equal((await adapter.describeVolume(volumeId))?.holder, lineage);
+
+    const decision = await child.waitForLog((e) => e.msg === 'gate decision');
+    assert.equal(decision.entry.decision, 'authoritative');
+    assert.equal(decision.entry.volume, volumeId);
+
+    await child.waitForLog((e) => e.msg === 'periodic snapshot requested', 30_000);
+    const periodic = (await adapter.listLineage(lineage)).filter((s) => s.kind === 'periodic');
+    assert.ok(periodic.length >= 1);
+    assert.equal(periodic[0]!.source, head);
+
+    // the health check passes while the keeper runs
+    const health = spawnKeeper(script, env, ['--health']);
+    assert.equal(await health.exit, 0, health.lines.join('\n'));
+
+    fixture.state.jenkinsStatus = 'STOPPED';
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exit, 0, child.lines.join('\n'));
+
+    const finals = (await adapter.listLineage(lineage)).filter((s) => s.kind === 'final');
+    assert.equal(finals.length, 1, child.lines.join('\n'));
+    const final = finals[0]!;
+    assert.equal(final.lineage, lineage);
+    assert.equal(final.task, fixture.state.taskArn);
+    assert.equal(final.source, head);
+    assert.equal(final.volumeId, volumeId);
+    const raw = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
+    assert.equal(raw.Volumes?.[0]?.Tags?.find((t) => t.Key === TAGS.holder), undefined);
+    assert.ok(child.lines.some((l) => l.includes('"final snapshot requested"') && l.includes(final.id)));
+  });
+
+  test('SIGTERM waits for the Jenkins container to stop before the final snapshot', async () => {
+    const lineage = uniqueLineage('proc-wait');
+    const volumeId = await volumeFrom(undefined); // bootstrap: empty lineage, empty volume
+    const { fixture, runDir, child } = await launch(lineage, volumeId);
+    await waitForFile(join(runDir, MARKERS.authorized), 30_000, child);
+
+    child.child.kill('SIGTERM');
+    await sleep(1_000);
+    assert.equal(child.child.exitCode, null, 'keeper must not exit while Jenkins still runs');
+    assert.deepEqual((await adapter.listLineage(lineage)).filter((s) => s.kind === 'final'), []);
+
+    fixture.state.jenkinsStatus = 'STOPPED';
+    assert.equal(await child.exit, 0, child.lines.join('\n'));
+    const finals = (await adapter.listLineage(lineage)).filter((s) => s.kind === 'final');
+    assert.equal(finals.length, 1);
+    assert.equal(finals[0]!.source, undefined);
+  });
+
+  test('stale start writes the stale marker, never snapshots, and SIGTERM exits 0 at once while Jenkins still runs', async () => {
+    const lineage = uniqueLineage('proc-stale');
+    const old = await lineageSnapshot(lineage, 'periodic');
+    await sleep(1_100); // StartTime has second precision: make the head strictly newer
+    const head = await lineageSnapshot(lineage, 'final');
+    const volumeId = await volumeFrom(old);
+    const { runDir, child } = await launch(lineage, volumeId, { [KEEPER_ENV.intervalMinutes]: '0.01' });
+
+    const reason = await waitForFile(join(runDir, MARKERS.stale), 30_000, child);
+    assert.ok(reason.length > 0);
+    const decision = await child.waitForLog((e) => e.msg === 'gate decision');
+    assert.equal(decision.entry.decision, 'stale');
+    assert.equal(decision.entry.head, head);
+    // several stale re-checks and periodic intervals pass
+    await sleep(1_500);
+    assert.equal(await exists(join(runDir, MARKERS.authorized)), false);
+    assert.deepEqual((await adapter.listLineage(lineage)).map((s) => s.id).sort(), [old, head].sort());
+    assert.equal((await adapter.describeVolume(volumeId))?.holder, undefined);
+    assert.ok(await exists(join(runDir, HEARTBEAT_FILE)));
+
+    child.child.kill('SIGTERM'); // Jenkins is still RUNNING in the fixture: nothing to wait for
+    assert.equal(await child.exit, 0, child.lines.join('\n'));
+    assert.deepEqual((await adapter.listLineage(lineage)).map((s) => s.id).sort(), [old, head].sort());
+  });
+
+  test('the health check fails without a heartbeat', async () => {
+    const empty = await mkdtemp(join(workDir, 'nohb-'));
+    const health = spawnKeeper(script, { ...process.env, [KEEPER_ENV.runDir]: empty }, ['--health']);
+    assert.equal(await health.exit, 1);
+  });
+
+  test('a missing environment exits 2 with a log line naming the variables', async () => {
+    const env = { ...process.env };
+    delete env[KEEPER_ENV.lineage];
+    delete env.ECS_CONTAINER_METADATA_URI_V4;
+    const child = spawnKeeper(script, env);
+    assert.equal(await child.exit, 2);
+    const line = child.lines.find((l) => l.includes('keeper environment is invalid')) ?? '';
+    assert.match(line, /JENKINS_ECS_LINEAGE/);
+    assert.match(line, /ECS_CONTAINER_METADATA_URI_V4/);
+  });
+});
