@@ -47,20 +47,23 @@ export function formatIssues(issues: readonly ConfigIssue[]): string[] {
   return issues.map(formatIssue);
 }
 
-/** Levenshtein distance, case-insensitive (typos in YAML keys are often only case). */
+/**
+ * Edit distance counting a swap of two neighbours as one edit (optimal string alignment),
+ * case-insensitive: `iosp` is one edit from `iops`.
+ */
 export function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
   const t = b.toLowerCase();
-  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= s.length; i++) {
-    const cur = [i];
     for (let j = 1; j <= t.length; j++) {
       const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
-    prev = cur;
   }
-  return prev[t.length]!;
+  return d[s.length]![t.length]!;
 }
 
 /** The closest candidate when it is close enough to be a plausible typo, else undefined. */
