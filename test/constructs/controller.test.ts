@@ -1,0 +1,526 @@
+// Construct tests for the controller stack. Each config is synthesized once (with cdk-nag, which
+// fails the synth on any unacknowledged finding) and many assertions share that template.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { buildApp } from '../../src/app.js';
+import { parseConfig, type JenkinsEcsConfig } from '../../src/config/index.js';
+import {
+  CONTROLLER_HEALTH_CHECK_GRACE_SECONDS,
+  JenkinsController,
+  JenkinsEcsConstructError,
+  JenkinsOnFargate,
+} from '../../src/constructs/index.js';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+
+function config(input: unknown): JenkinsEcsConfig {
+  const result = parseConfig(input);
+  if (!result.ok) assert.fail(`test config rejected: ${JSON.stringify(result.errors)}`);
+  return result.config;
+}
+
+function synth(input: unknown, enableExecuteCommand = false): { template: Template; stack: Stack; jenkins: JenkinsOnFargate } {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-controller-test-')) });
+  const built = buildApp(config(input), { app, env: ENV, enableExecuteCommand });
+  return { template: Template.fromStack(built.stack), stack: built.stack, jenkins: built.jenkins };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+
+function only(template: Template, type: string): { id: string; props: Record<string, unknown>; dependsOn: string[] } {
+  const found = template.findResources(type) as Resources;
+  const ids = Object.keys(found);
+  assert.equal(ids.length, 1, `expected one ${type}, found ${ids.length}`);
+  const id = ids[0] as string;
+  const r = found[id]!;
+  return { id, props: r.Properties ?? {}, dependsOn: r.DependsOn ?? [] };
+}
+
+/** Logical id of a construct's CFN resource (the L2's default child, or the L1 itself). */
+function idOf(stack: Stack, construct: IConstruct): string {
+  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
+  return stack.getLogicalId(cfn);
+}
+
+function jenkinsContainer(template: Template): Record<string, unknown> {
+  const td = only(template, 'AWS::ECS::TaskDefinition');
+  const defs = td.props.ContainerDefinitions as Array<Record<string, unknown>>;
+  const c = defs.find((d) => d.Name === 'jenkins');
+  assert.ok(c, 'jenkins container missing');
+  return c;
+}
+
+function managedVolume(template: Template): Record<string, unknown> {
+  const svc = only(template, 'AWS::ECS::Service');
+  const vcs = svc.props.VolumeConfigurations as Array<{ Name: string; ManagedEBSVolume: Record<string, unknown> }>;
+  assert.equal(vcs.length, 1);
+  assert.equal(vcs[0]!.Name, 'jenkins-home');
+  return vcs[0]!.ManagedEBSVolume;
+}
+
+describe('default config (name only): new VPC, HTTP, gp3 home', () => {
+  const { template, stack, jenkins } = synth({ name: 'ci' });
+
+  test('task definition declares the jenkins-home volume as configured at launch', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Volumes: [{ Name: 'jenkins-home', ConfiguredAtLaunch: true }],
+      Cpu: '2048',
+      Memory: '4096',
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
+    });
+  });
+
+  test('jenkins container runs as 1000:1000 with the home mounted, port 8080 and a 120 s stop timeout', () => {
+    const c = jenkinsContainer(template);
+    assert.equal(c.User, '1000:1000');
+    assert.deepEqual(c.MountPoints, [{ ContainerPath: '/var/jenkins_home', SourceVolume: 'jenkins-home', ReadOnly: false }]);
+    assert.deepEqual(c.PortMappings, [{ ContainerPort: 8080, Name: 'http', Protocol: 'tcp' }]);
+    assert.equal(c.StopTimeout, 120);
+    assert.equal(c.Essential, true);
+  });
+
+  test('jenkins logs go to a log group with limited retention', () => {
+    const c = jenkinsContainer(template);
+    const logConfig = c.LogConfiguration as { LogDriver: string; Options: Record<string, unknown> };
+    assert.equal(logConfig.LogDriver, 'awslogs');
+    const groupId = idOf(stack, jenkins.controller.logGroup);
+    assert.deepEqual(logConfig.Options['awslogs-group'], { Ref: groupId });
+    const group = (template.findResources('AWS::Logs::LogGroup') as Resources)[groupId]!;
+    assert.equal(typeof group.Properties?.RetentionInDays, 'number');
+  });
+
+  test('admin login comes from a generated secret as ECS secrets, never as plain text', () => {
+    const secret = only(template, 'AWS::SecretsManager::Secret');
+    const gen = secret.props.GenerateSecretString as Record<string, unknown>;
+    assert.equal(gen.GenerateStringKey, 'password');
+    assert.equal(secret.props.SecretString, undefined);
+    const c = jenkinsContainer(template);
+    const secrets = c.Secrets as Array<{ Name: string; ValueFrom: unknown }>;
+    const byName = new Map(secrets.map((s) => [s.Name, JSON.stringify(s.ValueFrom)]));
+    assert.match(byName.get('JENKINS_ADMIN_PASSWORD') ?? '', new RegExp(`"Ref":"${secret.id}".*:password::`));
+    assert.match(byName.get('JENKINS_ADMIN_ID') ?? '', new RegExp(`"Ref":"${secret.id}".*:username::`));
+    const env = (c.Environment as Array<{ Name: string }>).map((e) => e.Name);
+    assert.ok(!env.some((n) => /PASS|SECRET|TOKEN/i.test(n)), `secret-like env var in ${env.join(',')}`);
+    // No literal password anywhere: no key that names a password carries a plain string.
+    const literal: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          if (/password|passwd|pwd/i.test(k) && typeof v === 'string') literal.push(`${k}=${v}`);
+          walk(v);
+        }
+      }
+    };
+    walk(template.toJSON());
+    assert.deepEqual(literal, []);
+    const envValues = (c.Environment as Array<{ Value: unknown }>).map((e) => JSON.stringify(e.Value));
+    assert.ok(!envValues.some((v) => /password/i.test(v)));
+  });
+
+  test('every ${VAR} in the baked JCasC files is set on the jenkins container', () => {
+    const casc = readFileSync(join(__dirname, '../../jenkins/controller/casc/jenkins.yaml'), 'utf8');
+    const used = [...casc.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)].map((m) => m[1]);
+    assert.ok(used.length >= 3);
+    const c = jenkinsContainer(template);
+    const set = new Set([
+      ...(c.Environment as Array<{ Name: string }>).map((e) => e.Name),
+      ...(c.Secrets as Array<{ Name: string }>).map((e) => e.Name),
+    ]);
+    for (const v of used) assert.ok(set.has(v as string), `JCasC uses \${${v}} but the container does not set it`);
+  });
+
+  test('JENKINS_URL is the load balancer URL over HTTP when no certificate or domain is given', () => {
+    const c = jenkinsContainer(template);
+    const url = (c.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'JENKINS_URL');
+    const albId = idOf(stack, jenkins.loadBalancer);
+    assert.deepEqual(url?.Value, { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [albId, 'DNSName'] }, '/']] });
+  });
+
+  test('service: one task, never two at once, circuit breaker, no AZ rebalancing, long grace, platform ≥ 1.4.0', () => {
+    const svc = only(template, 'AWS::ECS::Service');
+    assert.equal(svc.props.DesiredCount, 1);
+    assert.deepEqual(svc.props.DeploymentConfiguration, {
+      Alarms: { AlarmNames: [], Enable: false, Rollback: false },
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      MaximumPercent: 100,
+      MinimumHealthyPercent: 0,
+    });
+    assert.equal(svc.props.AvailabilityZoneRebalancing, 'DISABLED');
+    assert.ok((svc.props.HealthCheckGracePeriodSeconds as number) >= 300);
+    assert.equal(svc.props.HealthCheckGracePeriodSeconds, CONTROLLER_HEALTH_CHECK_GRACE_SECONDS);
+    assert.equal(svc.props.PlatformVersion, 'LATEST');
+    assert.equal(svc.props.LaunchType, 'FARGATE');
+    assert.equal(svc.props.EnableExecuteCommand, false);
+    assert.equal(svc.props.ServiceName, 'jenkins-ecs-ci-controller');
+  });
+
+  test('home volume: encrypted gp3 with size, IOPS, throughput, xfs, lineage and service tags, no seed', () => {
+    const v = managedVolume(template);
+    assert.equal(v.Encrypted, true);
+    assert.equal(v.VolumeType, 'gp3');
+    assert.equal(v.SizeInGiB, 50);
+    assert.equal(v.Iops, 3000);
+    assert.equal(v.Throughput, 125);
+    assert.equal(v.FilesystemType, 'xfs');
+    for (const absent of ['KmsKeyId', 'SnapshotId', 'VolumeInitializationRate']) assert.equal(v[absent], undefined, absent);
+    assert.deepEqual(v.TagSpecifications, [
+      {
+        ResourceType: 'volume',
+        Tags: [
+          { Key: 'jenkins-ecs:lineage', Value: 'ci' },
+          { Key: 'jenkins-ecs:service', Value: 'jenkins-ecs-ci-controller' },
+        ],
+      },
+    ]);
+  });
+
+  test('home volume uses the explicit infrastructure role, and the service depends on it', () => {
+    const roleId = idOf(stack, jenkins.controller.infrastructureRole);
+    assert.deepEqual(managedVolume(template).RoleArn, { 'Fn::GetAtt': [roleId, 'Arn'] });
+    assert.ok(only(template, 'AWS::ECS::Service').dependsOn.includes(roleId));
+    const role = (template.findResources('AWS::IAM::Role') as Resources)[roleId]!;
+    assert.deepEqual((role.Properties?.AssumeRolePolicyDocument as { Statement: unknown[] }).Statement, [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ecs.amazonaws.com' } },
+    ]);
+    assert.deepEqual(role.Properties?.ManagedPolicyArns, [
+      {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForVolumes'],
+        ],
+      },
+    ]);
+  });
+
+  test('cluster has fixed name and FARGATE plus FARGATE_SPOT capacity providers', () => {
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterName: 'jenkins-ecs-ci' });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE', 'FARGATE_SPOT']),
+    });
+  });
+
+  test('controller registers in Cloud Map as controller.ci.jenkins.internal', () => {
+    template.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Name: 'ci.jenkins.internal' });
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'controller' });
+    assert.equal(jenkins.privateUrl, 'http://controller.ci.jenkins.internal:8080/');
+    assert.equal(jenkins.controller.privateUrl, jenkins.privateUrl);
+  });
+
+  test('controller security group admits only security groups (the load balancer among them) on 8080, no CIDR', () => {
+    const ingress = template.findResources('AWS::EC2::SecurityGroupIngress') as Resources;
+    const sgId = idOf(stack, jenkins.controllerSecurityGroup);
+    const albSgId = idOf(stack, jenkins.loadBalancerSecurityGroup);
+    const toController = Object.values(ingress)
+      .map((r) => r.Properties ?? {})
+      .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sgId, 'GroupId'] }));
+    assert.ok(toController.length >= 1);
+    for (const p of toController) {
+      assert.equal(p.CidrIp, undefined);
+      assert.ok(p.SourceSecurityGroupId, 'ingress without a source security group');
+      assert.equal(p.FromPort, 8080);
+      assert.equal(p.ToPort, 8080);
+    }
+    assert.ok(
+      toController.some((p) => JSON.stringify(p.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [albSgId, 'GroupId'] })),
+    );
+    const sg = (template.findResources('AWS::EC2::SecurityGroup') as Resources)[sgId]!;
+    assert.equal(sg.Properties?.SecurityGroupIngress, undefined);
+  });
+
+  test('load balancer security group admits the allowed CIDRs on 80 only when there is no HTTPS', () => {
+    const sgId = idOf(stack, jenkins.loadBalancerSecurityGroup);
+    const sg = (template.findResources('AWS::EC2::SecurityGroup') as Resources)[sgId]!;
+    const rules = sg.Properties?.SecurityGroupIngress as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      rules.map((r) => [r.CidrIp, r.FromPort, r.ToPort]),
+      [['0.0.0.0/0', 80, 80]],
+    );
+  });
+
+  test('ALB is internet-facing, drops invalid headers and writes access logs to an SSE, TLS-only bucket', () => {
+    const alb = only(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    assert.equal(alb.props.Scheme, 'internet-facing');
+    const attrs = new Map((alb.props.LoadBalancerAttributes as Array<{ Key: string; Value: unknown }>).map((a) => [a.Key, a.Value]));
+    assert.equal(attrs.get('routing.http.drop_invalid_header_fields.enabled'), 'true');
+    assert.equal(attrs.get('access_logs.s3.enabled'), 'true');
+    const bucket = only(template, 'AWS::S3::Bucket');
+    assert.deepEqual(attrs.get('access_logs.s3.bucket'), { Ref: bucket.id });
+    assert.deepEqual(bucket.props.BucketEncryption, {
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('target group health-checks /login for 200 with slow-boot thresholds and a short deregistration delay', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8080,
+      Protocol: 'HTTP',
+      TargetType: 'ip',
+      HealthCheckPath: '/login',
+      Matcher: { HttpCode: '200' },
+      HealthCheckIntervalSeconds: 30,
+      HealthCheckTimeoutSeconds: 10,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 5,
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '15' }]),
+    });
+  });
+
+  test('without a certificate there is one HTTP listener forwarding to Jenkins', () => {
+    const listener = only(template, 'AWS::ElasticLoadBalancingV2::Listener');
+    assert.equal(listener.props.Port, 80);
+    assert.equal(listener.props.Protocol, 'HTTP');
+    assert.equal((listener.props.DefaultActions as Array<{ Type: string }>)[0]!.Type, 'forward');
+    template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+  });
+
+  test('new VPC: two AZs (public + private subnets), one NAT gateway, flow logs', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+
+  test('outputs give URL, admin secret ARN (not its value), cluster, service and log group names', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const byPrefix = (p: string) => Object.entries(outputs).find(([k]) => k.startsWith(`Jenkins${p}`))?.[1].Value;
+    const secretId = only(template, 'AWS::SecretsManager::Secret').id;
+    assert.deepEqual(byPrefix('AdminSecretArn'), { Ref: secretId });
+    assert.ok(byPrefix('Url'));
+    assert.deepEqual(byPrefix('ClusterName'), { Ref: idOf(stack, jenkins.cluster) });
+    assert.deepEqual(byPrefix('ServiceName'), {
+      'Fn::GetAtt': [only(template, 'AWS::ECS::Service').id, 'Name'],
+    });
+    assert.deepEqual(byPrefix('LogGroupName'), {
+      Ref: idOf(stack, jenkins.controller.logGroup),
+    });
+    assert.equal(Object.keys(outputs).length, 5);
+  });
+
+  test('controller exposes the parts the continuity and agents constructs extend', () => {
+    const c = jenkins.controller;
+    assert.equal(c.homeVolumeName, 'jenkins-home');
+    assert.equal(c.jenkinsContainer.containerName, 'jenkins');
+    assert.equal(stack.resolve(c.cfnService.serviceName), 'jenkins-ecs-ci-controller');
+    assert.ok(c.taskDefinition && c.infrastructureRole && c.logGroup && c.cluster);
+  });
+});
+
+describe('full config: customer KMS key, seed snapshot, domain with hosted zone, restricted CIDRs, ECS Exec', () => {
+  const { template, stack, jenkins } = synth(
+    {
+      name: 'prod',
+      region: 'eu-west-1',
+      access: { allowedCidrs: ['203.0.113.0/24'], domainName: 'jenkins.example.com', hostedZoneId: 'Z0123456789ABC' },
+      controller: {
+        cpu: 4096,
+        memoryMiB: 8192,
+        home: {
+          sizeGiB: 200,
+          volumeType: 'gp3',
+          iops: 5000,
+          throughputMiBps: 250,
+          fileSystem: 'xfs',
+          kmsKeyArn: KMS_KEY,
+          seedSnapshotId: 'snap-0123456789abcdef0',
+          initializationRateMiBps: 200,
+        },
+      },
+    },
+    true,
+  );
+
+  test('home volume carries the KMS key, seed snapshot and initialization rate', () => {
+    const v = managedVolume(template);
+    assert.equal(v.KmsKeyId, KMS_KEY);
+    assert.equal(v.SnapshotId, 'snap-0123456789abcdef0');
+    assert.equal(v.VolumeInitializationRate, 200);
+    assert.equal(v.SizeInGiB, 200);
+    assert.equal(v.Iops, 5000);
+    assert.equal(v.Throughput, 250);
+    assert.equal(v.Encrypted, true);
+  });
+
+  test('infrastructure role may use the key only via EC2, and create grants only for AWS resources', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom'],
+            Resource: KMS_KEY,
+            Condition: { StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' } },
+          }),
+          Match.objectLike({
+            Action: 'kms:CreateGrant',
+            Resource: KMS_KEY,
+            Condition: {
+              StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' },
+              Bool: { 'kms:GrantIsForAWSResource': 'true' },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('service depends on the infrastructure role and its policy', () => {
+    const roleId = idOf(stack, jenkins.controller.infrastructureRole);
+    const policyId = idOf(stack, jenkins.controller.infrastructureRole.node.findChild('DefaultPolicy'));
+    const deps = only(template, 'AWS::ECS::Service').dependsOn;
+    assert.ok(deps.includes(roleId), `DependsOn ${deps.join(',')} lacks the role`);
+    assert.ok(deps.includes(policyId), `DependsOn ${deps.join(',')} lacks the role policy`);
+  });
+
+  test('HTTPS listener with a TLS 1.2+ policy and a DNS-validated certificate; HTTP redirects to HTTPS', () => {
+    const certId = idOf(stack, jenkins.node.findChild('Certificate'));
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'jenkins.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'jenkins.example.com', HostedZoneId: 'Z0123456789ABC' }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      Certificates: [{ CertificateArn: { Ref: certId } }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+  });
+
+  test('Route 53 alias A record points the domain at the load balancer', () => {
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'jenkins.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABC',
+      AliasTarget: Match.objectLike({ DNSName: Match.anyValue() }),
+    });
+  });
+
+  test('allowedCidrs are the only ALB ingress, on 80 and 443', () => {
+    const sgId = idOf(stack, jenkins.loadBalancerSecurityGroup);
+    const sg = (template.findResources('AWS::EC2::SecurityGroup') as Resources)[sgId]!;
+    const rules = sg.Properties?.SecurityGroupIngress as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      rules.map((r) => [r.CidrIp, r.FromPort]),
+      [
+        ['203.0.113.0/24', 80],
+        ['203.0.113.0/24', 443],
+      ],
+    );
+  });
+
+  test('JENKINS_URL and the Url output use https://<domainName>/', () => {
+    const c = jenkinsContainer(template);
+    const url = (c.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'JENKINS_URL');
+    assert.equal(url?.Value, 'https://jenkins.example.com/');
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    assert.equal(Object.entries(outputs).find(([k]) => k.startsWith('JenkinsUrl'))?.[1].Value, 'https://jenkins.example.com/');
+  });
+
+  test('ECS Exec is enabled when asked for', () => {
+    assert.equal(only(template, 'AWS::ECS::Service').props.EnableExecuteCommand, true);
+  });
+});
+
+describe('internal ALB with an imported certificate and an io2 ext4 home', () => {
+  const { template } = synth({
+    name: 'inside',
+    access: { internal: true, allowedCidrs: ['10.0.0.0/8'], certificateArn: CERT },
+    controller: { home: { volumeType: 'io2', iops: 4000, sizeGiB: 100, fileSystem: 'ext4' } },
+  });
+
+  test('ALB is internal and serves HTTPS with the given certificate; no certificate or record is created', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Certificates: [{ CertificateArn: CERT }],
+    });
+    template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+  });
+
+  test('io2 home has IOPS, no throughput, ext4', () => {
+    const v = managedVolume(template);
+    assert.equal(v.VolumeType, 'io2');
+    assert.equal(v.Iops, 4000);
+    assert.equal(v.Throughput, undefined);
+    assert.equal(v.FilesystemType, 'ext4');
+  });
+});
+
+describe('construct validation (no synth)', () => {
+  function controllerScope() {
+    const stack = new Stack(new App(), 'S', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+    return {
+      stack,
+      base: {
+        name: 'ci',
+        cluster,
+        taskRole: new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }),
+        securityGroup: new ec2.SecurityGroup(stack, 'Sg', { vpc }),
+        adminSecret: new secretsmanager.Secret(stack, 'Secret'),
+        jenkinsUrl: 'http://example/',
+        cloudMapNamespace: new servicediscovery.PrivateDnsNamespace(stack, 'Ns', { name: 'ci.jenkins.internal', vpc }),
+        image: ecs.ContainerImage.fromRegistry('jenkins/jenkins:lts'),
+      },
+    };
+  }
+  const cfg = config({ name: 'ci' });
+
+  test('throughput on a non-gp3 volume is refused with the prop name and value', () => {
+    const { stack, base } = controllerScope();
+    const controller = { ...cfg.controller, home: { ...cfg.controller.home, volumeType: 'io2' as const, iops: 4000, throughputMiBps: 250 } };
+    assert.throws(
+      () => new JenkinsController(stack, 'C', { ...base, controller }),
+      (e: unknown) => e instanceof JenkinsEcsConstructError && /throughputMiBps: got 250 with volumeType io2/.test(e.message),
+    );
+  });
+
+  test('overriding JENKINS_URL through environment is refused', () => {
+    const { stack, base } = controllerScope();
+    assert.throws(
+      () => new JenkinsController(stack, 'C', { ...base, controller: cfg.controller, environment: { JENKINS_URL: 'x' } }),
+      (e: unknown) => e instanceof JenkinsEcsConstructError && /"JENKINS_URL" is set by JenkinsController/.test(e.message),
+    );
+  });
+
+  test('importing vpc.id without an account and region fails with a clear fix', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    const withVpc = config({ name: 'ci', vpc: { id: 'vpc-0123456789abcdef0' } });
+    assert.throws(
+      () => new JenkinsOnFargate(stack, 'J', { config: withVpc }),
+      (e: unknown) => e instanceof JenkinsEcsConstructError && /CDK_DEFAULT_ACCOUNT/.test(e.message) && /vpc\.id/.test(e.message),
+    );
+  });
+});
