@@ -2,6 +2,7 @@
  * What every command receives. Commands never touch process.* directly, so tests can run them
  * in-process with a BufferIo, a fixed clock and a temp directory.
  */
+import type { AwsFactory } from './aws-context.js';
 import type { Io } from './io.js';
 
 export interface CommandContext {
@@ -12,6 +13,8 @@ export interface CommandContext {
   readonly now: () => Date;
   /** Print stack traces for unexpected errors. */
   readonly debug: boolean;
+  /** AWS ports for status/snapshots/snapshot/restore. @default - SDK adapters from the credential chain */
+  readonly aws?: AwsFactory;
 }
 
 /** A command module: `src/cli/commands/<name>.ts`. */

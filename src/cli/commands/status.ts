@@ -1,0 +1,305 @@
+/**
+ * `jenkins-ecs status [--name N] [--config F] [--region R] [--interval MIN] [--json]`
+ * One screen of what an operator needs: service and deployments, the running task, the holder,
+ * the head, the pointer, snapshot ages, and warnings in plain words.
+ */
+import { liveHolders, selectHead } from '../../continuity/decisions.js';
+import { effectiveTime, type Deployment as EcsDeployment, type Snapshot, type Volume } from '../../continuity/model.js';
+import {
+  awsFor,
+  COMMON_OPTIONS,
+  parseCommandArgs,
+  resolveDeployment,
+  withAwsErrors,
+  type AwsCommandContext,
+  type CliAws,
+  type Deployment,
+  type ServiceTask,
+} from '../aws-context.js';
+import { CliError, EXIT } from '../errors.js';
+import { formatAge, formatTable, shortArn } from '../format.js';
+
+/** Used when neither `--interval` nor the config gives `controller.snapshots.intervalMinutes`. */
+export const DEFAULT_INTERVAL_MINUTES = 15;
+
+export interface StatusWarning {
+  /** Stable code for scripts: `stale-start`, `no-recent-snapshot`, `pointer-behind-head`, ... */
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface StatusReport {
+  readonly deployment: { name: string; cluster: string; service: string; lineage: string; pointerParameter: string };
+  readonly service: {
+    desiredCount: number;
+    runningCount: number;
+    pendingCount?: number;
+    deployments: readonly { id: string; status: string; rolloutState?: string; snapshotId?: string; createdAt: string }[];
+  };
+  readonly tasks: readonly { arn: string; lastStatus: string; startedAt?: string; volumeId?: string; volumeSource?: string }[];
+  /** Volumes tagged holder=L; `live` = in-use. */
+  readonly holders: readonly { volumeId: string; state: string; source?: string; createTime: string; live: boolean }[];
+  readonly head?: { id: string; kind?: string; state: string; effectiveTime: string; ageSeconds: number };
+  readonly pointer?: string;
+  readonly primarySnapshotId?: string;
+  readonly primaryMatchesHead?: boolean;
+  readonly primaryMatchesPointer?: boolean;
+  readonly pointerMatchesHead?: boolean;
+  readonly lastPeriodic?: { id: string; time: string; ageSeconds: number };
+  readonly lastFinal?: { id: string; time: string; ageSeconds: number };
+  readonly intervalMinutes: number;
+  readonly warnings: readonly StatusWarning[];
+}
+
+const OPTIONS = { ...COMMON_OPTIONS, interval: { type: 'string' } } as const;
+
+export async function run(args: readonly string[], ctx: AwsCommandContext): Promise<number> {
+  const { values } = parseCommandArgs('status', args, OPTIONS);
+  const deployment = resolveDeployment(values, ctx);
+  const intervalMinutes = parseInterval(values.interval) ?? deployment.intervalMinutes ?? DEFAULT_INTERVAL_MINUTES;
+  const report = await withAwsErrors(deployment, async () => {
+    const aws = await awsFor(ctx, deployment);
+    return collectStatus(aws, deployment, intervalMinutes, ctx.now());
+  });
+  if (values.json) ctx.io.out(JSON.stringify(report, null, 2));
+  else for (const line of renderStatus(report, ctx.now())) ctx.io.out(line);
+  return EXIT.ok;
+}
+
+function parseInterval(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new CliError(`invalid --interval '${value}': expected whole minutes, e.g. 15`, EXIT.usage);
+  }
+  return n;
+}
+
+const ageSeconds = (t: Date, now: Date): number => Math.max(0, Math.round((now.getTime() - t.getTime()) / 1000));
+
+function newestOfKind(lineage: readonly Snapshot[], kind: Snapshot['kind']): Snapshot | undefined {
+  return lineage
+    .filter((s) => s.kind === kind && s.state !== 'error')
+    .reduce<Snapshot | undefined>((best, s) => (!best || s.startTime > best.startTime ? s : best), undefined);
+}
+
+export async function collectStatus(aws: CliAws, deployment: Deployment, intervalMinutes: number, now: Date): Promise<StatusReport> {
+  const { names } = deployment;
+  const [service, lineage, holderVolumes, pointer, tasks] = await Promise.all([
+    aws.ecs.describeService(names.cluster, names.service),
+    aws.ec2.listLineage(names.lineage),
+    aws.ec2.listHolders(names.lineage),
+    aws.pointer.getPointer(),
+    aws.tasks.listServiceTasks(names.cluster, names.service),
+  ]);
+  if (!service) {
+    throw new CliError(
+      `deployment '${deployment.name}' not found: no active service '${names.service}' in cluster '${names.cluster}'`,
+      EXIT.notFound,
+    );
+  }
+
+  const head = selectHead(lineage);
+  const live = liveHolders(names.lineage, holderVolumes);
+  const liveTasks = tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
+  const volumes = await describeTaskVolumes(aws, liveTasks, holderVolumes);
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const primarySnapshotId = primary?.snapshotId;
+
+  const warnings = computeWarnings({
+    head,
+    lineage,
+    liveHolders: live,
+    liveTasks,
+    volumes,
+    pointer,
+    primary,
+    desiredCount: service.desiredCount,
+    intervalMinutes,
+    now,
+  });
+
+  const stamp = (s: Snapshot | undefined) =>
+    s && { id: s.id, time: effectiveTime(s).toISOString(), ageSeconds: ageSeconds(effectiveTime(s), now) };
+
+  return {
+    deployment: {
+      name: deployment.name,
+      cluster: names.cluster,
+      service: names.service,
+      lineage: names.lineage,
+      pointerParameter: names.pointerParameter,
+    },
+    service: {
+      desiredCount: service.desiredCount,
+      runningCount: service.runningCount,
+      pendingCount: service.pendingCount,
+      deployments: service.deployments.map((d) => ({
+        id: d.id,
+        status: d.status,
+        rolloutState: d.rolloutState,
+        snapshotId: d.snapshotId,
+        createdAt: d.createdAt.toISOString(),
+      })),
+    },
+    tasks: liveTasks.map((t) => ({
+      arn: t.arn,
+      lastStatus: t.lastStatus,
+      startedAt: t.startedAt?.toISOString(),
+      volumeId: t.volumeId,
+      volumeSource: t.volumeId ? volumes.get(t.volumeId)?.snapshotId : undefined,
+    })),
+    holders: holderVolumes.map((v) => ({
+      volumeId: v.id,
+      state: v.state,
+      source: v.snapshotId,
+      createTime: v.createTime.toISOString(),
+      live: v.state === 'in-use',
+    })),
+    head: head && {
+      id: head.id,
+      kind: head.kind,
+      state: head.state,
+      effectiveTime: effectiveTime(head).toISOString(),
+      ageSeconds: ageSeconds(effectiveTime(head), now),
+    },
+    pointer,
+    primarySnapshotId,
+    primaryMatchesHead: head && primarySnapshotId !== undefined ? primarySnapshotId === head.id : undefined,
+    primaryMatchesPointer: pointer !== undefined && primarySnapshotId !== undefined ? primarySnapshotId === pointer : undefined,
+    pointerMatchesHead: head ? pointer === head.id : undefined,
+    lastPeriodic: stamp(newestOfKind(lineage, 'periodic')),
+    lastFinal: stamp(newestOfKind(lineage, 'final')),
+    intervalMinutes,
+    warnings,
+  };
+}
+
+/** The volumes of running tasks (from their EBS attachment), for their `source` snapshot. */
+async function describeTaskVolumes(aws: CliAws, tasks: readonly ServiceTask[], holders: readonly Volume[]): Promise<Map<string, Volume>> {
+  const out = new Map<string, Volume>(holders.map((v) => [v.id, v]));
+  const ids = tasks.map((t) => t.volumeId).filter((id): id is string => id !== undefined && !out.has(id));
+  const found = await Promise.all(ids.map((id) => aws.ec2.describeVolume(id)));
+  for (const v of found) if (v) out.set(v.id, v);
+  return out;
+}
+
+interface WarningInput {
+  readonly head?: Snapshot;
+  readonly lineage: readonly Snapshot[];
+  readonly liveHolders: readonly Volume[];
+  readonly liveTasks: readonly ServiceTask[];
+  readonly volumes: ReadonlyMap<string, Volume>;
+  readonly pointer?: string;
+  readonly primary?: EcsDeployment;
+  readonly desiredCount: number;
+  readonly intervalMinutes: number;
+  readonly now: Date;
+}
+
+export function computeWarnings(w: WarningInput): StatusWarning[] {
+  const out: StatusWarning[] = [];
+  const { head } = w;
+  const holderIds = new Set(w.liveHolders.map((v) => v.id));
+
+  if (w.liveHolders.length > 1) {
+    out.push({
+      code: 'several-holders',
+      message: `${w.liveHolders.length} in-use volumes are tagged holder (${w.liveHolders.map((v) => v.id).join(', ')}); only one Jenkins may own the home: find and stop the extra task`,
+    });
+  }
+
+  // Stale start: a task is up on a volume that is not the holder and was not built from the head.
+  // Its keeper keeps Jenkins at the gate until the reconciler rolls the service to the head.
+  if (head) {
+    for (const t of w.liveTasks) {
+      const volume = t.volumeId ? w.volumes.get(t.volumeId) : undefined;
+      if (!volume || holderIds.has(volume.id)) continue;
+      if (volume.snapshotId !== head.id) {
+        out.push({
+          code: 'stale-start',
+          message: `stale start: task ${shortArn(t.arn)} runs on volume ${volume.id} built from ${volume.snapshotId ?? 'no snapshot'}, not the head ${head.id}; its keeper holds Jenkins at the gate until the service is rolled to the head`,
+        });
+      }
+    }
+    // Without the EBS attachment (not reported yet), fall back to the deployment the tasks came from.
+    const unknownVolume = w.liveTasks.some((t) => !t.volumeId);
+    if (unknownVolume && w.liveHolders.length === 0 && w.primary?.snapshotId !== undefined && w.primary.snapshotId !== head.id) {
+      out.push({
+        code: 'stale-start',
+        message: `stale start likely: a task is up with no holder, and the service launches from ${w.primary.snapshotId}, not the head ${head.id}; it will wait at the gate until the service is rolled to the head`,
+      });
+    }
+  }
+
+  const newest = w.lineage
+    .filter((s) => s.state !== 'error')
+    .reduce<Date | undefined>((t, s) => (!t || s.startTime > t ? s.startTime : t), undefined);
+  const limitMs = 2 * w.intervalMinutes * 60_000;
+  if (w.desiredCount > 0 && w.liveHolders.length > 0 && (!newest || w.now.getTime() - newest.getTime() > limitMs)) {
+    out.push({
+      code: 'no-recent-snapshot',
+      message: newest
+        ? `no snapshot for more than 2 x ${w.intervalMinutes} min while Jenkins runs (newest taken ${formatAge(newest, w.now)}): a crash now would lose everything since; check the keeper container's log`
+        : `Jenkins runs but the lineage has no snapshot yet (interval ${w.intervalMinutes} min); check the keeper container's log`,
+    });
+  }
+
+  const latest = [...w.lineage].sort((a, b) => b.startTime.getTime() - a.startTime.getTime())[0];
+  if (latest?.state === 'error') {
+    out.push({
+      code: 'snapshot-failed',
+      message: `the newest snapshot ${latest.id} (${latest.kind ?? 'unknown kind'}) ended in error; the head is the one before it`,
+    });
+  }
+
+  if (head && w.liveHolders.length === 0 && w.pointer !== head.id) {
+    out.push({
+      code: 'pointer-behind-head',
+      message:
+        head.state === 'pending'
+          ? `pointer ${w.pointer ?? '(none)'} is behind the head ${head.id}, which is still pending; the reconciler rolls once it completes`
+          : `pointer ${w.pointer ?? '(none)'} is behind the head ${head.id} and no Jenkins holds the home: the next start is stale until the reconciler rolls (check its log)`,
+    });
+  }
+  return out;
+}
+
+export function renderStatus(r: StatusReport, now: Date): string[] {
+  const lines: string[] = [];
+  const at = (iso: string | undefined) => (iso ? formatAge(new Date(iso), now) : '-');
+  const same = (flag: boolean | undefined, what: string) => (flag === undefined ? '' : flag ? ` (= ${what})` : ` (differs from ${what})`);
+
+  lines.push(`Deployment  ${r.deployment.name}: cluster ${r.deployment.cluster}, service ${r.deployment.service}`);
+  lines.push(
+    `Service     desired ${r.service.desiredCount}, running ${r.service.runningCount}${r.service.pendingCount ? `, pending ${r.service.pendingCount}` : ''}`,
+  );
+  if (r.service.deployments.length > 0) {
+    const rows = r.service.deployments.map((d) => [d.id, d.status, d.rolloutState ?? '-', d.snapshotId ?? '-', at(d.createdAt)]);
+    for (const l of formatTable(['DEPLOYMENT', 'STATUS', 'ROLLOUT', 'SNAPSHOT', 'CREATED'], rows)) lines.push(`  ${l}`);
+  }
+  if (r.tasks.length === 0) lines.push('Task        none running');
+  for (const t of r.tasks) {
+    const vol = t.volumeId ? `volume ${t.volumeId}${t.volumeSource ? ` from ${t.volumeSource}` : ''}` : 'volume not reported yet';
+    lines.push(`Task        ${shortArn(t.arn)} ${t.lastStatus}${t.startedAt ? ` since ${at(t.startedAt)}` : ''}, ${vol}`);
+  }
+  const live = r.holders.filter((h) => h.live);
+  if (live.length === 0) lines.push('Holder      none (no Jenkins owns the home right now)');
+  for (const h of live) lines.push(`Holder      ${h.volumeId} in-use, built from ${h.source ?? 'no snapshot (bootstrap)'}`);
+  lines.push(
+    r.head
+      ? `Head        ${r.head.id} ${r.head.kind ?? 'unknown kind'}, ${r.head.state}, ${at(r.head.effectiveTime)}`
+      : 'Head        none (the lineage is empty)',
+  );
+  lines.push(`Pointer     ${r.pointer ?? '(none)'}${same(r.pointerMatchesHead, 'head')}`);
+  lines.push(
+    `Primary     ${r.primarySnapshotId ?? '(no snapshotId reported)'}${same(r.primaryMatchesHead, 'head')}${same(r.primaryMatchesPointer, 'pointer')}`,
+  );
+  lines.push(`Snapshots   last periodic ${r.lastPeriodic ? `${r.lastPeriodic.id} ${at(r.lastPeriodic.time)}` : 'none'}; last final ${r.lastFinal ? `${r.lastFinal.id} ${at(r.lastFinal.time)}` : 'none'}; interval ${r.intervalMinutes} min`);
+  if (r.warnings.length === 0) lines.push('Warnings    none');
+  else {
+    lines.push('Warnings');
+    for (const w of r.warnings) lines.push(`  ! ${w.message}`);
+  }
+  return lines;
+}

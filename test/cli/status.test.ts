@@ -1,0 +1,227 @@
+/**
+ * `jenkins-ecs status` against moto_server, seeded as a running deployment looks.
+ * moto gaps, covered here with recorded responses (aws-sdk-client-mock) instead:
+ * - DescribeServices deployments lose `volumeConfigurations`, so the PRIMARY `snapshotId` is unknown;
+ * - DescribeTasks has no `AmazonElasticBlockStorage` attachment, so a task's volume is unknown;
+ * - moto does not start service tasks (the running task is seeded with RunTask).
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import * as status from '../../src/cli/commands/status.js';
+import { EXIT } from '../../src/cli/errors.js';
+import { deploymentNames } from '../../src/config/names.js';
+import { TAGS } from '../../src/continuity/model.js';
+import { runCommand, testContext } from './support/context.js';
+import { motoClients, motoEnv, seedHolder, seedService, seedSnapshot, seedTask, seedVolume, uniqueName } from './support/moto.js';
+
+interface Report {
+  head?: { id: string; kind?: string; state: string };
+  pointer?: string;
+  pointerMatchesHead?: boolean;
+  holders: { volumeId: string; live: boolean; source?: string }[];
+  tasks: { arn: string }[];
+  lastPeriodic?: { id: string };
+  lastFinal?: { id: string };
+  service: { desiredCount: number; deployments: { status: string; snapshotId?: string }[] };
+  primarySnapshotId?: string;
+  primaryMatchesHead?: boolean;
+  warnings: { code: string; message: string }[];
+}
+
+describe('status against moto', () => {
+  const clients = motoClients();
+  const name = uniqueName('st');
+  let finalId = '';
+  let periodicId = '';
+  let holderId = '';
+  let taskArn = '';
+
+  before(async () => {
+    // A previous task's volume left a final snapshot; the current holder was built from it and
+    // its keeper has since taken a periodic snapshot (the head). The pointer still names the final one.
+    const oldVolume = await seedVolume(clients);
+    finalId = await seedSnapshot(clients, { lineage: name, kind: 'final', volumeId: oldVolume, task: 'arn:aws:ecs:us-east-1:123456789012:task/old' });
+    holderId = await seedHolder(clients, name, finalId);
+    await sleep(1100); // moto StartTime has whole seconds: keep the head unambiguous
+    periodicId = await seedSnapshot(clients, { lineage: name, kind: 'periodic', volumeId: holderId, source: finalId });
+    const names = await seedService(clients, name, { snapshotId: finalId, pointer: finalId });
+    taskArn = await seedTask(clients, names);
+  });
+
+  test('a running deployment with a live holder shows service, task, holder, head and pointer, and no warnings', async () => {
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(status, ['--name', name, '--json'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const r = JSON.parse(ctx.io.stdout.join('\n')) as Report;
+    assert.equal(r.head?.id, periodicId);
+    assert.equal(r.head?.kind, 'periodic');
+    assert.equal(r.head?.state, 'completed');
+    assert.equal(r.pointer, finalId);
+    assert.equal(r.pointerMatchesHead, false);
+    assert.deepEqual(
+      r.holders.map((h) => [h.volumeId, h.live, h.source]),
+      [[holderId, true, finalId]],
+    );
+    assert.deepEqual(r.tasks.map((t) => t.arn), [taskArn]);
+    assert.equal(r.lastPeriodic?.id, periodicId);
+    assert.equal(r.lastFinal?.id, finalId);
+    assert.equal(r.service.desiredCount, 1);
+    assert.equal(r.service.deployments[0]?.status, 'PRIMARY');
+    // The pointer trails the head while a holder runs: that is normal, not a warning.
+    assert.deepEqual(r.warnings, []);
+  });
+
+  test('human output names the head, the holder and the pointer, with ages scrubbed', async () => {
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(status, ['--name', name], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const text = ctx.io.text();
+    assert.match(text, new RegExp(`^Head +${periodicId} periodic, completed, <age> ago$`, 'm'));
+    assert.match(text, new RegExp(`^Holder +${holderId} in-use, built from ${finalId}$`, 'm'));
+    assert.match(text, new RegExp(`^Pointer +${finalId} \\(differs from head\\)$`, 'm'));
+    assert.match(text, new RegExp(`last periodic ${periodicId} <age> ago; last final ${finalId} <age> ago; interval 15 min`));
+    assert.match(text, /^Warnings +none$/m);
+  });
+
+  test('no snapshot for more than 2 x interval while a holder runs is a warning', async () => {
+    const later = new Date(Date.now() + 31 * 60_000);
+    const ctx = testContext({ env: motoEnv(), now: () => later });
+    const res = await runCommand(status, ['--name', name, '--interval', '15', '--json'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const r = JSON.parse(ctx.io.stdout.join('\n')) as Report;
+    assert.deepEqual(r.warnings.map((w) => w.code), ['no-recent-snapshot']);
+    assert.match(r.warnings[0]?.message ?? '', /no snapshot for more than 2 x 15 min/);
+  });
+
+  test('pointer behind a completed head with no live holder is a warning', async () => {
+    const lonely = uniqueName('st');
+    const vol = await seedVolume(clients);
+    const older = await seedSnapshot(clients, { lineage: lonely, kind: 'periodic', volumeId: vol });
+    await sleep(1100);
+    const head = await seedSnapshot(clients, { lineage: lonely, kind: 'final', volumeId: vol });
+    await seedService(clients, lonely, { snapshotId: older, pointer: older });
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(status, ['--name', lonely, '--json'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const r = JSON.parse(ctx.io.stdout.join('\n')) as Report;
+    assert.equal(r.head?.id, head);
+    assert.deepEqual(r.warnings.map((w) => w.code), ['pointer-behind-head']);
+    assert.match(r.warnings[0]?.message ?? '', new RegExp(`pointer ${older} is behind the head ${head} and no Jenkins holds the home`));
+  });
+
+  test('an unknown deployment exits with the not-found code and one line naming cluster and service', async () => {
+    const missing = uniqueName('nx');
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(status, ['--name', missing], ctx);
+    assert.equal(res.code, EXIT.notFound);
+    assert.match(res.error?.message ?? '', new RegExp(`jenkins-ecs-${missing}`));
+    assert.doesNotMatch(res.error?.message ?? '', /\n/);
+  });
+
+  test('a service missing from an existing cluster also exits with the not-found code', async () => {
+    const other = uniqueName('nx');
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: deploymentNames(other).cluster }));
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(status, ['--name', other, '--json'], ctx);
+    assert.equal(res.code, EXIT.notFound);
+    assert.match(res.error?.message ?? '', new RegExp(`no active service 'jenkins-ecs-${other}-controller'`));
+  });
+});
+
+describe('status with recorded responses (shapes moto lacks)', () => {
+  const name = uniqueName('rec');
+  const lineageTags = (kind: string) => [
+    { Key: TAGS.lineage, Value: name },
+    { Key: TAGS.kind, Value: kind },
+  ];
+  test('a task running on a volume not built from the head, with no holder, is reported as a stale start', async (t) => {
+    const t0 = new Date('2026-03-01T10:00:00Z');
+    const t1 = new Date('2026-03-01T10:15:00Z');
+    const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/jenkins-ecs-${name}/abc123`;
+    // Installed here, not at registration, so the moto tests above stay unmocked.
+    const ecs = mockClient(ECSClient);
+    const ec2 = mockClient(EC2Client);
+    const ssm = mockClient(SSMClient);
+    t.after(() => {
+      ecs.restore();
+      ec2.restore();
+      ssm.restore();
+    });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          status: 'ACTIVE',
+          desiredCount: 1,
+          runningCount: 1,
+          pendingCount: 0,
+          deployments: [
+            {
+              id: 'ecs-svc/222',
+              status: 'PRIMARY',
+              rolloutState: 'COMPLETED',
+              createdAt: t0,
+              volumeConfigurations: [{ name: 'jenkins-home', managedEBSVolume: { roleArn: 'arn:aws:iam::123456789012:role/r', snapshotId: 'snap-old' } }],
+            },
+          ],
+        },
+      ],
+    });
+    ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn] });
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          taskArn,
+          lastStatus: 'RUNNING',
+          desiredStatus: 'RUNNING',
+          startedAt: t1,
+          attachments: [
+            {
+              type: 'AmazonElasticBlockStorage',
+              status: 'ATTACHED',
+              details: [
+                { name: 'volumeId', value: 'vol-stale' },
+                { name: 'volumeName', value: 'jenkins-home' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-old', State: 'completed', StartTime: t0, VolumeSize: 50, Progress: '100%', Tags: lineageTags('periodic') },
+        { SnapshotId: 'snap-new', State: 'completed', StartTime: t1, VolumeSize: 50, Progress: '100%', Tags: lineageTags('final') },
+      ],
+    });
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] }); // no volume tagged holder
+    ec2.on(DescribeVolumesCommand, { VolumeIds: ['vol-stale'] }).resolves({
+      Volumes: [{ VolumeId: 'vol-stale', State: 'in-use', SnapshotId: 'snap-old', CreateTime: t1 }],
+    });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'snap-old' } });
+
+    const ctx = testContext({ env: { AWS_REGION: 'us-east-1' }, now: () => new Date('2026-03-01T10:20:00Z') });
+    const res = await runCommand(status, ['--name', name, '--json'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const r = JSON.parse(ctx.io.stdout.join('\n')) as Omit<Report, 'tasks'> & { tasks: { volumeId?: string; volumeSource?: string }[] };
+    assert.equal(r.primarySnapshotId, 'snap-old');
+    assert.equal(r.primaryMatchesHead, false);
+    assert.equal(r.head?.id, 'snap-new');
+    assert.deepEqual(r.tasks.map((t) => [t.volumeId, t.volumeSource]), [['vol-stale', 'snap-old']]);
+    const codes = r.warnings.map((w) => w.code);
+    assert.deepEqual(codes, ['stale-start', 'pointer-behind-head']);
+    assert.match(r.warnings[0]?.message ?? '', /stale start: task abc123 runs on volume vol-stale built from snap-old, not the head snap-new/);
+
+    const human = testContext({ env: { AWS_REGION: 'us-east-1' }, now: () => new Date('2026-03-01T10:20:00Z') });
+    await runCommand(status, ['--name', name], human);
+    const text = human.io.text();
+    assert.match(text, /^Primary +snap-old \(differs from head\) \(= pointer\)$/m);
+    assert.match(text, /^ {2}ecs-svc\/222 +PRIMARY +COMPLETED +snap-old +<age> ago$/m);
+    assert.match(text, /^Task +abc123 RUNNING since <age> ago, volume vol-stale from snap-old$/m);
+    assert.match(text, /^ {2}! stale start: /m);
+  });
+});
