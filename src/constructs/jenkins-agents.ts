@@ -3,7 +3,7 @@
  * log group, the controller's launch permissions, and the JCasC cloud fragment plus the
  * environment values it references. Agents dial the controller's private URL over WebSocket.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -40,7 +40,8 @@ export interface JenkinsAgentsProps {
    */
   readonly controllerPort?: number;
   /**
-   * Task role per agent label, for builds that need their own AWS permissions.
+   * Task role per agent label, for builds that need their own AWS permissions (see also
+   * `agentTaskRole`).
    * @default - every label uses the shared `taskRole`, which has no permissions
    */
   readonly taskRoles?: Readonly<Record<string, iam.IRole>>;
@@ -52,7 +53,7 @@ export class JenkinsAgents extends Construct {
   /** Values for every `${VAR}` in `cascYaml`, to set on the controller's Jenkins container. */
   public readonly environment: Record<string, string>;
   public readonly securityGroup: ec2.SecurityGroup;
-  /** Shared agent task role (no permissions) for labels without an entry in `taskRoles`. */
+  /** Shared agent task role (no permissions) for labels without a role of their own. */
   public readonly taskRole: iam.Role;
   /** Pulls the agent image and writes agent logs. */
   public readonly executionRole: iam.Role;
@@ -60,16 +61,18 @@ export class JenkinsAgents extends Construct {
   /** Jenkins cloud name and ECS task family per agent template. */
   public readonly clouds: readonly AgentCloudPlan[];
 
-  private readonly taskRoleOverrides: Readonly<Record<string, iam.IRole>>;
+  /** Roles given in `taskRoles` or created by `agentTaskRole`, by label. */
+  private readonly ownRoles = new Map<string, iam.IRole>();
+  private readonly trustedBy: iam.IPrincipal;
+  private passRole?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: JenkinsAgentsProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const port = props.controllerPort ?? 8080;
-    this.taskRoleOverrides = props.taskRoles ?? {};
-
     const labels = new Set(props.agents.map((a) => a.label));
-    for (const label of Object.keys(this.taskRoleOverrides)) {
+    for (const [label, role] of Object.entries(props.taskRoles ?? {})) {
+      this.ownRoles.set(label, role);
       if (!labels.has(label)) {
         throw new JenkinsEcsConstructError(
           `JenkinsAgents taskRoles has the label ${JSON.stringify(label)}, which no agent uses ` +
@@ -105,12 +108,13 @@ export class JenkinsAgents extends Construct {
     this.logGroup.grantWrite(this.executionRole);
     this.grantEcrPulls(props.agents);
 
+    // Only ECS tasks of this account may assume agent task roles (confused-deputy guard).
+    this.trustedBy = ecsTasks.withConditions({
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ecs', resource: '*' }) },
+    });
     this.taskRole = new iam.Role(this, 'TaskRole', {
-      assumedBy: ecsTasks.withConditions({
-        // Only ECS tasks of this account may assume it (confused-deputy guard).
-        StringEquals: { 'aws:SourceAccount': stack.account },
-        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ecs', resource: '*' }) },
-      }),
+      assumedBy: this.trustedBy,
       description: 'Jenkins agents: default build permissions (none)',
     });
 
@@ -131,24 +135,42 @@ export class JenkinsAgents extends Construct {
       [AGENT_ENV.logGroup]: this.logGroup.logGroupName,
       [AGENT_ENV.jenkinsUrl]: props.jenkinsUrl,
     };
-    for (const c of this.clouds) this.environment[c.taskRoleVar] = this.agentTaskRole(c.agent.label).roleArn;
+    for (const c of this.clouds) {
+      // Lazy: agentTaskRole() may give the label its own role after construction.
+      const label = c.agent.label;
+      this.environment[c.taskRoleVar] = Lazy.string({ produce: () => (this.ownRoles.get(label) ?? this.taskRole).roleArn });
+    }
   }
 
-  /** The task role agents with this label run as (an override from `taskRoles`, else `taskRole`). */
+  /**
+   * The task role of the agents with this label, for giving their builds AWS permissions:
+   * the role from `taskRoles`, else one created for this label on the first call (no
+   * permissions until you add some). Permissions added to it never reach other labels.
+   */
   public agentTaskRole(label: string): iam.IRole {
-    if (!this.clouds.some((c) => c.agent.label === label)) {
+    const cloud = this.clouds.find((c) => c.agent.label === label);
+    if (!cloud) {
       throw new JenkinsEcsConstructError(
         `JenkinsAgents.agentTaskRole(${JSON.stringify(label)}): no agent has this label; ` +
           `known labels: ${this.clouds.map((c) => JSON.stringify(c.agent.label)).join(', ') || 'none'}`,
       );
     }
-    return this.taskRoleOverrides[label] ?? this.taskRole;
+    let role = this.ownRoles.get(label);
+    if (!role) {
+      role = new iam.Role(this, `TaskRole-${cloud.cloudName}`, {
+        assumedBy: this.trustedBy,
+        description: `Jenkins agents with label ${label}: build permissions`,
+      });
+      this.ownRoles.set(label, role);
+      this.passRole?.addResources(role.roleArn);
+    }
+    return role;
   }
 
-  /** Every role the controller may pass to agent tasks. */
+  /** Every role the controller may pass to agent tasks (so far; agentTaskRole adds more). */
   private passableRoles(): iam.IRole[] {
     const roles: iam.IRole[] = [this.executionRole, this.taskRole];
-    for (const role of Object.values(this.taskRoleOverrides)) if (!roles.includes(role)) roles.push(role);
+    for (const role of this.ownRoles.values()) if (!roles.includes(role)) roles.push(role);
     return roles;
   }
 
@@ -182,12 +204,12 @@ export class JenkinsAgents extends Construct {
           resources: [...families, tasks],
           conditions: { StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'RunTask'] } },
         }),
-        new iam.PolicyStatement({
+        (this.passRole = new iam.PolicyStatement({
           sid: 'PassAgentRoles',
           actions: ['iam:PassRole'],
           resources: this.passableRoles().map((r) => r.roleArn),
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-        }),
+        })),
       ],
     });
     // Deliberately absent: ecs:ListClusters and ecs:DescribeClusters (only the plugin's config UI

@@ -16,6 +16,7 @@ import { deploymentNames } from '../config/names.js';
 import type { JenkinsEcsConfig } from '../config/types.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { controllerPrivateUrl, JENKINS_HTTP_PORT, JenkinsController } from './jenkins-controller.js';
+import { JenkinsAgents } from './jenkins-agents.js';
 
 /** Jenkins admin user created by JCasC; the generated secret stores it next to the password. */
 export const ADMIN_USER_NAME = 'admin';
@@ -55,6 +56,8 @@ export class JenkinsOnFargate extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly adminSecret: secretsmanager.Secret;
   public readonly controller: JenkinsController;
+  /** Fargate build agents (amazon-ecs plugin); `agents.agentTaskRole(label)` gives builds AWS permissions. */
+  public readonly agents: JenkinsAgents;
   /** Where users reach Jenkins. */
   public readonly url: string;
   /** Where agents reach the controller inside the VPC: `http://controller.<namespace>:8080/`. */
@@ -102,8 +105,19 @@ export class JenkinsOnFargate extends Construct {
     });
 
     // Agents slot: the agents construct adds JCasC files and environment for the controller here.
-    const extraCascFiles: Record<string, string> = {};
-    const controllerEnvironment: Record<string, string> = {};
+    this.agents = new JenkinsAgents(this, 'Agents', {
+      name: config.name,
+      vpc: this.vpc,
+      cluster: this.cluster,
+      controllerTaskRole: this.controllerTaskRole,
+      controllerSecurityGroup: this.controllerSecurityGroup,
+      agents: config.agents,
+      jenkinsUrl: this.privateUrl,
+      controllerPort: JENKINS_HTTP_PORT,
+      logRetention: retention,
+    });
+    const extraCascFiles: Record<string, string> = { 'agents.yaml': this.agents.cascYaml };
+    const controllerEnvironment: Record<string, string> = { ...this.agents.environment };
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: this.vpc,
