@@ -1,0 +1,121 @@
+/**
+ * `jenkins-ecs snapshots` against moto_server, with a lineage seeded as keeper and restore tag it.
+ * moto gap, covered with a recorded response (aws-sdk-client-mock): moto completes snapshots at
+ * once, so a `pending` snapshot with its EBS `Progress` never appears there.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateTagsCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import * as snapshots from '../../src/cli/commands/snapshots.js';
+import { EXIT } from '../../src/cli/errors.js';
+import { TAGS } from '../../src/continuity/model.js';
+import { runCommand, testContext } from './support/context.js';
+import { motoClients, motoEnv, seedSnapshot, seedVolume, uniqueName } from './support/moto.js';
+
+interface Row {
+  id: string;
+  kind?: string;
+  state: string;
+  head: boolean;
+  task?: string;
+  source?: string;
+  sizeGiB?: number;
+  promotedAt?: string;
+  progress?: string;
+}
+
+describe('snapshots against moto', () => {
+  const clients = motoClients();
+  const name = uniqueName('ls');
+  const task = 'arn:aws:ecs:us-east-1:123456789012:task/jenkins-ecs-x/0f1e2d';
+  let periodic = '';
+  let final = '';
+  let restored = '';
+
+  before(async () => {
+    const vol = await seedVolume(clients);
+    restored = await seedSnapshot(clients, { lineage: name, kind: 'manual', volumeId: vol });
+    await sleep(1100); // moto StartTime has whole seconds
+    periodic = await seedSnapshot(clients, { lineage: name, kind: 'periodic', volumeId: vol, task });
+    await sleep(1100);
+    final = await seedSnapshot(clients, { lineage: name, kind: 'final', volumeId: vol, task, source: periodic });
+    // A restore promoted the oldest one after the final snapshot: by effective time it is the head.
+    await clients.ec2.send(
+      new CreateTagsCommand({
+        Resources: [restored],
+        Tags: [{ Key: TAGS.promotedAt, Value: new Date(Date.now() + 5_000).toISOString() }],
+      }),
+    );
+    // Another lineage's snapshot must not show up.
+    await seedSnapshot(clients, { lineage: uniqueName('other'), kind: 'periodic', volumeId: vol });
+  });
+
+  test('the lineage is listed newest effective time first, with the promoted snapshot as head', async () => {
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(snapshots, ['--name', name, '--json'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const out = JSON.parse(ctx.io.stdout.join('\n')) as { lineage: string; snapshots: Row[] };
+    assert.equal(out.lineage, name);
+    assert.deepEqual(
+      out.snapshots.map((r) => [r.id, r.kind, r.head]),
+      [
+        [restored, 'manual', true],
+        [final, 'final', false],
+        [periodic, 'periodic', false],
+      ],
+    );
+    const f = out.snapshots[1];
+    assert.equal(f?.task, task);
+    assert.equal(f?.source, periodic);
+    assert.equal(f?.state, 'completed');
+    assert.equal(f?.sizeGiB, 50);
+    assert.ok(out.snapshots[0]?.promotedAt);
+  });
+
+  test('the human table marks the head and shows kind, state, size, task and source', async () => {
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(snapshots, ['--name', name], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const lines = ctx.io.text().split('\n');
+    assert.match(lines[0] ?? '', /^ +SNAPSHOT +KIND +EFFECTIVE TIME +STATE +SIZE +TASK +SOURCE$/);
+    assert.match(lines[1] ?? '', new RegExp(`^\\* +${restored} +manual +<time> \\(promoted\\) +completed +50 GiB +- +-$`));
+    assert.match(lines[2] ?? '', new RegExp(`^ +${final} +final +<time> +completed +50 GiB +0f1e2d +${periodic}$`));
+    assert.equal(lines.at(-1), `* head; 3 snapshot(s) in lineage '${name}'`);
+  });
+
+  test('an empty lineage says so and exits 0', async () => {
+    const empty = uniqueName('ls');
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(snapshots, ['--name', empty], ctx);
+    assert.equal(res.code, EXIT.ok);
+    assert.deepEqual(ctx.io.stdout, [`lineage '${empty}' has no snapshots yet`]);
+  });
+});
+
+describe('snapshots with recorded responses (pending snapshots, which moto lacks)', () => {
+  test('a pending newest snapshot shows its progress and is the head; an error one is never the head', async (t) => {
+    const ec2 = mockClient(EC2Client);
+    t.after(() => ec2.restore());
+    const name = uniqueName('rec');
+    const tags = (kind: string) => [
+      { Key: TAGS.lineage, Value: name },
+      { Key: TAGS.kind, Value: kind },
+    ];
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-a', State: 'completed', Progress: '100%', StartTime: new Date('2026-03-01T10:00:00Z'), VolumeSize: 50, Tags: tags('periodic') },
+        { SnapshotId: 'snap-b', State: 'pending', Progress: '42%', StartTime: new Date('2026-03-01T10:15:00Z'), VolumeSize: 50, Tags: tags('periodic') },
+        { SnapshotId: 'snap-c', State: 'error', Progress: '0%', StartTime: new Date('2026-03-01T10:30:00Z'), VolumeSize: 50, Tags: tags('final') },
+      ],
+    });
+    const ctx = testContext({ env: { AWS_REGION: 'us-east-1' } });
+    const res = await runCommand(snapshots, ['--name', name], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const lines = ctx.io.text().split('\n');
+    assert.match(lines[1] ?? '', /^ +snap-c +final +<time> +error +50 GiB/);
+    assert.match(lines[2] ?? '', /^\* +snap-b +periodic +<time> +pending 42% +50 GiB/);
+    assert.match(lines[3] ?? '', /^ +snap-a +periodic +<time> +completed +50 GiB/);
+  });
+});
