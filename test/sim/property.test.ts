@@ -1,0 +1,48 @@
+/**
+ * Property-based simulator runs: at least 500 seeds × 50 one-minute steps, each seed choosing a
+ * configuration (maximumPercent 100/200, throttling, snapshot failures, seed snapshot, interval)
+ * and a fault or operator action per step. I1–I6 are checked after every step (and I1/I2/I3/I4 at
+ * every gate opening, I5 at every deletion). A failure prints the simulation seed and its step log.
+ *
+ * Replay one run:      SIM_SEED=<seed> node scripts/run-tests.mjs test/sim/property
+ * Other fast-check seed: SIM_FC_SEED=<n> (default fixed, so CI is reproducible).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { failureReport, runRandom } from './random.js';
+
+const RUNS = 500;
+const STEPS = 50;
+
+describe('simulator: random runs keep I1–I6', () => {
+  const replay = process.env.SIM_SEED;
+  if (replay !== undefined && replay !== '') {
+    test(`replay of simulation seed ${replay}`, async () => {
+      const run = await runRandom(Number(replay), STEPS);
+      console.log(failureReport(run));
+      assert.deepEqual(run.sim.violations, []);
+    });
+    return;
+  }
+
+  test(`${RUNS} seeded runs of ${STEPS} steps each break no invariant`, async () => {
+    let steps = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), async (seed) => {
+        const run = await runRandom(seed, STEPS);
+        steps += STEPS;
+        if (run.sim.violations.length > 0) throw new Error(failureReport(run));
+      }),
+      { numRuns: RUNS, seed: Number(process.env.SIM_FC_SEED ?? 20260601), endOnFailure: true },
+    );
+    assert.equal(steps, RUNS * STEPS);
+  });
+
+  test('the same seed replays the same run, step for step', async () => {
+    const a = await runRandom(12345, 30);
+    const b = await runRandom(12345, 30);
+    assert.equal(a.sim.report(), b.sim.report());
+    assert.ok(a.sim.runs.length > 0);
+  });
+});

@@ -1,0 +1,897 @@
+/**
+ * A deterministic, seeded model of the ECS service scheduler, EBS and SSM, implementing the
+ * continuity ports in memory. It drives the real Keeper, reconcile() and restore() through those
+ * ports under virtual time, models Jenkins as a writer of numbered records, and checks the
+ * protocol's invariants I1–I6 (docs/continuity-protocol.md) as it goes.
+ */
+import { Keeper, KeeperError, type KeeperConfig } from '../../src/continuity/keeper.js';
+import { decideRoll, deploymentSnapshotIds, selectHead } from '../../src/continuity/decisions.js';
+import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeState } from '../../src/continuity/model.js';
+import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
+import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
+import { restore } from '../../src/continuity/restore.js';
+import { VirtualClock } from './clock.js';
+import { Rng } from './rng.js';
+
+export const LINEAGE = 'ci';
+const CLUSTER = 'sim-cluster';
+const SERVICE = 'sim-controller';
+const START = Date.parse('2026-06-01T00:00:00Z');
+
+export interface SimOptions {
+  readonly seed: number;
+  /** ECS deployment maximumPercent: 100 stops the old task first, 200 starts the new one first. */
+  readonly maximumPercent?: 100 | 200;
+  readonly desiredCount?: number;
+  readonly intervalMinutes?: number;
+  /** Probability that an AWS call is throttled (at most 2 times in a row per caller, so retries get through). */
+  readonly throttleRate?: number;
+  /** Probability that a snapshot ends in `error` instead of `completed`. */
+  readonly snapshotFailRate?: number;
+  /** Pending duration of a snapshot, uniform in [min, max] ms. */
+  readonly pendingMs?: readonly [number, number];
+  /** Start the lineage from a seed snapshot (tagged kind=seed) instead of an empty volume. */
+  readonly seedSnapshot?: boolean;
+  /** Task provisioning (volume creation + attach) in [min, max] ms. */
+  readonly provisionMs?: readonly [number, number];
+  /** Time Jenkins takes to stop after SIGTERM, in [min, max] ms. */
+  readonly jenkinsStopMs?: readonly [number, number];
+  /** Probability that the keeper gets SIGTERM together with Jenkins rather than after it. */
+  readonly earlySigtermRate?: number;
+  /** Forces the outcome of snapshots (scenario tests). */
+  readonly snapshotOutcome?: (s: { kind?: SnapshotKind; n: number }) => { durationMs?: number; fail?: boolean } | undefined;
+  readonly keepLast?: number;
+  readonly keepDailyDays?: number;
+  /** Keep every log line (scenario tests print them on failure). */
+  readonly verbose?: boolean;
+}
+
+interface SimSnapshot {
+  id: string;
+  n: number;
+  volumeId: string;
+  state: Snapshot['state'];
+  startTime: number;
+  lineage: string;
+  kind?: SnapshotKind;
+  task?: string;
+  source?: string;
+  promotedAt?: number;
+  content: ReadonlySet<number>;
+}
+
+interface SimVolume {
+  id: string;
+  state: VolumeState;
+  createTime: number;
+  snapshotId?: string;
+  holder?: string;
+  /** Records on disk (what a snapshot captures). */
+  disk: Set<number>;
+  /** Written but not yet flushed (page cache); lost on a crash, flushed by sync or writeback. */
+  dirty: Map<number, number>;
+}
+
+interface SimDeployment {
+  id: string;
+  status: Deployment['status'];
+  rolloutState: NonNullable<Deployment['rolloutState']>;
+  snapshotId?: string;
+  createdAt: number;
+}
+
+type JenkinsState = 'gated' | 'running' | 'stopping' | 'stopped';
+
+interface Caller {
+  readonly name: string;
+  alive: boolean;
+  throttledInARow: number;
+}
+
+interface SimTask {
+  arn: string;
+  n: number;
+  deploymentId: string;
+  phase: 'provisioning' | 'running' | 'stopping' | 'stopped';
+  attach: 'ATTACHING' | 'ATTACHED' | 'DETACHED';
+  volumeId: string;
+  keeper?: Keeper;
+  caller: Caller;
+  jenkins: JenkinsState;
+  run?: JenkinsRun;
+  keeperExit?: number;
+}
+
+interface JenkinsRun {
+  task: string;
+  volumeId: string;
+  startAt: number;
+  startHome: ReadonlySet<number>;
+  source?: string;
+  stopAt?: number;
+  stopKind?: 'graceful' | 'crash' | 'keeper-crash';
+  homeAtStop?: ReadonlySet<number>;
+  finalSnapshotId?: string;
+  snapshotIds: string[];
+  /** A periodic snapshot round of this run's keeper failed or was skipped for an error. */
+  snapshotRoundFailed: boolean;
+  /** Restore requested while this run was the latest one. */
+  restoredAfter?: string;
+}
+
+export class InvariantViolation extends Error {
+  override readonly name = 'InvariantViolation';
+}
+
+function throttleError(): Error {
+  const e = new Error('Request limit exceeded.');
+  e.name = 'RequestLimitExceeded';
+  return e;
+}
+
+function awsError(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+export class Sim {
+  readonly clock = new VirtualClock(START);
+  readonly rng: Rng;
+  readonly opts: Required<Omit<SimOptions, 'snapshotOutcome'>> & Pick<SimOptions, 'snapshotOutcome'>;
+  readonly log: string[] = [];
+  readonly violations: string[] = [];
+
+  private readonly snapshots = new Map<string, SimSnapshot>();
+  private readonly volumes = new Map<string, SimVolume>();
+  private readonly deployments: SimDeployment[] = [];
+  readonly tasks: SimTask[] = [];
+  readonly runs: JenkinsRun[] = [];
+  private readonly recordTime = new Map<number, number>();
+  /** Snapshots that ended in error (the reconciler deletes them, the checks still need to know). */
+  private readonly failedSnapshots = new Set<string>();
+  private pointer: string | undefined;
+  private desiredCount: number;
+  private seq = { snap: 0, vol: 0, task: 0, dep: 0, record: 0 };
+  private lastSnapshotOfVolume = new Map<string, number>();
+  private schedulerQueued = false;
+  private reconcilerRunning = false;
+  private reconcilerAgain = false;
+  private readonly reconcilerCaller: Caller = { name: 'reconciler', alive: true, throttledInARow: 0 };
+  readonly reconcileReports: ReconcileReport[] = [];
+  rollsByHead = new Map<string, number>();
+  private restoring: { snapshotId: string; done: boolean; error?: string } | undefined;
+  private restoredTo: { snapshotId: string; content: ReadonlySet<number> } | undefined;
+  /** Liveness: since when no authorized Jenkins runs although one should (undefined while one runs). */
+  private downSince: number | undefined;
+  maxDowntimeMs = 0;
+  private seedId: string | undefined;
+  stepNo = 0;
+
+  constructor(options: SimOptions) {
+    this.opts = {
+      maximumPercent: 100,
+      desiredCount: 1,
+      intervalMinutes: 5,
+      throttleRate: 0,
+      snapshotFailRate: 0,
+      pendingMs: [10_000, 240_000],
+      seedSnapshot: false,
+      provisionMs: [5_000, 40_000],
+      jenkinsStopMs: [1_000, 20_000],
+      earlySigtermRate: 0.3,
+      keepLast: 3,
+      keepDailyDays: 2,
+      verbose: false,
+      ...options,
+    };
+    this.rng = new Rng(options.seed);
+    this.desiredCount = this.opts.desiredCount;
+    if (this.opts.seedSnapshot) {
+      const seed = this.addSnapshot({ volumeId: 'vol-seed', kind: 'seed', content: new Set([-3, -2, -1]), state: 'completed' });
+      this.seedId = seed.id;
+      this.pointer = seed.id;
+    }
+    this.deployments.push({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(this.pointer ? { snapshotId: this.pointer } : {}) });
+    // Reconciler: every 5 minutes as the safety net, plus events.
+    const schedule = (): void => {
+      this.clock.schedule(300_000, () => {
+        this.triggerReconcile('schedule', 0);
+        schedule();
+      });
+    };
+    schedule();
+    const writer = (): void => {
+      this.clock.schedule(10_000, () => {
+        this.jenkinsWrites();
+        writer();
+      });
+    };
+    writer();
+    this.kickScheduler();
+  }
+
+  // ---------------------------------------------------------------- logging
+
+  private say(what: string): void {
+    const t = ((this.clock.ms - START) / 1000).toFixed(0).padStart(5);
+    this.log.push(`[${t}s #${this.stepNo}] ${what}`);
+  }
+
+  private keeperLog(task: SimTask): (e: LogEntry) => void {
+    return (e) => {
+      if ((e.msg === 'periodic snapshot not taken' || e.msg === 'previous periodic snapshot failed') && task.run) task.run.snapshotRoundFailed = true;
+      if (!this.opts.verbose && e.level === 'debug') return;
+      const { msg, level, lineage: _l, task: _t, ...rest } = e;
+      this.say(`keeper t${task.n} ${level}: ${msg} ${JSON.stringify(rest)}`);
+    };
+  }
+
+  private violation(inv: string, detail: string): void {
+    const line = `${inv} violated at ${((this.clock.ms - START) / 1000).toFixed(0)}s (step ${this.stepNo}): ${detail}`;
+    this.violations.push(line);
+    this.say(`!!! ${line}`);
+  }
+
+  // ---------------------------------------------------------------- ids and truth
+
+  private nextDeploymentId(): string {
+    return `ecs-svc/${String(++this.seq.dep).padStart(4, '0')}`;
+  }
+
+  private addSnapshot(s: { volumeId: string; kind?: SnapshotKind; task?: string; source?: string; content: ReadonlySet<number>; state: Snapshot['state'] }): SimSnapshot {
+    const n = ++this.seq.snap;
+    const snap: SimSnapshot = { id: `snap-${String(n).padStart(6, '0')}`, n, startTime: this.clock.ms, lineage: LINEAGE, ...s };
+    this.snapshots.set(snap.id, snap);
+    return snap;
+  }
+
+  private toSnapshot(s: SimSnapshot): Snapshot {
+    return {
+      id: s.id,
+      state: s.state,
+      startTime: new Date(s.startTime),
+      lineage: s.lineage,
+      ...(s.kind ? { kind: s.kind } : {}),
+      ...(s.task ? { task: s.task } : {}),
+      ...(s.source ? { source: s.source } : {}),
+      ...(s.promotedAt !== undefined ? { promotedAt: new Date(s.promotedAt) } : {}),
+      volumeId: s.volumeId,
+    };
+  }
+
+  private toVolume(v: SimVolume): Volume {
+    return { id: v.id, state: v.state, createTime: new Date(v.createTime), ...(v.snapshotId ? { snapshotId: v.snapshotId } : {}), ...(v.holder ? { holder: v.holder } : {}) };
+  }
+
+  /** The head as the protocol defines it, from the simulator's own truth. */
+  trueHead(): Snapshot | undefined {
+    return selectHead([...this.snapshots.values()].filter((s) => s.lineage === LINEAGE).map((s) => this.toSnapshot(s)));
+  }
+
+  snapshotList(): Snapshot[] {
+    return [...this.snapshots.values()].map((s) => this.toSnapshot(s));
+  }
+
+  snapshotContent(id: string): ReadonlySet<number> | undefined {
+    return this.snapshots.get(id)?.content;
+  }
+
+  get pointerValue(): string | undefined {
+    return this.pointer;
+  }
+
+  serviceState(): ServiceState {
+    const live = this.tasks.filter((t) => t.phase !== 'stopped');
+    return {
+      desiredCount: this.desiredCount,
+      runningCount: live.filter((t) => t.phase === 'running').length,
+      pendingCount: live.filter((t) => t.phase === 'provisioning').length,
+      deployments: this.deployments
+        .filter((d) => d.status !== 'INACTIVE')
+        .map((d) => ({
+          id: d.id,
+          status: d.status,
+          rolloutState: d.rolloutState,
+          createdAt: new Date(d.createdAt),
+          ...(d.snapshotId ? { snapshotId: d.snapshotId } : {}),
+          runningCount: live.filter((t) => t.deploymentId === d.id && t.phase === 'running').length,
+          desiredCount: d.status === 'PRIMARY' ? this.desiredCount : 0,
+        })),
+    };
+  }
+
+  /** Tasks whose Jenkins has passed the gate and not yet stopped. */
+  runningJenkins(): SimTask[] {
+    return this.tasks.filter((t) => t.jenkins === 'running' || t.jenkins === 'stopping');
+  }
+
+  // ---------------------------------------------------------------- ports
+
+  private async call(caller: Caller): Promise<void> {
+    if (!caller.alive) return never();
+    if (this.opts.throttleRate > 0 && caller.throttledInARow < 2 && this.rng.chance(this.opts.throttleRate)) {
+      caller.throttledInARow++;
+      throw throttleError();
+    }
+    caller.throttledInARow = 0;
+  }
+
+  ec2For(caller: Caller): Ec2Port {
+    return {
+      listLineage: async (lineage) => {
+        await this.call(caller);
+        return [...this.snapshots.values()].filter((s) => s.lineage === lineage).map((s) => this.toSnapshot(s));
+      },
+      describeSnapshot: async (id) => {
+        await this.call(caller);
+        const s = this.snapshots.get(id);
+        return s ? this.toSnapshot(s) : undefined;
+      },
+      createSnapshot: async (volumeId: string, tags: SnapshotTags) => {
+        await this.call(caller);
+        const v = this.volumes.get(volumeId);
+        if (v === undefined || v.state === 'deleted') throw awsError('InvalidVolume.NotFound', `volume ${volumeId} does not exist`);
+        const last = this.lastSnapshotOfVolume.get(volumeId);
+        if (last !== undefined && this.clock.ms - last < 15_000) {
+          throw awsError('SnapshotCreationPerVolumeRateExceeded', 'snapshot rate exceeded for this volume');
+        }
+        this.lastSnapshotOfVolume.set(volumeId, this.clock.ms);
+        const snap = this.addSnapshot({
+          volumeId,
+          kind: tags.kind,
+          ...(tags.task ? { task: tags.task } : {}),
+          ...(tags.source ? { source: tags.source } : {}),
+          content: new Set(v.disk),
+          state: 'pending',
+        });
+        const forced = this.opts.snapshotOutcome?.({ kind: tags.kind, n: snap.n });
+        const duration = forced?.durationMs ?? this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]);
+        const fail = forced?.fail ?? this.rng.chance(this.opts.snapshotFailRate);
+        const run = this.runs.find((r) => r.task === tags.task && r.stopAt === undefined) ?? this.runs.find((r) => r.task === tags.task);
+        run?.snapshotIds.push(snap.id);
+        if (tags.kind === 'final' && run) run.finalSnapshotId = snap.id;
+        this.say(`CreateSnapshot ${snap.id} kind=${tags.kind} of ${volumeId} (${snap.content.size} records) -> ${fail ? 'error' : 'completed'} in ${duration} ms`);
+        this.clock.schedule(duration, () => {
+          const s = this.snapshots.get(snap.id);
+          if (s === undefined) return;
+          s.state = fail ? 'error' : 'completed';
+          if (fail) this.failedSnapshots.add(s.id);
+          this.say(`snapshot ${s.id} ${s.state}`);
+          this.triggerReconcile(`snapshot ${s.state}`, this.rng.int(1_000, 10_000));
+        });
+        return this.toSnapshot(snap);
+      },
+      deleteSnapshot: async (id) => {
+        await this.call(caller);
+        const s = this.snapshots.get(id);
+        if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
+        const head = this.trueHead();
+        const referenced = deploymentSnapshotIds(this.serviceState());
+        if (head?.id === id) this.violation('I5', `the head ${id} was deleted`);
+        if (referenced.has(id)) this.violation('I5', `${id}, referenced by a deployment, was deleted`);
+        if (this.pointer === id) this.violation('I5', `${id}, the pointer, was deleted`);
+        this.snapshots.delete(id);
+        this.say(`DeleteSnapshot ${id} (${s.state}, ${s.kind ?? 'untagged'})`);
+      },
+      promoteSnapshot: async (id, at) => {
+        await this.call(caller);
+        const s = this.snapshots.get(id);
+        if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
+        s.promotedAt = at.getTime();
+        this.say(`promote ${id} at ${at.toISOString()}`);
+      },
+      describeVolume: async (id) => {
+        await this.call(caller);
+        const v = this.volumes.get(id);
+        return v && v.state !== 'deleted' ? this.toVolume(v) : undefined;
+      },
+      listHolders: async (lineage) => {
+        await this.call(caller);
+        return [...this.volumes.values()].filter((v) => v.holder === lineage && v.state !== 'deleted').map((v) => this.toVolume(v));
+      },
+      tagHolder: async (id, lineage) => {
+        await this.call(caller);
+        const v = this.volumes.get(id);
+        if (v === undefined || v.state === 'deleted') throw awsError('InvalidVolume.NotFound', `volume ${id} does not exist`);
+        v.holder = lineage;
+      },
+      untagHolder: async (id) => {
+        await this.call(caller);
+        const v = this.volumes.get(id);
+        if (v) delete v.holder;
+      },
+    };
+  }
+
+  ecsFor(caller: Caller): EcsPort {
+    return {
+      describeVolumeAttachment: async (_cluster, taskArn) => {
+        await this.call(caller);
+        const t = this.tasks.find((x) => x.arn === taskArn);
+        if (t === undefined) return undefined;
+        return { status: t.attach, ...(t.attach === 'ATTACHED' ? { volumeId: t.volumeId } : {}) };
+      },
+      describeService: async () => {
+        await this.call(caller);
+        return this.serviceState();
+      },
+      rollSnapshot: async (_c, _s, snapshotId, options) => {
+        await this.call(caller);
+        if (caller === this.reconcilerCaller) {
+          // A restore can make an old snapshot the head again (promoted-at): that is a new head.
+          const promoted = this.snapshots.get(snapshotId)?.promotedAt;
+          const key = promoted === undefined ? snapshotId : `${snapshotId}@${promoted}`;
+          const n = (this.rollsByHead.get(key) ?? 0) + 1;
+          this.rollsByHead.set(key, n);
+          if (n > 1) this.violation('roll-once', `the reconciler rolled the service to ${snapshotId} ${n} times`);
+        }
+        if (options?.desiredCount !== undefined) this.desiredCount = options.desiredCount;
+        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`);
+      },
+      setDesiredCount: async (_c, _s, n) => {
+        await this.call(caller);
+        this.desiredCount = n;
+        this.say(`desiredCount=${n} by ${caller.name}`);
+        this.disruption();
+        this.kickScheduler();
+      },
+    };
+  }
+
+  pointerFor(caller: Caller): PointerPort {
+    return {
+      getPointer: async () => {
+        await this.call(caller);
+        return this.pointer;
+      },
+      putPointer: async (id) => {
+        await this.call(caller);
+        this.pointer = id;
+      },
+    };
+  }
+
+  /** A clock whose sleeps never end once the caller is dead (its process is gone). */
+  private clockFor(caller: Caller): Clock {
+    return {
+      now: () => this.clock.now(),
+      sleep: (ms) => (caller.alive ? this.clock.sleep(ms).then(() => (caller.alive ? undefined : never<void>())) : never()),
+    };
+  }
+
+  // ---------------------------------------------------------------- ECS service scheduler
+
+  private newDeployment(snapshotId: string | undefined, why: string): void {
+    for (const d of this.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+    this.deployments.unshift({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(snapshotId ? { snapshotId } : {}) });
+    this.say(`new deployment ${this.deployments[0]!.id} from ${snapshotId ?? 'empty'} (${why})`);
+    this.disruption();
+    this.kickScheduler();
+  }
+
+  private kickScheduler(): void {
+    if (this.schedulerQueued) return;
+    this.schedulerQueued = true;
+    this.clock.schedule(1_000, () => {
+      this.schedulerQueued = false;
+      this.schedulerTick();
+    });
+  }
+
+  private schedulerTick(): void {
+    const primary = this.deployments.find((d) => d.status === 'PRIMARY')!;
+    const live = (): SimTask[] => this.tasks.filter((t) => t.phase !== 'stopped');
+    const primaryActive = (): SimTask[] => live().filter((t) => t.deploymentId === primary.id && t.phase !== 'stopping');
+    const old = live().filter((t) => t.deploymentId !== primary.id && t.phase !== 'stopping');
+    const cap = this.opts.maximumPercent === 200 ? this.desiredCount * 2 : this.desiredCount;
+    if (this.opts.maximumPercent === 100 || this.desiredCount === 0) {
+      for (const t of old) this.stopTask(t, 'replaced by a new deployment');
+    } else if (primaryActive().filter((t) => t.phase === 'running').length >= this.desiredCount) {
+      for (const t of old) this.stopTask(t, 'replaced by a new deployment');
+    }
+    while (primaryActive().length > this.desiredCount) this.stopTask(primaryActive().at(-1)!, 'desiredCount lowered');
+    while (primaryActive().length < this.desiredCount && live().length < Math.max(cap, 1)) this.startTask(primary);
+    for (const d of this.deployments) {
+      if (d.status === 'ACTIVE' && !live().some((t) => t.deploymentId === d.id)) d.status = 'INACTIVE';
+    }
+    const steady = primaryActive().filter((t) => t.phase === 'running').length === this.desiredCount && !this.deployments.some((d) => d.status === 'ACTIVE');
+    primary.rolloutState = steady ? 'COMPLETED' : 'IN_PROGRESS';
+  }
+
+  private startTask(dep: SimDeployment): void {
+    const n = ++this.seq.task;
+    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: 0 };
+    const volN = ++this.seq.vol;
+    const volume: SimVolume = { id: `vol-${String(volN).padStart(6, '0')}`, state: 'creating', createTime: this.clock.ms, disk: new Set(), dirty: new Map() };
+    if (dep.snapshotId) {
+      const s = this.snapshots.get(dep.snapshotId);
+      if (s === undefined) this.violation('I5', `deployment ${dep.id} launches from deleted snapshot ${dep.snapshotId}`);
+      else if (s.state !== 'completed') this.violation('I2', `deployment ${dep.id} launches from ${s.state} snapshot ${s.id}`);
+      volume.snapshotId = dep.snapshotId;
+      volume.disk = new Set(s?.content ?? []);
+    }
+    this.volumes.set(volume.id, volume);
+    const task: SimTask = { arn: `arn:aws:ecs:sim:task/${CLUSTER}/${n}`, n, deploymentId: dep.id, phase: 'provisioning', attach: 'ATTACHING', volumeId: volume.id, caller, jenkins: 'gated' };
+    this.tasks.push(task);
+    this.say(`task t${n} provisioning (deployment ${dep.id}, ${volume.id} from ${dep.snapshotId ?? 'empty'})`);
+    const provision = this.rng.int(this.opts.provisionMs[0], this.opts.provisionMs[1]);
+    // The containers start before the volume shows as ATTACHED in DescribeTasks.
+    this.clock.schedule(Math.floor(provision / 2), () => {
+      if (task.phase !== 'provisioning') return;
+      task.phase = 'running';
+      this.launchKeeper(task);
+      this.kickScheduler();
+      this.triggerReconcile('task running', this.rng.int(1_000, 10_000));
+    });
+    this.clock.schedule(provision, () => {
+      if (task.phase === 'stopped') return;
+      volume.state = 'in-use';
+      task.attach = 'ATTACHED';
+    });
+  }
+
+  private keeperConfig(task: SimTask): KeeperConfig {
+    return {
+      lineage: LINEAGE,
+      cluster: CLUSTER,
+      taskArn: task.arn,
+      homePath: '/var/jenkins_home',
+      intervalMinutes: this.opts.intervalMinutes,
+      attachmentTimeoutMs: 300_000,
+      staleRecheckMs: 15_000,
+      holderPollMs: 10_000,
+      holderSettleMs: 5_000,
+      stopBudgetMs: 100_000,
+    };
+  }
+
+  private launchKeeper(task: SimTask): void {
+    const host: KeeperHost = {
+      sync: async () => {
+        if (!task.caller.alive) return never();
+        this.flush(this.volumes.get(task.volumeId)!, Number.POSITIVE_INFINITY);
+      },
+      writeMarker: async (kind, body) => {
+        if (!task.caller.alive) return never();
+        if (kind === 'authorized') this.onAuthorized(task);
+        else this.say(`t${task.n} stale marker: ${body}`);
+      },
+      clearMarker: async () => {
+        if (!task.caller.alive) return never();
+      },
+      jenkinsStopped: async () => {
+        if (!task.caller.alive) return never();
+        return task.jenkins === 'stopped' || task.jenkins === 'gated';
+      },
+    };
+    const keeper = new Keeper(
+      { ec2: this.ec2For(task.caller), ecs: this.ecsFor(task.caller), clock: this.clockFor(task.caller), host, log: this.keeperLog(task) },
+      this.keeperConfig(task),
+    );
+    task.keeper = keeper;
+    keeper
+      .start()
+      .then(() => keeper.runPeriodic())
+      .catch((err: unknown) => {
+        if (err instanceof KeeperError && err.code === 'aborted') return;
+        this.say(`t${task.n} keeper exited: ${String(err)}`);
+        this.keeperDied(task, 'keeper-crash');
+      });
+  }
+
+  private onAuthorized(task: SimTask): void {
+    const volume = this.volumes.get(task.volumeId)!;
+    const others = this.runningJenkins().filter((t) => t !== task);
+    if (others.length > 0) this.violation('I1', `t${task.n} authorized while ${others.map((t) => `t${t.n}`).join(', ')} run Jenkins`);
+    const head = this.trueHead();
+    const bootstrapOk = head === undefined && (volume.snapshotId === undefined || volume.snapshotId === this.seedId);
+    if (!bootstrapOk && volume.snapshotId !== head?.id) {
+      this.violation('I2', `t${task.n} authorized on ${volume.id} built from ${volume.snapshotId ?? 'nothing'}, head is ${head?.id ?? 'none'}`);
+    }
+    const home = new Set([...volume.disk, ...volume.dirty.keys()]);
+    const run: JenkinsRun = { task: task.arn, volumeId: volume.id, startAt: this.clock.ms, startHome: home, snapshotIds: [], snapshotRoundFailed: false, ...(volume.snapshotId ? { source: volume.snapshotId } : {}) };
+    this.checkContinuity(run);
+    this.runs.push(run);
+    task.run = run;
+    task.jenkins = 'running';
+    this.downSince = undefined;
+    this.say(`t${task.n} AUTHORIZED on ${volume.id} (from ${volume.snapshotId ?? 'empty'}, ${home.size} records)`);
+  }
+
+  /** I3 / I4 (and restore correctness) when a new Jenkins starts. */
+  private checkContinuity(run: JenkinsRun): void {
+    const prev = this.runs.at(-1);
+    if (this.restoredTo !== undefined) {
+      const want = this.restoredTo.content;
+      if (run.source === this.restoredTo.snapshotId) {
+        if (want.size !== run.startHome.size || [...want].some((r) => !run.startHome.has(r))) this.violation('restore', `home after restore differs from ${this.restoredTo.snapshotId}`);
+        this.restoredTo = undefined;
+        return;
+      }
+    }
+    if (prev === undefined) {
+      const seed = this.seedId ? this.snapshots.get(this.seedId)?.content : undefined;
+      const expected = seed ?? new Set<number>();
+      if (run.startHome.size !== expected.size) this.violation('I2', `bootstrap home has ${run.startHome.size} records, expected ${expected.size}`);
+      return;
+    }
+    if (prev.restoredAfter !== undefined || prev.homeAtStop === undefined || prev.stopAt === undefined) return;
+    const lost = [...prev.homeAtStop].filter((r) => !run.startHome.has(r));
+    const foreign = [...run.startHome].filter((r) => !prev.homeAtStop!.has(r));
+    if (foreign.length > 0) this.violation('I2', `home of the new Jenkins holds ${foreign.length} record(s) the previous one never had`);
+    if (lost.length === 0) return;
+    const finalOk = prev.finalSnapshotId !== undefined && !this.failedSnapshots.has(prev.finalSnapshotId);
+    if (prev.stopKind === 'graceful' && finalOk) {
+      this.violation('I3', `${lost.length} record(s) written before a graceful stop are missing (first ${lost[0]})`);
+      return;
+    }
+    // I4 is promised when snapshots succeed: skip runs whose snapshot rounds failed.
+    const errored = prev.snapshotIds.some((id) => this.failedSnapshots.has(id));
+    if (errored || prev.snapshotRoundFailed) return;
+    const boundMs = this.opts.intervalMinutes * 60_000 + this.opts.pendingMs[1] + 30_000 + 60_000;
+    const oldest = Math.min(...lost.map((r) => this.recordTime.get(r)!));
+    if (prev.stopAt - oldest > boundMs) {
+      this.violation('I4', `lost writes from ${(prev.stopAt - oldest) / 1000}s before the stop (bound ${boundMs / 1000}s, stop ${prev.stopKind})`);
+    }
+  }
+
+  private flush(v: SimVolume, olderThan: number): void {
+    for (const [r, t] of v.dirty) {
+      if (t <= olderThan) {
+        v.disk.add(r);
+        v.dirty.delete(r);
+      }
+    }
+  }
+
+  private jenkinsWrites(): void {
+    const writeback = this.clock.ms - 30_000;
+    for (const t of this.tasks) {
+      if (t.jenkins !== 'running' && t.jenkins !== 'stopping') continue;
+      const v = this.volumes.get(t.volumeId)!;
+      const r = ++this.seq.record;
+      this.recordTime.set(r, this.clock.ms);
+      v.dirty.set(r, this.clock.ms);
+      this.flush(v, writeback);
+    }
+  }
+
+  private jenkinsStopped(task: SimTask, kind: NonNullable<JenkinsRun['stopKind']>): void {
+    if (task.jenkins === 'stopped') return;
+    const wasRunning = task.jenkins !== 'gated';
+    task.jenkins = 'stopped';
+    if (wasRunning && task.run) {
+      const v = this.volumes.get(task.volumeId)!;
+      task.run.stopAt = this.clock.ms;
+      task.run.stopKind = kind;
+      task.run.homeAtStop = new Set([...v.disk, ...v.dirty.keys()]);
+      this.say(`t${task.n} Jenkins stopped (${kind})`);
+    }
+  }
+
+  /** Graceful stop: SIGTERM to Jenkins, then to the keeper (or both at once), SIGKILL after 120 s. */
+  private stopTask(task: SimTask, why: string): void {
+    if (task.phase === 'stopping' || task.phase === 'stopped') return;
+    const wasRunning = task.jenkins === 'running';
+    task.phase = 'stopping';
+    this.say(`t${task.n} stopping: ${why}`);
+    const jenkinsStop = wasRunning ? this.rng.int(this.opts.jenkinsStopMs[0], this.opts.jenkinsStopMs[1]) : 0;
+    if (wasRunning) task.jenkins = 'stopping';
+    const early = wasRunning && this.rng.chance(this.opts.earlySigtermRate);
+    const sigtermKeeper = (): void => {
+      if (!task.caller.alive || task.keeper === undefined) return this.deprovision(task);
+      let done = false;
+      const kill = this.clock.schedule(120_000, () => {
+        if (done) return;
+        this.say(`t${task.n} keeper SIGKILLed after 120 s`);
+        task.caller.alive = false;
+        this.jenkinsStopped(task, 'graceful');
+        this.deprovision(task);
+      });
+      task.keeper.stop().then((code) => {
+        done = true;
+        kill();
+        task.keeperExit = code;
+        this.say(`t${task.n} keeper exited ${code}`);
+        task.caller.alive = false;
+        this.deprovision(task);
+      }, () => undefined);
+    };
+    this.clock.schedule(jenkinsStop, () => {
+      this.jenkinsStopped(task, 'graceful');
+      if (!early) sigtermKeeper();
+    });
+    if (early) sigtermKeeper();
+  }
+
+  private keeperDied(task: SimTask, kind: 'keeper-crash'): void {
+    if (task.phase === 'stopped') return;
+    task.caller.alive = false;
+    this.say(`t${task.n} keeper died; ECS stops the task (essential container)`);
+    task.phase = 'stopping';
+    const wasRunning = task.jenkins === 'running';
+    if (wasRunning) task.jenkins = 'stopping';
+    this.clock.schedule(wasRunning ? this.rng.int(this.opts.jenkinsStopMs[0], this.opts.jenkinsStopMs[1]) : 0, () => {
+      this.jenkinsStopped(task, kind);
+      this.deprovision(task);
+    });
+  }
+
+  /** ECS deletes the task's volume when the task stops. */
+  private deprovision(task: SimTask): void {
+    if (task.phase === 'stopped') return;
+    task.phase = 'stopped';
+    task.attach = 'DETACHED';
+    const v = this.volumes.get(task.volumeId)!;
+    v.state = 'available';
+    v.dirty.clear();
+    this.clock.schedule(2_000, () => {
+      v.state = 'deleted';
+      this.volumes.delete(v.id);
+    });
+    if (task.run !== undefined && task.run.stopAt === undefined) this.jenkinsStopped(task, 'crash');
+    this.say(`t${task.n} STOPPED`);
+    if (this.desiredCount > 0 && this.runningJenkins().length === 0 && this.downSince === undefined) this.downSince = this.clock.ms;
+    this.triggerReconcile('task stopped', this.rng.int(1_000, 10_000));
+    this.kickScheduler();
+  }
+
+  private disruption(): void {
+    if (this.downSince !== undefined) this.downSince = this.clock.ms;
+  }
+
+  // ---------------------------------------------------------------- reconciler and restore
+
+  triggerReconcile(why: string, delayMs: number): void {
+    this.clock.schedule(delayMs, () => {
+      if (this.reconcilerRunning) {
+        this.reconcilerAgain = true;
+        return;
+      }
+      this.reconcilerRunning = true;
+      const c = this.reconcilerCaller;
+      reconcile(
+        { ec2: this.ec2For(c), ecs: this.ecsFor(c), pointer: this.pointerFor(c), clock: this.clockFor(c), log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') ? this.say(`reconciler ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined), metric: () => undefined },
+        { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays, intervalMinutes: this.opts.intervalMinutes },
+      ).then(
+        (report) => {
+          this.reconcileReports.push(report);
+          this.reconcilerDone(why);
+        },
+        (err: unknown) => {
+          this.say(`reconciler failed (${why}): ${String(err)}`);
+          this.reconcilerDone(why);
+        },
+      );
+    });
+  }
+
+  private reconcilerDone(why: string): void {
+    this.reconcilerRunning = false;
+    if (this.reconcilerAgain) {
+      this.reconcilerAgain = false;
+      this.triggerReconcile(`again after ${why}`, 0);
+    }
+  }
+
+  // ---------------------------------------------------------------- faults and operator actions
+
+  /** The task that runs Jenkins (authorized), if any. */
+  holderTask(): SimTask | undefined {
+    return this.runningJenkins()[0];
+  }
+
+  private pickTask(): SimTask | undefined {
+    return this.holderTask() ?? this.tasks.find((t) => t.phase === 'running' || t.phase === 'provisioning');
+  }
+
+  /** Controller crash: the task dies at once, no final snapshot, unflushed writes lost. */
+  crash(task = this.pickTask()): void {
+    if (task === undefined || task.phase === 'stopped') return;
+    this.say(`CRASH t${task.n}`);
+    task.caller.alive = false;
+    this.jenkinsStopped(task, 'crash');
+    this.disruption();
+    this.deprovision(task);
+  }
+
+  keeperCrash(task = this.pickTask()): void {
+    if (task === undefined || task.phase !== 'running') return;
+    this.say(`KEEPER CRASH t${task.n}`);
+    this.disruption();
+    this.keeperDied(task, 'keeper-crash');
+  }
+
+  /** Graceful restart (StopTask): ECS replaces the task. */
+  restartTask(task = this.pickTask()): void {
+    if (task === undefined) return;
+    this.disruption();
+    this.stopTask(task, 'StopTask (graceful restart)');
+  }
+
+  /** A CloudFormation deploy: a new deployment launching from the pointer's value. */
+  deploy(): void {
+    this.newDeployment(this.pointer, 'cloudformation deploy');
+  }
+
+  restoreTo(snapshotId: string): void {
+    if (this.restoring && !this.restoring.done) return;
+    const caller: Caller = { name: 'cli', alive: true, throttledInARow: 0 };
+    const state: { snapshotId: string; done: boolean; error?: string } = { snapshotId, done: false };
+    this.restoring = state;
+    this.say(`RESTORE to ${snapshotId} requested`);
+    const latest = this.runs.at(-1);
+    restore(
+      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
+      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
+    ).then(
+      () => {
+        state.done = true;
+        const content = this.snapshots.get(snapshotId)?.content;
+        if (content) this.restoredTo = { snapshotId, content };
+        const last = this.runs.at(-1);
+        if (last) last.restoredAfter = snapshotId;
+        else if (latest) latest.restoredAfter = snapshotId;
+        this.downSince = this.clock.ms;
+      },
+      (err: unknown) => {
+        state.done = true;
+        state.error = String(err);
+        this.say(`restore failed: ${String(err)}`);
+      },
+    );
+  }
+
+  get restoreInProgress(): boolean {
+    return this.restoring !== undefined && !this.restoring.done;
+  }
+
+  get restoreError(): string | undefined {
+    return this.restoring?.error;
+  }
+
+  // ---------------------------------------------------------------- running and checking
+
+  /** The bound of I6: snapshot completion + reconciler delay + one task start, plus the stop of the stale task. */
+  livenessBoundMs(): number {
+    return 120_000 + this.opts.pendingMs[1] + 10_000 + 300_000 + 2 * this.opts.provisionMs[1] + 15_000 + 5_000 + 10_000 + 60_000;
+  }
+
+  /** Invariants checked after every step. */
+  checkStep(): void {
+    const running = this.runningJenkins();
+    if (running.length > 1) this.violation('I1', `${running.length} Jenkins run at once: ${running.map((t) => `t${t.n}`).join(', ')}`);
+    if (this.desiredCount > 0 && running.length === 0 && this.downSince === undefined && !this.restoreInProgress) this.downSince = this.clock.ms;
+    if (this.downSince !== undefined) {
+      const down = this.clock.ms - this.downSince;
+      if (this.desiredCount === 0 || this.restoreInProgress) {
+        this.downSince = this.clock.ms;
+      } else {
+        this.maxDowntimeMs = Math.max(this.maxDowntimeMs, down);
+        const liveness = this.opts.maximumPercent === 100 && this.opts.desiredCount === 1;
+        if (liveness && down > this.livenessBoundMs()) {
+          this.violation('I6', `no authoritative Jenkins for ${down / 1000}s (bound ${this.livenessBoundMs() / 1000}s)`);
+          this.downSince = this.clock.ms;
+        }
+      }
+    }
+  }
+
+  /** Advance virtual time by `ms`, checking the step invariants at the end. */
+  async advance(ms: number): Promise<void> {
+    await this.clock.runUntil(this.clock.ms + ms);
+    this.checkStep();
+  }
+
+  /** Decide whether the reconciler would roll now (for the "never twice" check). */
+  wouldRoll(): boolean {
+    return decideRoll({ head: this.trueHead(), holders: [...this.volumes.values()].map((v) => this.toVolume(v)), service: this.serviceState(), lineage: LINEAGE }).action === 'roll';
+  }
+
+  report(): string {
+    return this.log.join('\n');
+  }
+}
