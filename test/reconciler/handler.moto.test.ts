@@ -1,0 +1,199 @@
+// Reconciler handler end to end: EC2 (snapshots, tags, deletions) and SSM (the pointer) are
+// moto_server; ECS answers with *recorded* DescribeServices responses (aws-sdk-client-mock),
+// because moto drops `volumeConfigurations` from deployments, and the UpdateService input is
+// captured from the same mock. See test/aws/recorded.ts.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { POINTER_NONE } from '../../src/config/names.js';
+import { TAGS } from '../../src/continuity/model.js';
+import { METRICS, RECONCILER_ENV } from '../../src/continuity/settings.js';
+import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
+import { createHandler } from '../../src/reconciler/handler.js';
+import { motoClients, uniqueLineage } from '../aws/moto.js';
+import { recordedDescribeServices } from '../aws/recorded.js';
+
+const { ec2, ssm } = motoClients();
+const adapter = new Ec2Adapter(ec2);
+
+function envFor(lineage: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    [RECONCILER_ENV.lineage]: lineage,
+    [RECONCILER_ENV.cluster]: `jenkins-ecs-${lineage}`,
+    [RECONCILER_ENV.service]: `jenkins-ecs-${lineage}-controller`,
+    [RECONCILER_ENV.pointerParameter]: `/jenkins-ecs/${lineage}/pointer`,
+    [RECONCILER_ENV.keepLast]: '1',
+    [RECONCILER_ENV.keepDailyDays]: '0',
+    [RECONCILER_ENV.intervalMinutes]: '15',
+    [RECONCILER_ENV.initializationRateMiBps]: '200',
+    ...extra,
+  };
+}
+
+async function snap(lineage: string, kind: string): Promise<string> {
+  const v = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }));
+  const s = await ec2.send(
+    new CreateSnapshotCommand({
+      VolumeId: v.VolumeId!,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: TAGS.lineage, Value: lineage }, { Key: TAGS.kind, Value: kind }] }],
+    }),
+  );
+  return s.SnapshotId!;
+}
+
+function snapshotEvent(snapshotId: string, result = 'succeeded') {
+  return {
+    version: '0',
+    id: '01234567-0123-0123-0123-012345678901',
+    'detail-type': 'EBS Snapshot Notification',
+    source: 'aws.ec2',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [`arn:aws:ec2:us-east-1::snapshot/${snapshotId}`],
+    detail: {
+      event: 'createSnapshot',
+      result,
+      cause: '',
+      request_id: '',
+      snapshot_id: `arn:aws:ec2:us-east-1::snapshot/${snapshotId}`,
+      source: 'arn:aws:ec2:us-east-1::volume/vol-0123',
+      startTime: new Date().toISOString(),
+    },
+  };
+}
+
+const scheduledEvent = { 'detail-type': 'Scheduled Event', source: 'aws.events', resources: [], detail: {} };
+
+interface Emf {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  [k: string]: unknown;
+}
+
+function emfLines(lines: string[]): Emf[] {
+  return lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o): o is Emf => '_aws' in o);
+}
+
+describe('reconciler handler against moto with recorded ECS deployments', () => {
+  const lineage = uniqueLineage('rec');
+  let p1 = '';
+  let p2 = '';
+  let m1 = '';
+  let p3 = '';
+  let head = '';
+
+  before(async () => {
+    await ssm.send(new PutParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer`, Value: POINTER_NONE, Type: 'String' }));
+    // moto's StartTime has one-second precision: three groups, one second apart, so the order is real.
+    p1 = await snap(lineage, 'periodic');
+    p2 = await snap(lineage, 'periodic');
+    m1 = await snap(lineage, 'manual');
+    await sleep(1_050);
+    p3 = await snap(lineage, 'periodic');
+    await sleep(1_050);
+    head = await snap(lineage, 'final');
+  });
+
+  test('a snapshot event for the new head rolls the service, writes the pointer, prunes and emits EMF metrics', async () => {
+    const ecsClient = new ECSClient({ region: 'us-east-1' });
+    const ecs = mockClient(ecsClient);
+    ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: p1 }));
+    ecs.on(UpdateServiceCommand).resolves({});
+    const lines: string[] = [];
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+
+    const result = await handler(snapshotEvent(head));
+    assert.equal(result.skipped, undefined);
+    assert.equal(result.report?.rolled, true);
+
+    const updates = ecs.commandCalls(UpdateServiceCommand);
+    assert.equal(updates.length, 1);
+    const input = updates[0]!.args[0].input;
+    assert.equal(input.cluster, `jenkins-ecs-${lineage}`);
+    assert.equal(input.service, `jenkins-ecs-${lineage}-controller`);
+    assert.equal(input.forceNewDeployment, true);
+    assert.equal(input.volumeConfigurations?.[0]?.managedEBSVolume?.snapshotId, head);
+    assert.equal(input.volumeConfigurations?.[0]?.managedEBSVolume?.volumeInitializationRate, 200);
+
+    const pointer = await ssm.send(new GetParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer` }));
+    assert.equal(pointer.Parameter?.Value, head);
+
+    // keepLast 1, no dailies: p3 is the newest prunable; p1 is referenced by the PRIMARY deployment;
+    // m1 is manual; the head stays. Only p2 goes.
+    const remaining = (await adapter.listLineage(lineage)).map((s) => s.id).sort();
+    assert.deepEqual(remaining, [p1, m1, p3, head].sort());
+    assert.deepEqual(result.report?.pruned, [p2]);
+
+    const [emf, ...more] = emfLines(lines);
+    assert.equal(more.length, 0);
+    assert.ok(emf);
+    const block = emf._aws.CloudWatchMetrics[0]!;
+    assert.equal(block.Namespace, METRICS.namespace);
+    assert.deepEqual(block.Dimensions, [[METRICS.dimension]]);
+    assert.equal(emf[METRICS.dimension], lineage);
+    assert.equal(emf[METRICS.rolls], 1);
+    assert.equal(emf[METRICS.snapshotsPruned], 1);
+    assert.equal(emf[METRICS.snapshotFailures], 0);
+    assert.equal(typeof emf[METRICS.headAgeSeconds], 'number');
+    for (const m of block.Metrics) assert.equal(typeof emf[m.Name], 'number', `${m.Name} has a value`);
+    // every other line is a JSON log line with a msg
+    for (const l of lines) assert.equal(typeof (JSON.parse(l) as { msg?: unknown }).msg, 'string');
+  });
+
+  test('the scheduled run after the roll finds the service on the head and issues no update', async () => {
+    const ecsClient = new ECSClient({ region: 'us-east-1' });
+    const ecs = mockClient(ecsClient);
+    ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: head, active: p1 }));
+    const lines: string[] = [];
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const result = await handler(scheduledEvent);
+    assert.equal(result.trigger.kind, 'schedule');
+    assert.equal(result.report?.rolled, false);
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    assert.equal(emfLines(lines)[0]?.[METRICS.rolls], 0);
+  });
+
+  test('a snapshot event for a snapshot of another lineage is skipped without touching ECS or the pointer', async () => {
+    const other = await snap(uniqueLineage('other'), 'periodic');
+    const ecsClient = new ECSClient({ region: 'us-east-1' });
+    const ecs = mockClient(ecsClient);
+    const lines: string[] = [];
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const result = await handler(snapshotEvent(other));
+    assert.match(result.skipped ?? '', /not in lineage/);
+    assert.equal(ecs.calls().length, 0);
+    assert.deepEqual(emfLines(lines), []);
+  });
+
+  test('an ECS task state change of another service is skipped', async () => {
+    const ecsClient = new ECSClient({ region: 'us-east-1' });
+    const ecs = mockClient(ecsClient);
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: () => undefined });
+    const result = await handler({ 'detail-type': 'ECS Task State Change', source: 'aws.ecs', detail: { group: 'service:someone-else', lastStatus: 'STOPPED' } });
+    assert.equal(result.trigger.kind, 'task');
+    assert.match(result.skipped ?? '', /someone-else/);
+    assert.equal(ecs.calls().length, 0);
+  });
+
+  test('a failed-snapshot event is logged and still reconciles', async () => {
+    const ecsClient = new ECSClient({ region: 'us-east-1' });
+    const ecs = mockClient(ecsClient);
+    ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: head }));
+    const lines: string[] = [];
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const result = await handler(snapshotEvent('snap-0failed0000000000', 'failed'));
+    assert.ok(result.report);
+    assert.ok(lines.some((l) => l.includes('"snapshot creation failed"') && l.includes('snap-0failed0000000000')));
+  });
+
+  test('a missing environment fails the invocation naming every missing variable', async () => {
+    const lines: string[] = [];
+    const handler = createHandler({ env: {}, clients: { ec2, ssm, ecs: new ECSClient({ region: 'us-east-1' }) }, print: (l) => lines.push(l) });
+    await assert.rejects(handler(scheduledEvent), /JENKINS_ECS_LINEAGE.*JENKINS_ECS_CLUSTER.*JENKINS_ECS_SERVICE.*JENKINS_ECS_POINTER_PARAMETER/);
+    assert.ok(lines.some((l) => l.includes('reconciler environment is invalid')));
+  });
+});
