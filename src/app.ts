@@ -74,7 +74,10 @@ export function buildApp(config: JenkinsEcsConfig, options: BuildAppOptions = {}
     env,
     description: `jenkins-ecs ${config.name}: Jenkins controller on ECS Fargate with a durable EBS home`,
   });
-  Tags.of(stack).add('jenkins-ecs:deployment', config.name);
+  // Listeners are left out: the CloudFormation schema cfn-lint checks against has no Tags there.
+  Tags.of(stack).add('jenkins-ecs:deployment', config.name, {
+    excludeResourceTypes: ['AWS::ElasticLoadBalancingV2::Listener'],
+  });
   const jenkins = new JenkinsOnFargate(stack, 'Jenkins', {
     config,
     enableExecuteCommand: options.enableExecuteCommand,
