@@ -26,9 +26,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'show what would be deployed and its approximate monthly cost, beside EFS (no AWS calls)',
     options: [
       CONFIG_OPT,
-      ['--io-mibps N', 'sustained home I/O rate in MiB/s for the EFS comparison (default 2)'],
+      ['--io-mibps N', 'sustained home I/O rate in MiB/s for the EFS comparison (default 5)'],
       ['--read-fraction F', 'share of that I/O that is reads, 0..1 (default 0.5)'],
-      ['--agent-hours H', 'agent task-hours per month, all templates together (default 200)'],
+      ['--agent-hours H', 'task-hours per month for each agent template (default 200)'],
       ['--change-rate F', 'share of the home that changes per day, for snapshot cost (default 0.05)'],
       ['--logs-gb N', 'CloudWatch Logs ingested per month in GB (default 5)'],
       JSON_OPT,

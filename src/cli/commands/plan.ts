@@ -1,6 +1,140 @@
-/** Placeholder replaced below. */
+/**
+ * `jenkins-ecs plan [--config F] [--io-mibps N] [--read-fraction F] [--agent-hours H]
+ *  [--change-rate F] [--logs-gb N] [--json]`
+ * What would be deployed and an approximate monthly cost, beside the same home on EFS.
+ * Pure: reads the config file only; no AWS SDK, no network.
+ */
+import { relative } from 'node:path';
+import { deploymentNames, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
+import { DEFAULT_ASSUMPTIONS, estimateCost, type CostAssumptions, type CostEstimate } from '../../config/cost.js';
+import { PRICE_REGION } from '../../config/prices.js';
+import { numberOption, parseOptions, resolveConfigPath } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../errors.js';
-export async function run(_args: readonly string[], _ctx: CommandContext): Promise<number> {
-  throw new CliError('plan: not implemented yet');
+import { EXIT } from '../errors.js';
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+/** Left-aligned columns except the money column (right-aligned); no trailing spaces. */
+function table(rows: readonly (readonly string[])[], moneyColumn: number, indent = '  '): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    (indent + r.map((cell, i) => (i === moneyColumn ? cell.padStart(widths[i]!) : i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).trimEnd(),
+  );
+}
+
+export function describeDeployment(config: JenkinsEcsConfig): [string, string][] {
+  const names = deploymentNames(config.name);
+  const { access, controller: c } = config;
+  const h = c.home;
+  const tls = access.certificateArn
+    ? 'HTTPS with the given certificate, HTTP redirects'
+    : access.hostedZoneId && access.domainName
+      ? `HTTPS with a DNS-validated certificate for ${access.domainName}, HTTP redirects`
+      : 'HTTP only';
+  const perf = [h.iops !== undefined ? `${h.iops} IOPS` : undefined, h.throughputMiBps !== undefined ? `${h.throughputMiBps} MiB/s` : undefined].filter(Boolean).join(', ');
+  return [
+    ['stacks', `${names.stateStack} (pointer), ${names.stack}`],
+    ['region', config.region ?? 'from the environment at deploy time'],
+    ['network', config.vpc ? `imported ${config.vpc.id}` : 'new VPC, 2 AZs, 1 NAT gateway'],
+    ['load balancer', `${access.internal ? 'internal' : 'internet-facing'} ALB, ${tls}; allowed ${access.allowedCidrs.join(', ')}`],
+    ['dns', access.domainName ? `${access.domainName}${access.hostedZoneId ? ` (alias in ${access.hostedZoneId})` : ' (no record created)'}` : 'the ALB DNS name'],
+    ['controller', `Jenkins ${c.jenkinsVersion}, ${c.cpu / 1024} vCPU / ${c.memoryMiB / 1024} GiB on Fargate, service ${names.service}`],
+    ['home', `${h.volumeType} ${h.sizeGiB} GiB${perf ? `, ${perf}` : ''}, ${h.fileSystem}, encrypted with ${h.kmsKeyArn ?? 'the AWS-managed EBS key'}`],
+    ['first start', h.seedSnapshotId ? `from seed snapshot ${h.seedSnapshotId}` : 'empty volume'],
+    ['restores', h.initializationRateMiBps ? `volume initialization at ${h.initializationRateMiBps} MiB/s` : 'lazy loading (no initialization rate)'],
+    ['snapshots', `every ${c.snapshots.intervalMinutes} min, keep last ${c.snapshots.keepLast} + ${c.snapshots.keepDailyDays} daily; lineage ${names.lineage}, pointer ${names.pointerParameter}`],
+    ...config.agents.map((a, i): [string, string] => [
+      i === 0 ? 'agents' : '',
+      `${a.label}: ${a.cpu / 1024} vCPU / ${a.memoryMiB / 1024} GiB, ${a.capacity}, up to ${a.maxAgents}, ${a.image}`,
+    ]),
+    ...(config.agents.length === 0 ? [['agents', 'none'] as [string, string]] : []),
+  ];
+}
+
+export function renderPlan(file: string, config: JenkinsEcsConfig, est: CostEstimate): string[] {
+  const a = est.assumptions;
+  const out: string[] = [];
+  out.push(`plan for '${config.name}' from ${file} (no AWS calls made)`, '');
+  out.push('What would be deployed', ...table(describeDeployment(config), -1), '');
+  out.push(`Approximate monthly cost (USD, ${PRICE_REGION} list prices; * = rests on an assumption, see --help)`);
+  const rows = [['ITEM', 'DETAIL', 'USD/MONTH', ''], ...est.lines.map((l) => [l.item, l.detail, usd(l.usdPerMonth), l.basis === 'assumed' ? '*' : ''])];
+  rows.push(['Total (approximate)', 'not counted: data transfer, alarms, Lambda, EventBridge', `~${usd(est.totalUsdPerMonth)}`, '']);
+  out.push(...table(rows, 2), '');
+  out.push(`JENKINS_HOME: EBS vs EFS Standard (approximate; ${config.controller.home.sizeGiB} GiB stored, ${a.ioMiBps} MiB/s sustained I/O, ${Math.round(a.readFraction * 100)}% reads)`);
+  const homeRows = [
+    ['OPTION', 'USD/MONTH', 'NOTE'],
+    [`EBS ${config.controller.home.volumeType} (this plan)`, usd(est.home.ebsUsdPerMonth), 'performance is provisioned; no credits to run out'],
+    ...est.home.efs.map((o) => [`EFS ${o.mode}`, usd(o.usdPerMonth), o.detail]),
+  ];
+  out.push(...table(homeRows, 1));
+  const b = est.home.burst;
+  if (b.hoursUntilEmpty !== undefined) {
+    out.push(
+      '',
+      `EFS bursting: a full ${(b.bucketMiB / 1024 / 1024).toFixed(1)} TiB credit bucket drains at ${b.drainMiBps.toFixed(2)} MiB/s and empties after ~${b.hoursUntilEmpty.toFixed(0)} h;`,
+      `then throughput falls to the ${b.baselineMiBps.toFixed(2)} MiB/s baseline (about ${b.ioAfterEmptyMiBps.toFixed(2)} MiB/s of this read/write mix) until the load drops.`,
+    );
+  }
+  return out;
+}
+
+function assumptionsFrom(values: Record<string, string | boolean | undefined>): Partial<CostAssumptions> {
+  const s = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  return {
+    ioMiBps: numberOption('io-mibps', s('io-mibps'), DEFAULT_ASSUMPTIONS.ioMiBps, { max: 100000 }),
+    readFraction: numberOption('read-fraction', s('read-fraction'), DEFAULT_ASSUMPTIONS.readFraction, { max: 1 }),
+    agentHoursPerTemplate: numberOption('agent-hours', s('agent-hours'), DEFAULT_ASSUMPTIONS.agentHoursPerTemplate, { max: 744 * 100 }),
+    dailyChangeRate: numberOption('change-rate', s('change-rate'), DEFAULT_ASSUMPTIONS.dailyChangeRate, { max: 1 }),
+    logsGbPerMonth: numberOption('logs-gb', s('logs-gb'), DEFAULT_ASSUMPTIONS.logsGbPerMonth),
+  };
+}
+
+export async function run(args: readonly string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseOptions('plan', args, {
+    config: { type: 'string', short: 'c' },
+    'io-mibps': { type: 'string' },
+    'read-fraction': { type: 'string' },
+    'agent-hours': { type: 'string' },
+    'change-rate': { type: 'string' },
+    'logs-gb': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const assumptions = assumptionsFrom(values);
+  const path = resolveConfigPath(values.config, ctx);
+  const rel = relative(ctx.cwd, path);
+  const shown = rel && !rel.startsWith('..') ? rel : path;
+  const result = loadConfigFile(path);
+  if (!result.ok) {
+    if (values.json) {
+      ctx.io.out(JSON.stringify({ file: shown, valid: false, errors: result.errors, warnings: result.warnings }, null, 2));
+    } else {
+      for (const issue of [...result.errors, ...result.warnings]) ctx.io.err(formatIssue(issue));
+      ctx.io.err(`${shown}: invalid, nothing to plan (run jenkins-ecs validate for details)`);
+    }
+    return EXIT.failure;
+  }
+  const est = estimateCost(result.config, assumptions);
+  if (values.json) {
+    ctx.io.out(
+      JSON.stringify(
+        {
+          file: shown,
+          approximate: true,
+          currency: 'USD',
+          priceRegion: PRICE_REGION,
+          names: deploymentNames(result.config.name),
+          deployment: Object.fromEntries(describeDeployment(result.config).filter(([k]) => k !== '')),
+          config: result.config,
+          warnings: result.warnings,
+          cost: est,
+        },
+        null,
+        2,
+      ),
+    );
+    return EXIT.ok;
+  }
+  for (const issue of result.warnings) ctx.io.err(formatIssue(issue));
+  for (const line of renderPlan(shown, result.config, est)) ctx.io.out(line);
+  return EXIT.ok;
 }
