@@ -493,6 +493,9 @@ export class HomeContinuity extends Construct {
     // Head age matters only while a controller task runs (scaled to 0, the head ages by design).
     // ECS reports CPUUtilization only while the service has tasks. While it does, a missing head
     // age means the reconciler is silent (it emits every 5 minutes), which counts as breaching.
+    // That FILL also fills a series with no data point at all in the window is unverified; if it
+    // does not, a silent reconciler leaves this alarm in OK (missing = not breaching), and the
+    // reconciler's own Errors metric is the signal.
     const thresholdSeconds = 2 * props.snapshots.intervalMinutes * 60;
     const running = new cloudwatch.Metric({
       namespace: 'AWS/ECS',
@@ -522,6 +525,15 @@ export class HomeContinuity extends Construct {
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      // Liveness rests on the reconciler: a run that keeps failing must be seen, not only retried.
+      new cloudwatch.Alarm(this, 'ReconcilerFailing', {
+        alarmDescription: `jenkins-ecs ${names.lineage}: the reconciler failed in 3 consecutive 5-minute periods; the service may not follow the head`,
+        metric: this.reconciler.metricErrors({ statistic: 'Sum', period }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'StaleStart', {

@@ -568,16 +568,27 @@ describe('alarms', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: periods,
     });
-    // Without a target group there is nothing to watch: only the three continuity alarms.
-    bareT.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    // Without a target group there is nothing to watch: only the continuity alarms.
+    bareT.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  });
+
+  test('a reconciler that keeps failing alarms (the service follows the head only through it)', () => {
+    ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ciStack.resolve(ciContinuity.reconciler.functionName) }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+    });
   });
 
   test('a created alarm topic is KMS-encrypted and notified on alarm and OK', () => {
-    ciT.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    ciT.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     const topic = ciStack.resolve((ciContinuity.alarmTopic as { topicArn: string }).topicArn);
     ciT.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     ciT.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    ciT.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] }, 5);
+    ciT.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] }, 6);
     bareT.resourceCountIs('AWS::SNS::Topic', 0);
   });
 });
