@@ -19,13 +19,12 @@ export const DEFAULTS = {
 };
 
 /**
- * Default agent image. `latest-jdk21` is a moving tag: agents pick up new remoting releases
- * without a config change, which the amazon-ecs plugin tolerates because remoting stays
- * compatible with older controllers. We keep it rather than pin a build tag here because a
- * pinned tag we cannot verify offline could fail to pull; production configs should pin one
- * (examples/production.yaml shows how), and `validate` warns about moving tags.
+ * Default agent image, pinned. A moving tag such as `latest-jdk21` swaps the agent's remoting
+ * and JDK under running pipelines whenever Docker Hub moves it, so two builds of the same commit
+ * can run on different agents; `validate` warns about moving tags, and the default must not
+ * trip our own warning. Bump it deliberately together with `jenkinsVersion`.
  */
-export const DEFAULT_AGENT_IMAGE = 'jenkins/inbound-agent:latest-jdk21';
+export const DEFAULT_AGENT_IMAGE = 'jenkins/inbound-agent:3345.v03dee9b_f88fc-1-jdk21';
 
 /** What `agents` means when the key is absent. `agents: []` means no agents at all. */
 export const DEFAULT_AGENTS: readonly AgentConfig[] = [

@@ -176,7 +176,7 @@ export const agentSchema = mapping('agents[]', {
   label: str('label', 'a Jenkins label of letters, digits, _ . -', (s) => AGENT_LABEL_PATTERN.test(s), () => 'set label to e.g. linux or build-large'),
   cpu: fargateCpu('cpu').optional(),
   memoryMiB: int('memoryMiB', { min: 512, max: 122880, unit: 'MiB', example: 2048, note: '(a valid pair with cpu)' }).optional(),
-  image: str('image', 'a non-empty container image reference', (s) => s.trim() !== '' && !/\s/.test(s), () => 'set image to e.g. jenkins/inbound-agent:latest-jdk21').optional(),
+  image: str('image', 'a non-empty container image reference', (s) => s.trim() !== '' && !/\s/.test(s), () => 'set image to e.g. jenkins/inbound-agent:3345.v03dee9b_f88fc-1-jdk21').optional(),
   capacity: oneOf('capacity', ['spot', 'on-demand']).optional(),
   maxAgents: int('maxAgents', { min: 1, max: 100, example: 10 }).optional(),
 });

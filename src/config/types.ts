@@ -72,7 +72,7 @@ export interface AgentConfig {
   readonly cpu: number;
   /** @default 2048 */
   readonly memoryMiB: number;
-  /** @default jenkins/inbound-agent:latest-jdk21 */
+  /** @default jenkins/inbound-agent:3345.v03dee9b_f88fc-1-jdk21 (pinned; see defaults.ts) */
   readonly image: string;
   /** @default spot */
   readonly capacity: AgentCapacity;

@@ -171,7 +171,7 @@ describe('defaults', () => {
     assert.equal(c.region, undefined);
     assert.equal(c.vpc, undefined);
     assert.equal(c.agents.length, 1);
-    assert.deepEqual({ ...c.agents[0] }, { label: 'linux', cpu: 1024, memoryMiB: 2048, image: 'jenkins/inbound-agent:latest-jdk21', capacity: 'spot', maxAgents: 10 });
+    assert.deepEqual({ ...c.agents[0] }, { label: 'linux', cpu: 1024, memoryMiB: 2048, image: 'jenkins/inbound-agent:3345.v03dee9b_f88fc-1-jdk21', capacity: 'spot', maxAgents: 10 });
   });
   test('agents: [] means no agents at all', () => {
     const r = parseConfig({ name: 'ci', agents: [] });

@@ -1,0 +1,79 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { EXIT } from '../../src/cli/errors.js';
+import { BufferIo } from '../../src/cli/io.js';
+
+function workspace(files: Record<string, string>) {
+  const cwd = mkdtempSync(join(tmpdir(), 'jenkins-ecs-plan-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
+  return { io: new BufferIo(), env: {}, cwd, now: () => new Date('2026-01-01T00:00:00Z') };
+}
+
+describe('jenkins-ecs plan', () => {
+  test('prints what would be deployed and an approximate cost table with a total', async () => {
+    const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\n' });
+    assert.equal(await main(['plan'], c), EXIT.ok);
+    const out = c.io.text();
+    assert.match(out, /What would be deployed/);
+    assert.match(out, /stacks\s+jenkins-ecs-ci-state \(pointer\), jenkins-ecs-ci/);
+    assert.match(out, /Approximate monthly cost/);
+    assert.match(out, /Fargate controller\s+2 vCPU, 4 GiB × 730 h\s+\$72\.08/);
+    assert.match(out, /NAT gateway/);
+    assert.match(out, /Total \(approximate\).*~\$\d+\.\d\d/);
+    assert.match(out, /EFS bursting/);
+    assert.match(out, /EFS elastic/);
+    assert.match(out, /EFS provisioned/);
+    assert.match(out, /credits run out after ~\d+ h/);
+  });
+  test('money column is right-aligned', async () => {
+    const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\n' });
+    await main(['plan'], c);
+    const rows = c.io.stdout.filter((l) => /^\s{2}(Fargate controller|Secrets Manager)/.test(l));
+    assert.equal(rows.length, 2);
+    const end = (l: string) => l.replace(/\s+\*$/, '').length;
+    assert.equal(end(rows[0]!), end(rows[1]!));
+  });
+  test('an imported VPC has no NAT gateway line', async () => {
+    const c = workspace({ 'c.yaml': 'name: ci\nregion: eu-west-1\nvpc: {id: vpc-0123456789abcdef0}\n' });
+    assert.equal(await main(['plan', '--config', 'c.yaml'], c), EXIT.ok);
+    assert.doesNotMatch(c.io.text(), /NAT gateway/);
+    assert.match(c.io.text(), /imported vpc-0123456789abcdef0/);
+  });
+  test('--io-mibps and --read-fraction drive the EFS burst result', async () => {
+    const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\ncontroller: {home: {sizeGiB: 20}}\n' });
+    // 20 GiB, 3 MiB/s writes only: drain 2 MiB/s → 2,202,009.6 / 2 / 3600 = 305.8 h
+    assert.equal(await main(['plan', '--io-mibps', '3', '--read-fraction', '0'], c), EXIT.ok);
+    assert.match(c.io.text(), /credits run out after ~306 h/);
+  });
+  test('--json prints one parseable document with lines, total and EFS modes', async () => {
+    const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\nagents: []\n' });
+    assert.equal(await main(['plan', '--json', '--agent-hours', '0'], c), EXIT.ok);
+    const doc = JSON.parse(c.io.text()) as {
+      approximate: boolean;
+      cost: { lines: { item: string; usdPerMonth: number }[]; totalUsdPerMonth: number; home: { efs: { mode: string }[] } };
+    };
+    assert.equal(doc.approximate, true);
+    assert.ok(!doc.cost.lines.some((l) => l.item.startsWith('Agents')));
+    const sum = doc.cost.lines.reduce((s, l) => s + l.usdPerMonth, 0);
+    assert.ok(Math.abs(sum - doc.cost.totalUsdPerMonth) < 0.005);
+    assert.deepEqual(doc.cost.home.efs.map((o) => o.mode), ['bursting', 'elastic', 'provisioned']);
+  });
+  test('an invalid config exits 1 with its errors on stderr', async () => {
+    const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\ncontroller: {cpu: 3}\n' });
+    assert.equal(await main(['plan'], c), EXIT.failure);
+    assert.ok(c.io.stderr.some((l) => l.startsWith('controller.cpu: 3')));
+  });
+  test('a bad number option is a usage error naming the flag and value', async () => {
+    const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\n' });
+    assert.equal(await main(['plan', '--read-fraction', '2'], c), EXIT.usage);
+    assert.match(c.io.stderr[0]!, /--read-fraction: "2" is not a number in 0\.\.1/);
+  });
+  test('the plan command imports no AWS SDK and no CDK', () => {
+    const src = readFileSync(join(__dirname, '..', '..', 'src', 'cli', 'commands', 'plan.ts'), 'utf8');
+    assert.doesNotMatch(src, /@aws-sdk|aws-cdk-lib|aws-context/);
+  });
+});
