@@ -43,6 +43,11 @@ export class JenkinsState extends Stack {
 
   constructor(scope: Construct, id: string, props: JenkinsStateProps) {
     const names = deploymentNames(props.deploymentName);
+    if (props.tags !== undefined) {
+      throw new JenkinsEcsConstructError(
+        'JenkinsState: tags are not allowed; a tag change updates the pointer parameter, and an update writes "none" over the live pointer',
+      );
+    }
     if (props.stackName !== undefined && props.stackName !== names.stateStack) {
       throw new JenkinsEcsConstructError(
         `JenkinsState: stackName "${props.stackName}" differs from "${names.stateStack}"; the CLI finds the state stack by that name, so leave stackName unset`,
@@ -62,6 +67,9 @@ export class JenkinsState extends Stack {
       tier: ssm.ParameterTier.STANDARD,
     });
     pointer.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    (pointer.node.defaultChild as ssm.CfnParameter).overrideLogicalId(POINTER_LOGICAL_ID);
+    const cfnPointer = pointer.node.defaultChild as ssm.CfnParameter;
+    cfnPointer.overrideLogicalId(POINTER_LOGICAL_ID);
+    // Tags.of(app).add(...) anywhere would otherwise reach this resource and update it (see above).
+    cfnPointer.addPropertyDeletionOverride('Tags');
   }
 }

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -143,6 +143,8 @@ function continuityProps(s: Scaffold, home: HomeContinuityProps['home'], extra: 
 const app = new App();
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const ciState = new JenkinsState(app, 'CiState', { deploymentName: 'ci' });
+// A tag from above (e.g. Tags.of(app)) must not reach the pointer: a tag change would update it to "none".
+Tags.of(ciState).add('team', 'ci-platform');
 const ciStack = new Stack(app, 'Ci', { stackName: deploymentNames('ci').stack });
 ciStack.addStackDependency(ciState);
 const ciHome = { seedSnapshotId: SEED, initializationRateMiBps: 200 };
@@ -218,6 +220,12 @@ describe('pointer and state stack', () => {
         },
       },
     });
+  });
+
+  test('the state stack refuses stack tags and renames', () => {
+    const other = new App();
+    assert.throws(() => new JenkinsState(other, 'A', { deploymentName: 'ci', tags: { team: 'x' } }), /tags are not allowed/);
+    assert.throws(() => new JenkinsState(other, 'B', { deploymentName: 'ci', stackName: 'mine' }), /leave stackName unset/);
   });
 
   test('the main stack depends on the state stack, so cdk deploy creates the pointer before the first change set', () => {
