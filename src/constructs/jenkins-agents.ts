@@ -3,7 +3,7 @@
  * log group, the controller's launch permissions, and the JCasC cloud fragment plus the
  * environment values it references. Agents dial the controller's private URL over WebSocket.
  */
-import { Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -79,6 +79,12 @@ export class JenkinsAgents extends Construct {
             `(labels: ${[...labels].map((l) => JSON.stringify(l)).join(', ') || 'none'}); remove it or fix the spelling`,
         );
       }
+    }
+    // Agents dial this with WebSocket; a bare host or a non-HTTP scheme leaves them unable to connect.
+    if (!Token.isUnresolved(props.jenkinsUrl) && !/^https?:\/\/[^/\s]+/.test(props.jenkinsUrl)) {
+      throw new JenkinsEcsConstructError(
+        `JenkinsAgents jenkinsUrl: got ${JSON.stringify(props.jenkinsUrl)}; give the controller URL agents can reach, e.g. http://controller.ci.jenkins.internal:8080/`,
+      );
     }
     try {
       this.clouds = planAgentClouds(props.name, props.agents);

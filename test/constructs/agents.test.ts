@@ -324,6 +324,14 @@ describe('JenkinsAgents props (no synth)', () => {
     );
   });
 
+  test('a jenkinsUrl that is not an HTTP URL is refused with an example of a good one', () => {
+    const t = scaffold();
+    assert.throws(
+      () => new JenkinsAgents(t.stack, 'A', props(t, { jenkinsUrl: 'controller.ci.jenkins.internal:8080' })),
+      (e: unknown) => e instanceof JenkinsEcsConstructError && /jenkinsUrl: got "controller\.ci\.jenkins\.internal:8080".*e\.g\. http:\/\//.test(e.message),
+    );
+  });
+
   test('no agents: no launch policy and an empty cloud list', () => {
     const t = scaffold();
     const a = new JenkinsAgents(t.stack, 'A', props(t, { agents: [] }));
