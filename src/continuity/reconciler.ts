@@ -6,7 +6,7 @@
 import { decideRoll, deploymentSnapshotIds, liveHolders, planRetention, primaryDeployment, selectHead, type RollDecision } from './decisions.js';
 import { effectiveTime, type SnapshotKind } from './model.js';
 import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit, PointerPort } from './ports.js';
-import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import { awsErrorCode, backoffDelay, DEFAULT_RETRY_POLICY, isRetryable, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
 
 export interface ReconcilerDeps {
@@ -110,21 +110,48 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
   let staleStarts = 0;
   let pointerNow = current;
   if (decision.action === 'write-pointer' || decision.action === 'roll') {
-    // Pointer first: if the roll fails, the next run retries it, and a `cdk deploy` in between
-    // already launches from the head.
-    if (current !== decision.snapshotId) {
-      await retry(() => pointer.putPointer(decision.snapshotId));
-      pointerWritten = true;
-      pointerNow = decision.snapshotId;
+    // Reads above may be stale by now (a restore may have promoted another snapshot meanwhile), and
+    // AWS offers no compare-and-set: decide again from fresh reads right before writing, on every
+    // attempt. The gate keeps a late roll safe anyway; this keeps it rare.
+    let applied: RollDecision | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const fresh = selectHead(await retry(() => ec2.listLineage(cfg.lineage)));
+      const freshHolders = await retry(() => ec2.listHolders(cfg.lineage));
+      const freshService = await retry(() => ecs.describeService(cfg.cluster, cfg.service));
+      const freshPointer = await retry(() => pointer.getPointer());
+      if (freshService === undefined) break;
+      const again = decideRoll({ ...(fresh ? { head: fresh } : {}), holders: freshHolders, service: freshService, ...(freshPointer ? { pointer: freshPointer } : {}), lineage: cfg.lineage });
+      if (again.action !== decision.action || again.snapshotId !== decision.snapshotId) break;
+      // Pointer first: if the roll fails, the next run retries it, and a `cdk deploy` in between
+      // already launches from the head.
+      if (freshPointer !== again.snapshotId) {
+        await retry(() => pointer.putPointer(again.snapshotId));
+        pointerWritten = true;
+        pointerNow = again.snapshotId;
+      }
+      if (again.action === 'roll') {
+        try {
+          await ecs.rollSnapshot(cfg.cluster, cfg.service, again.snapshotId);
+        } catch (err) {
+          // A throttled roll is retried only after deciding again from fresh reads.
+          if (!isRetryable(err) || attempt >= policy.maxAttempts) throw err;
+          const delayMs = backoffDelay(policy, attempt);
+          log('warn', 'aws call throttled or failed, retrying', { attempt, code: awsErrorCode(err) ?? 'unknown', delayMs });
+          await clock.sleep(delayMs);
+          continue;
+        }
+      }
+      applied = again;
+      break;
     }
-  }
-  if (decision.action === 'roll') {
-    await retry(() => ecs.rollSnapshot(cfg.cluster, cfg.service, decision.snapshotId));
-    rolled = true;
-    if (service.runningCount > 0 && liveHolders(cfg.lineage, holders).length === 0) staleStarts = 1;
-    log('info', 'rolled the service to the head', { snapshot: decision.snapshotId, from: decision.from ?? null, staleTaskReplaced: staleStarts > 0 });
+    if (applied === undefined) log('info', 'the lineage or the service changed while reconciling; leaving it to the next run', { planned: decision.action, snapshot: decision.snapshotId });
+    else if (applied.action === 'roll') {
+      rolled = true;
+      if (service.runningCount > 0 && liveHolders(cfg.lineage, holders).length === 0) staleStarts = 1;
+      log('info', 'rolled the service to the head', { snapshot: applied.snapshotId, from: applied.from ?? null, staleTaskReplaced: staleStarts > 0 });
+    }
   } else {
-    log('info', 'reconciled', { decision: decision.action, ...(decision.action === 'nothing' ? { reason: decision.reason } : {}), snapshot: head?.id ?? null });
+    log('info', 'reconciled', { decision: decision.action, reason: decision.reason, snapshot: head?.id ?? null });
   }
 
   const pruned: string[] = [];

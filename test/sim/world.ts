@@ -44,6 +44,8 @@ export interface SimOptions {
   readonly keepDailyDays?: number;
   /** Keep every log line (scenario tests print them on failure). */
   readonly verbose?: boolean;
+  /** Virtual time every AWS call takes (0: answers at once). */
+  readonly callLatencyMs?: number;
 }
 
 interface SimSnapshot {
@@ -85,7 +87,8 @@ type JenkinsState = 'gated' | 'running' | 'stopping' | 'stopped';
 interface Caller {
   readonly name: string;
   alive: boolean;
-  throttledInARow: number;
+  /** Throttled calls in a row, per operation: AWS answers every operation within 3 tries. */
+  throttledInARow: Map<string, number>;
 }
 
 interface SimTask {
@@ -159,7 +162,7 @@ export class Sim {
   private schedulerQueued = false;
   private reconcilerRunning = false;
   private reconcilerAgain = false;
-  private readonly reconcilerCaller: Caller = { name: 'reconciler', alive: true, throttledInARow: 0 };
+  private readonly reconcilerCaller: Caller = { name: 'reconciler', alive: true, throttledInARow: new Map() };
   readonly reconcileReports: ReconcileReport[] = [];
   rollsByHead = new Map<string, number>();
   private restoring: { snapshotId: string; done: boolean; error?: string } | undefined;
@@ -185,6 +188,7 @@ export class Sim {
       keepLast: 3,
       keepDailyDays: 2,
       verbose: false,
+      callLatencyMs: 0,
       ...options,
     };
     this.rng = new Rng(options.seed);
@@ -310,28 +314,33 @@ export class Sim {
 
   // ---------------------------------------------------------------- ports
 
-  private async call(caller: Caller): Promise<void> {
+  private async call(caller: Caller, op: string): Promise<void> {
     if (!caller.alive) return never();
-    if (this.opts.throttleRate > 0 && caller.throttledInARow < 2 && this.rng.chance(this.opts.throttleRate)) {
-      caller.throttledInARow++;
+    if (this.opts.callLatencyMs > 0) {
+      await this.clock.sleep(this.opts.callLatencyMs);
+      if (!caller.alive) return never();
+    }
+    const inARow = caller.throttledInARow.get(op) ?? 0;
+    if (this.opts.throttleRate > 0 && inARow < 2 && this.rng.chance(this.opts.throttleRate)) {
+      caller.throttledInARow.set(op, inARow + 1);
       throw throttleError();
     }
-    caller.throttledInARow = 0;
+    caller.throttledInARow.set(op, 0);
   }
 
   ec2For(caller: Caller): Ec2Port {
     return {
       listLineage: async (lineage) => {
-        await this.call(caller);
+        await this.call(caller, 'listLineage');
         return [...this.snapshots.values()].filter((s) => s.lineage === lineage).map((s) => this.toSnapshot(s));
       },
       describeSnapshot: async (id) => {
-        await this.call(caller);
+        await this.call(caller, 'describeSnapshot');
         const s = this.snapshots.get(id);
         return s ? this.toSnapshot(s) : undefined;
       },
       createSnapshot: async (volumeId: string, tags: SnapshotTags) => {
-        await this.call(caller);
+        await this.call(caller, 'createSnapshot');
         const v = this.volumes.get(volumeId);
         if (v === undefined || v.state === 'deleted') throw awsError('InvalidVolume.NotFound', `volume ${volumeId} does not exist`);
         const last = this.lastSnapshotOfVolume.get(volumeId);
@@ -365,7 +374,7 @@ export class Sim {
         return this.toSnapshot(snap);
       },
       deleteSnapshot: async (id) => {
-        await this.call(caller);
+        await this.call(caller, 'deleteSnapshot');
         const s = this.snapshots.get(id);
         if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
         const head = this.trueHead();
@@ -377,29 +386,29 @@ export class Sim {
         this.say(`DeleteSnapshot ${id} (${s.state}, ${s.kind ?? 'untagged'})`);
       },
       promoteSnapshot: async (id, at) => {
-        await this.call(caller);
+        await this.call(caller, 'promoteSnapshot');
         const s = this.snapshots.get(id);
         if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
         s.promotedAt = at.getTime();
         this.say(`promote ${id} at ${at.toISOString()}`);
       },
       describeVolume: async (id) => {
-        await this.call(caller);
+        await this.call(caller, 'describeVolume');
         const v = this.volumes.get(id);
         return v && v.state !== 'deleted' ? this.toVolume(v) : undefined;
       },
       listHolders: async (lineage) => {
-        await this.call(caller);
+        await this.call(caller, 'listHolders');
         return [...this.volumes.values()].filter((v) => v.holder === lineage && v.state !== 'deleted').map((v) => this.toVolume(v));
       },
       tagHolder: async (id, lineage) => {
-        await this.call(caller);
+        await this.call(caller, 'tagHolder');
         const v = this.volumes.get(id);
         if (v === undefined || v.state === 'deleted') throw awsError('InvalidVolume.NotFound', `volume ${id} does not exist`);
         v.holder = lineage;
       },
       untagHolder: async (id) => {
-        await this.call(caller);
+        await this.call(caller, 'untagHolder');
         const v = this.volumes.get(id);
         if (v) delete v.holder;
       },
@@ -409,17 +418,17 @@ export class Sim {
   ecsFor(caller: Caller): EcsPort {
     return {
       describeVolumeAttachment: async (_cluster, taskArn) => {
-        await this.call(caller);
+        await this.call(caller, 'describeVolumeAttachment');
         const t = this.tasks.find((x) => x.arn === taskArn);
         if (t === undefined) return undefined;
         return { status: t.attach, ...(t.attach === 'ATTACHED' ? { volumeId: t.volumeId } : {}) };
       },
       describeService: async () => {
-        await this.call(caller);
+        await this.call(caller, 'describeService');
         return this.serviceState();
       },
       rollSnapshot: async (_c, _s, snapshotId, options) => {
-        await this.call(caller);
+        await this.call(caller, 'rollSnapshot');
         if (caller === this.reconcilerCaller) {
           // A restore can make an old snapshot the head again (promoted-at): that is a new head.
           const promoted = this.snapshots.get(snapshotId)?.promotedAt;
@@ -432,7 +441,7 @@ export class Sim {
         this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`);
       },
       setDesiredCount: async (_c, _s, n) => {
-        await this.call(caller);
+        await this.call(caller, 'setDesiredCount');
         this.desiredCount = n;
         this.say(`desiredCount=${n} by ${caller.name}`);
         this.disruption();
@@ -444,11 +453,11 @@ export class Sim {
   pointerFor(caller: Caller): PointerPort {
     return {
       getPointer: async () => {
-        await this.call(caller);
+        await this.call(caller, 'getPointer');
         return this.pointer;
       },
       putPointer: async (id) => {
-        await this.call(caller);
+        await this.call(caller, 'putPointer');
         this.pointer = id;
       },
     };
@@ -503,7 +512,7 @@ export class Sim {
 
   private startTask(dep: SimDeployment): void {
     const n = ++this.seq.task;
-    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: 0 };
+    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: new Map() };
     const volN = ++this.seq.vol;
     const volume: SimVolume = { id: `vol-${String(volN).padStart(6, '0')}`, state: 'creating', createTime: this.clock.ms, disk: new Set(), dirty: new Map() };
     if (dep.snapshotId) {
@@ -819,7 +828,7 @@ export class Sim {
 
   restoreTo(snapshotId: string): void {
     if (this.restoring && !this.restoring.done) return;
-    const caller: Caller = { name: 'cli', alive: true, throttledInARow: 0 };
+    const caller: Caller = { name: 'cli', alive: true, throttledInARow: new Map() };
     const state: { snapshotId: string; done: boolean; error?: string } = { snapshotId, done: false };
     this.restoring = state;
     this.say(`RESTORE to ${snapshotId} requested`);
@@ -828,14 +837,14 @@ export class Sim {
       { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
       { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
     ).then(
-      () => {
+      (result) => {
         state.done = true;
+        if (result.alreadyRestored) return;
         const content = this.snapshots.get(snapshotId)?.content;
         if (content) this.restoredTo = { snapshotId, content };
         const last = this.runs.at(-1);
         if (last) last.restoredAfter = snapshotId;
         else if (latest) latest.restoredAfter = snapshotId;
-        this.downSince = this.clock.ms;
       },
       (err: unknown) => {
         state.done = true;
@@ -884,6 +893,36 @@ export class Sim {
   async advance(ms: number): Promise<void> {
     await this.clock.runUntil(this.clock.ms + ms);
     this.checkStep();
+  }
+
+  /** Advance in 5 s slices until `done()` holds (checking invariants every slice); false on timeout. */
+  async advanceUntil(done: () => boolean, maxMs: number): Promise<boolean> {
+    const end = this.clock.ms + maxMs;
+    while (!done()) {
+      if (this.clock.ms >= end) return false;
+      await this.advance(5_000);
+    }
+    return true;
+  }
+
+  /** Task starts (ECS placements) so far. */
+  get taskStarts(): number {
+    return this.tasks.length;
+  }
+
+  /** Records written so far by any Jenkins. */
+  get recordsWritten(): number {
+    return this.seq.record;
+  }
+
+  /** Keeper log lines mentioning a stale gate decision. */
+  get staleDecisions(): number {
+    return this.log.filter((l) => l.includes('"decision":"stale"')).length;
+  }
+
+  /** Snapshots that ended in error so far (deleted or not). */
+  get failedSnapshotIds(): ReadonlySet<string> {
+    return this.failedSnapshots;
   }
 
   /** Decide whether the reconciler would roll now (for the "never twice" check). */
