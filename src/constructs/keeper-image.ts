@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { buildSync } from 'esbuild';
 import { JenkinsEcsConstructError } from './errors.js';
 
-/** File name of the bundle inside the build context; keeper/Dockerfile copies it to /app. */
-export const KEEPER_BUNDLE_FILE = 'keeper.js';
+/** Path of the bundle inside the build context; keeper/Dockerfile copies it to /app/keeper.js. */
+export const KEEPER_BUNDLE_FILE = 'dist/keeper.js';
 
 export interface KeeperImageOptions {
   /**
@@ -17,7 +17,7 @@ export interface KeeperImageOptions {
    */
   readonly entry?: string;
   /**
-   * Dockerfile of the keeper image. It finds the bundle as `keeper.js` next to itself.
+   * Dockerfile of the keeper image. It finds the bundle at `dist/keeper.js` in its context.
    * @default - `keeper/Dockerfile` under the current working directory
    */
   readonly dockerfile?: string;
@@ -66,6 +66,7 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
     const scratch = `${target}.${process.pid}.${Date.now()}`;
     mkdirSync(scratch, { recursive: true });
     copyFileSync(dockerfile, join(scratch, 'Dockerfile'));
+    mkdirSync(dirname(join(scratch, KEEPER_BUNDLE_FILE)), { recursive: true });
     // Exactly the bytes that were hashed.
     writeFileSync(join(scratch, KEEPER_BUNDLE_FILE), bundle.contents);
     try {

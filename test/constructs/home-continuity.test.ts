@@ -643,7 +643,7 @@ describe('keeper image staging', () => {
     const root = mkdtempSync(join(tmpdir(), 'keeper-stage-'));
     try {
       const first = stageKeeperImage({ ...KEEPER_FIXTURE, stagingRoot: root });
-      assert.deepEqual(readdirSync(first).sort(), ['Dockerfile', KEEPER_BUNDLE_FILE]);
+      assert.deepEqual(readdirSync(first, { recursive: true }).map(String).sort(), ['Dockerfile', 'dist', KEEPER_BUNDLE_FILE]);
       const run = spawnSync(process.execPath, [join(first, KEEPER_BUNDLE_FILE), '--health'], { encoding: 'utf8' });
       assert.equal(run.status, 0, run.stderr);
       assert.deepEqual(JSON.parse(run.stdout), { msg: 'keeper fixture', args: ['--health'] });
