@@ -191,8 +191,7 @@ const CREDENTIAL_ERRORS = new Set([
   'UnrecognizedClientException',
   'InvalidClientTokenId',
   'AuthFailure',
-  'UnauthorizedOperation',
-  'AccessDeniedException',
+  'SignatureDoesNotMatch',
 ]);
 const NOT_FOUND_ERRORS = new Set(['ServiceNotFoundException', 'ClusterNotFoundException', 'ServiceNotActiveException']);
 const THROTTLING_ERRORS = new Set([

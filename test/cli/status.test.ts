@@ -17,7 +17,8 @@ import { EXIT } from '../../src/cli/errors.js';
 import { deploymentNames } from '../../src/config/names.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { runCommand, testContext } from './support/context.js';
-import { motoClients, motoEnv, seedHolder, seedService, seedSnapshot, seedTask, seedVolume, uniqueName } from './support/moto.js';
+import { FakeAws } from './support/fake-aws.js';
+import { motoClients, motoEnv, motoUrl, seedHolder, seedService, seedSnapshot, seedTask, seedVolume, uniqueName } from './support/moto.js';
 
 interface Report {
   head?: { id: string; kind?: string; state: string };
@@ -223,5 +224,58 @@ describe('status with recorded responses (shapes moto lacks)', () => {
     assert.match(text, /^ {2}ecs-svc\/222 +PRIMARY +COMPLETED +snap-old +<age> ago$/m);
     assert.match(text, /^Task +abc123 RUNNING since <age> ago, volume vol-stale from snap-old$/m);
     assert.match(text, /^ {2}! stale start: /m);
+  });
+});
+
+describe('AWS errors become one line and a distinct exit code', () => {
+  function fakeWorld() {
+    const fake = new FakeAws({ lineage: 'ci' });
+    fake.runService({});
+    return fake;
+  }
+
+  test('throttling that outlasts the SDK retries exits with the throttled code', async () => {
+    const fake = fakeWorld();
+    fake.failNext('ec2.listLineage', Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded' }));
+    const res = await runCommand(status, ['--name', 'ci'], testContext({ aws: () => fake }));
+    assert.equal(res.code, EXIT.throttled);
+    assert.equal(res.error?.message, 'AWS kept throttling requests after retries (RequestLimitExceeded); try again in a minute');
+  });
+
+  test('ECS ThrottlingException and ClusterNotFoundException map to their codes', async () => {
+    const fake = fakeWorld();
+    fake.failNext('ecs.describeService', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    assert.equal((await runCommand(status, ['--name', 'ci'], testContext({ aws: () => fake }))).code, EXIT.throttled);
+    fake.failNext('ecs.describeService', Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
+    const res = await runCommand(status, ['--name', 'ci'], testContext({ aws: () => fake }));
+    assert.equal(res.code, EXIT.notFound);
+    assert.match(res.error?.message ?? '', /^deployment not found: cluster 'jenkins-ecs-ci' \/ service 'jenkins-ecs-ci-controller'/);
+  });
+
+  test('an unnamed failure keeps the SDK error behind it for --debug', async () => {
+    const fake = fakeWorld();
+    fake.failNext('pointer.getPointer', Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    const res = await runCommand(status, ['--name', 'ci'], testContext({ aws: () => fake }));
+    assert.equal(res.code, EXIT.aws);
+    assert.equal(res.error?.message, 'AWS error TimeoutError: socket hang up');
+    assert.match(res.error?.stack ?? '', /Caused by: TimeoutError: socket hang up/);
+  });
+
+  test('with no credentials anywhere in the chain, the SDK error maps to the no-credentials code', async () => {
+    const saved = { ...process.env };
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) {
+      delete process.env[k];
+    }
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
+    process.env.AWS_CONFIG_FILE = '/dev/null';
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    try {
+      const env = { AWS_ENDPOINT_URL: motoUrl(), AWS_REGION: 'us-east-1' };
+      const res = await runCommand(status, ['--name', uniqueName('nc')], testContext({ env }));
+      assert.equal(res.code, EXIT.noCredentials, res.error?.message);
+      assert.match(res.error?.message ?? '', /^no AWS credentials found/);
+    } finally {
+      process.env = saved;
+    }
   });
 });
