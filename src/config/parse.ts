@@ -105,6 +105,9 @@ export function parseConfig(input: unknown): ConfigResult {
   if (input === null || input === undefined) {
     return { ok: false, errors: [error('(root)', 'the config is empty (received nothing) — add at least: name: ci')], warnings: [] };
   }
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    return { ok: false, errors: [error('(root)', `the config is ${show(input)}, not a mapping of keys — start with name: ci`)], warnings: [] };
+  }
   const parsed = configSchema.safeParse(input);
   const schemaErrors = parsed.success ? [] : schemaIssues(parsed.error.issues);
   const view = new View(input, schemaErrors.map((e) => e.path));

@@ -249,6 +249,10 @@ describe('reporting', () => {
   test('JSON text is accepted as YAML', () => {
     assert.ok(parseConfigText('{"name": "ci", "controller": {"cpu": 4096}}').ok);
   });
+  test('a non-mapping document passed in code is refused as not a mapping', () => {
+    assert.match(errorsOf(parseConfig(['name', 'ci']))[0]!.message, /a list, not a mapping/);
+    assert.match(errorsOf(parseConfig('ci'))[0]!.message, /"ci", not a mapping/);
+  });
   test('a top-level list is refused as not a mapping', () => {
     assert.match(errorsOf(parseConfigText('- name: ci\n'))[0]!.message, /not a mapping/);
   });
