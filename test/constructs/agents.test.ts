@@ -72,7 +72,7 @@ const agents = jenkins.agents;
 // A CDK user giving the build.large agents their own permissions, after construction.
 const buildRole = agents.agentTaskRole('build.large');
 buildRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::ci-artifacts/*'] }));
-Validations.of(buildRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::arn:aws:s3:::ci-artifacts/*]', reason: 'test: objects of one bucket' });
+Validations.of(buildRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::arn:aws:s3:::ci-artifacts/*]', reason: 'test: builds read artifacts, objects of this one bucket only' });
 
 const template = Template.fromStack(stack);
 const resolve = (v: unknown): unknown => stack.resolve(v);
@@ -285,6 +285,16 @@ describe('JenkinsAgents in the composed stack (cdk-nag clean: the synth would fa
     const id = logicalId(agents.logGroup);
     assert.equal(id, 'JenkinsAgentsLogsD4A6C78A');
     assert.equal(typeof (template.findResources('AWS::Logs::LogGroup')[id] as Resource).Properties.RetentionInDays, 'number');
+  });
+
+  test('each cdk-nag acknowledgement in the agents construct sits on its resource and gives a reason', () => {
+    const acks = agents.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => ({ path: c.node.path, data: m.data as Record<string, string> })));
+    const ids = acks.flatMap((a) => Object.keys(a.data));
+    assert.ok(ids.some((id) => id.endsWith('AwsSolutions-IAM5[Resource::*]')), ids.join(', '));
+    assert.ok(acks.every((a) => a.path !== agents.node.path), 'acknowledged on the resource, not on the whole construct');
+    for (const a of acks) for (const [id, reason] of Object.entries(a.data)) assert.ok(reason.length > 40, `${id} on ${a.path} needs a reason`);
   });
 
   test('agentTaskRole returns the same role on every call and refuses unknown labels', () => {
