@@ -172,13 +172,32 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
       ...(cfg.pruneKinds ? { pruneKinds: cfg.pruneKinds } : {}),
     });
     for (const s of plan.delete) {
-      try {
-        await retry(() => ec2.deleteSnapshot(s.id));
-        pruned.push(s.id);
-      } catch (err) {
-        const code = awsErrorCode(err) ?? 'unknown';
-        if (!DELETE_TOLERATED.includes(code)) throw err;
-        log('warn', 'snapshot not deleted', { snapshot: s.id, code });
+      // The plan comes from reads that may be stale: a restore may have promoted this snapshot
+      // (made it the head) and deployed it since. Check again right before each deletion, and
+      // again after any throttled attempt.
+      for (let attempt = 1; ; attempt++) {
+        const fresh = await retry(() => ec2.describeSnapshot(s.id));
+        if (fresh === undefined) break;
+        const promoted = fresh.promotedAt !== undefined && fresh.promotedAt.getTime() !== s.promotedAt?.getTime();
+        const freshPointer = await retry(() => pointer.getPointer());
+        const freshService = await retry(() => ecs.describeService(cfg.cluster, cfg.service));
+        if (promoted || freshPointer === s.id || (freshService !== undefined && deploymentSnapshotIds(freshService).has(s.id))) {
+          log('info', 'snapshot became the head or referenced meanwhile; kept', { snapshot: s.id });
+          break;
+        }
+        try {
+          await ec2.deleteSnapshot(s.id);
+          pruned.push(s.id);
+          break;
+        } catch (err) {
+          const code = awsErrorCode(err) ?? 'unknown';
+          if (DELETE_TOLERATED.includes(code)) {
+            log('warn', 'snapshot not deleted', { snapshot: s.id, code });
+            break;
+          }
+          if (!isRetryable(err) || attempt >= policy.maxAttempts) throw err;
+          await clock.sleep(backoffDelay(policy, attempt));
+        }
       }
     }
     if (pruned.length > 0) log('info', 'retention pruned snapshots', { count: pruned.length, snapshots: pruned });

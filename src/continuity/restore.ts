@@ -145,6 +145,11 @@ export async function restore(deps: RestoreDeps, opts: RestoreOptions): Promise<
     log('info', 'snapshot promoted', { promotedAt: promotedAt.toISOString() });
   }
 
+  // A reconciler run that listed the lineage before the promotion could have pruned the snapshot.
+  if ((await retry(() => ec2.describeSnapshot(id))) === undefined) {
+    throw new RestoreError('snapshot-not-found', `snapshot ${id} disappeared during the restore (deleted by retention?); pick another snapshot and run the restore again`);
+  }
+
   // Step 3. Pointer first, so a deploy in between launches from the restored snapshot too.
   if ((await retry(() => pointer.getPointer())) !== id) {
     await retry(() => pointer.putPointer(id));
