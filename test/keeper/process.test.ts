@@ -73,8 +73,8 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function launch(lineage: string, volumeId: string, extraEnv: Record<string, string> = {}) {
-  const fixture = await startTaskFixture({ volumeId, cluster: `c-${lineage}` });
+async function launch(lineage: string, volumeId: string, extraEnv: Record<string, string> = {}, attachmentStatus = 'ATTACHED') {
+  const fixture = await startTaskFixture({ volumeId, cluster: `c-${lineage}`, attachmentStatus });
   fixtures.push(fixture);
   const dir = await mkdtemp(join(workDir, `${lineage}-`));
   const runDir = join(dir, 'run');
@@ -185,6 +185,17 @@ describe('keeper process', () => {
     child.child.kill('SIGTERM'); // Jenkins is still RUNNING in the fixture: nothing to wait for
     assert.equal(await child.exit, 0, child.lines.join('\n'));
     assert.deepEqual((await adapter.listLineage(lineage)).map((s) => s.id).sort(), [old, head].sort());
+  });
+
+  test('an EBS attachment that never becomes ATTACHED: the keeper gives up after its bound, exits 3 and never opens the gate', async () => {
+    const lineage = uniqueLineage('proc-noattach');
+    const volumeId = await volumeFrom(undefined);
+    const { fixture, runDir, child } = await launch(lineage, volumeId, { [KEEPER_TUNING_ENV.attachmentTimeoutMs]: '1500' }, 'ATTACHING');
+    assert.equal(await child.exit, 3, child.lines.join('\n'));
+    assert.ok(fixture.state.describeTasksCalls >= 1);
+    assert.ok(child.lines.some((l) => l.includes('"attachment-timeout"')), child.lines.join('\n'));
+    assert.equal(await exists(join(runDir, MARKERS.authorized)), false);
+    assert.equal((await adapter.describeVolume(volumeId))?.holder, undefined);
   });
 
   test('the health check fails without a heartbeat', async () => {
