@@ -18,6 +18,8 @@ export interface CommandSpec {
 
 const CONFIG_OPT = ['-c, --config FILE', 'config file (default: $JENKINS_ECS_CONFIG, else ./jenkins-ecs.yaml)'] as const;
 const JSON_OPT = ['--json', 'print one JSON document instead of text'] as const;
+const NAME_OPT = ['--name NAME', "deployment name (default: the config's name)"] as const;
+const REGION_OPT = ['--region REGION', 'AWS region (default: config region, else AWS_REGION / profile)'] as const;
 
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'validate', summary: 'check a config file and print every problem (exit 1 on errors)', options: [CONFIG_OPT, JSON_OPT], load: () => import('./commands/validate.js') },
@@ -34,6 +36,49 @@ export const COMMANDS: readonly CommandSpec[] = [
       JSON_OPT,
     ],
     load: () => import('./commands/plan.js'),
+  },
+  // AWS commands: the deployment comes from --name, else the config's `name`.
+  {
+    name: 'status',
+    summary: 'service, task, holder, head, pointer, snapshot ages and warnings',
+    options: [NAME_OPT, CONFIG_OPT, REGION_OPT, ['--interval MIN', 'snapshot interval for the staleness warning (default: config, else 15)'], JSON_OPT],
+    load: () => import('./commands/status.js'),
+  },
+  {
+    name: 'snapshots',
+    summary: 'the lineage as a table, newest first, head marked',
+    options: [NAME_OPT, CONFIG_OPT, REGION_OPT, JSON_OPT],
+    load: () => import('./commands/snapshots.js'),
+  },
+  {
+    name: 'snapshot',
+    summary: 'take a manual snapshot of the holder volume now',
+    options: [
+      NAME_OPT,
+      CONFIG_OPT,
+      REGION_OPT,
+      ['--wait', 'show a progress bar until the snapshot is completed'],
+      ['--poll-seconds S', 'with --wait: seconds between checks (default 5)'],
+      ['--timeout-minutes M', 'with --wait: give up waiting after M minutes (default 120)'],
+      JSON_OPT,
+    ],
+    load: () => import('./commands/snapshot.js'),
+  },
+  {
+    name: 'restore',
+    summary: 'point-in-time restore: <snap-id> | --before <ISO time>; asks first unless --yes',
+    options: [
+      ['<snap-id>', 'a completed snapshot of the lineage (see snapshots)'],
+      ['--before TIME', 'instead of an id: the newest completed snapshot taken at or before TIME'],
+      ['-y, --yes', 'do not ask for confirmation'],
+      NAME_OPT,
+      CONFIG_OPT,
+      REGION_OPT,
+      ['--poll-seconds S', 'seconds between checks while the running task stops (default 5)'],
+      ['--timeout-minutes M', 'how long to wait for the running task to stop (default 10)'],
+      JSON_OPT,
+    ],
+    load: () => import('./commands/restore.js'),
   },
 ];
 
