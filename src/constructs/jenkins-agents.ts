@@ -3,7 +3,7 @@
  * log group, the controller's launch permissions, and the JCasC cloud fragment plus the
  * environment values it references. Agents dial the controller's private URL over WebSocket.
  */
-import { Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -95,7 +95,14 @@ export class JenkinsAgents extends Construct {
     }
 
     // FARGATE_SPOT must be a cluster capacity provider for Spot templates; enabling is idempotent.
-    if (props.cluster instanceof ecs.Cluster) props.cluster.enableFargateCapacityProviders();
+    if (props.cluster instanceof ecs.Cluster) {
+      props.cluster.enableFargateCapacityProviders();
+    } else if (props.agents.some((a) => a.capacity === 'spot')) {
+      Annotations.of(this).addWarningV2(
+        'jenkins-ecs:agents-imported-cluster',
+        'Spot agent templates need the FARGATE_SPOT capacity provider on the imported cluster; this construct cannot add it, so check the cluster.',
+      );
+    }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,

@@ -342,6 +342,15 @@ describe('JenkinsAgents props (no synth)', () => {
     );
   });
 
+  test('an imported cluster with Spot templates gets a warning to check its FARGATE_SPOT provider', () => {
+    const t = scaffold();
+    const imported = ecs.Cluster.fromClusterAttributes(t.stack, 'Imported', { clusterName: 'shared', vpc: t.vpc });
+    const a = new JenkinsAgents(t.stack, 'A', props(t, { cluster: imported }));
+    const warnings = a.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /FARGATE_SPOT/);
+  });
+
   test('no agents: no launch policy and an empty cloud list', () => {
     const t = scaffold();
     const a = new JenkinsAgents(t.stack, 'A', props(t, { agents: [] }));
