@@ -7,6 +7,8 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
@@ -277,5 +279,53 @@ describe('AWS errors become one line and a distinct exit code', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('status over the in-memory ports', () => {
+  test('the deployment name and snapshot interval come from the config file when --name is absent', async () => {
+    const fake = new FakeAws({ lineage: 'cfg-demo' });
+    const vol = fake.addVolume({ id: 'vol-h', snapshotId: 'snap-a' });
+    fake.addSnapshot({ id: 'snap-a', kind: 'periodic', minutesAgo: 25 });
+    fake.runService({ snapshotId: 'snap-a', volume: vol, holder: true });
+    fake.pointerValue = 'snap-a';
+    const ctx = testContext({ aws: () => fake, now: () => fake.now });
+    writeFileSync(join(ctx.cwd, 'jenkins-ecs.yaml'), 'name: cfg-demo\ncontroller:\n  snapshots:\n    intervalMinutes: 10\n');
+    const res = await runCommand(status, ['--json'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const r = JSON.parse(ctx.io.stdout.join('\n')) as Report & { intervalMinutes: number; deployment: { cluster: string } };
+    assert.equal(r.deployment.cluster, 'jenkins-ecs-cfg-demo');
+    assert.equal(r.intervalMinutes, 10);
+    // 25 minutes > 2 x 10: the config's interval, not the default 15, decided this warning.
+    assert.deepEqual(r.warnings.map((w) => w.code), ['no-recent-snapshot']);
+  });
+
+  test('without a config file or --name, status says how to name the deployment (usage, exit 2)', async () => {
+    const res = await runCommand(status, [], testContext());
+    assert.equal(res.code, EXIT.usage);
+    assert.match(res.error?.message ?? '', /^no deployment given: pass --name NAME or --config FILE/);
+  });
+
+  test('a task whose volume is not reported yet, with no holder and an old launch snapshot, is a likely stale start', async () => {
+    const fake = new FakeAws({ lineage: 'ci' });
+    fake.addSnapshot({ id: 'snap-old', kind: 'periodic', minutesAgo: 30 });
+    fake.addSnapshot({ id: 'snap-final', kind: 'final', minutesAgo: 2 });
+    fake.runService({ snapshotId: 'snap-old', volume: fake.addVolume({ id: 'vol-new', snapshotId: 'snap-old' }) });
+    fake.taskList[0]!.volumeId = undefined; // DescribeTasks has no volumeId yet
+    fake.pointerValue = 'snap-old';
+    const ctx = testContext({ aws: () => fake, now: () => fake.now });
+    const res = await runCommand(status, ['--name', 'ci'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    const text = ctx.io.text();
+    assert.match(text, /^ {2}! stale start likely: a task is up with no holder, and the service launches from snap-old, not the head snap-final;/m);
+    assert.match(text, /^ {2}! pointer snap-old is behind the head snap-final and no Jenkins holds the home/m);
+    assert.match(text, /^Holder +none \(no Jenkins owns the home right now\)$/m);
+    assert.match(text, /volume not reported yet$/m);
+  });
+
+  test('a bad --interval is a usage error naming the value', async () => {
+    const res = await runCommand(status, ['--name', 'ci', '--interval', 'soon'], testContext({ aws: () => new FakeAws({ lineage: 'ci' }) }));
+    assert.equal(res.code, EXIT.usage);
+    assert.equal(res.error?.message, "invalid --interval 'soon': expected whole minutes, e.g. 15");
   });
 });
