@@ -94,12 +94,28 @@ export async function startTaskFixture(initial: Partial<TaskFixtureState> & { vo
   };
 }
 
-/** A pass-through proxy to moto's EC2 that records when each CreateSnapshot answer left (bench). */
-export async function startEc2Proxy(target: string): Promise<{ url: string; createSnapshotAnsweredAt: number[]; close(): Promise<void> }> {
+export interface Ec2Proxy {
+  readonly url: string;
+  readonly createSnapshotAnsweredAt: number[];
+  /** When set, CreateSnapshot is answered with this EC2 error code (HTTP 403) instead of reaching moto. */
+  failCreateSnapshotWith?: string;
+  close(): Promise<void>;
+}
+
+/** A pass-through proxy to moto's EC2 that records when each CreateSnapshot answer left (bench), or fails it. */
+export async function startEc2Proxy(target: string): Promise<Ec2Proxy> {
   const createSnapshotAnsweredAt: number[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const payload = await body(req);
+      if (proxy.failCreateSnapshotWith && /Action=CreateSnapshot(&|$)/.test(payload)) {
+        res.writeHead(403, { 'content-type': 'text/xml' });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${proxy.failCreateSnapshotWith}</Code>` +
+            `<Message>refused by the test proxy</Message></Error></Errors><RequestID>fixture</RequestID></Response>`,
+        );
+        return;
+      }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
       const upstream = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body: payload || undefined });
@@ -110,8 +126,9 @@ export async function startEc2Proxy(target: string): Promise<{ url: string; crea
       });
     })();
   });
-  const url = await listen(server);
-  return { url, createSnapshotAnsweredAt, close: () => new Promise((r) => server.close(() => r())) };
+  const proxy: Ec2Proxy = { url: '', createSnapshotAnsweredAt, close: () => new Promise((r) => server.close(() => r())) };
+  (proxy as { url: string }).url = await listen(server);
+  return proxy;
 }
 
 /** Bundles src/keeper/main.ts the way the image gets it: one file, `node keeper.js`. */

@@ -16,14 +16,14 @@ import { KEEPER_ENV, MARKERS } from '../../src/continuity/settings.js';
 import { HEARTBEAT_FILE } from '../../src/keeper/health.js';
 import { KEEPER_TUNING_ENV } from '../../src/keeper/settings.js';
 import { motoClients, motoUrl, uniqueLineage } from '../aws/moto.js';
-import { bundleKeeper, spawnKeeper, startTaskFixture, type KeeperChild, type TaskFixture } from './fixture.js';
+import { bundleKeeper, spawnKeeper, startEc2Proxy, startTaskFixture, type KeeperChild } from './fixture.js';
 
 const { ec2 } = motoClients();
 const adapter = new Ec2Adapter(ec2);
 let workDir = '';
 let script = '';
 const children: KeeperChild[] = [];
-const fixtures: TaskFixture[] = [];
+const fixtures: { close(): Promise<void> }[] = [];
 
 before(async () => {
   motoUrl();
@@ -185,6 +185,23 @@ describe('keeper process', () => {
     child.child.kill('SIGTERM'); // Jenkins is still RUNNING in the fixture: nothing to wait for
     assert.equal(await child.exit, 0, child.lines.join('\n'));
     assert.deepEqual((await adapter.listLineage(lineage)).map((s) => s.id).sort(), [old, head].sort());
+  });
+
+  test('a final snapshot that cannot be requested: error line naming the lost window and exit 1', async () => {
+    const lineage = uniqueLineage('proc-lost');
+    const volumeId = await volumeFrom(undefined);
+    const proxy = await startEc2Proxy(motoUrl());
+    fixtures.push(proxy);
+    const { fixture, runDir, child } = await launch(lineage, volumeId, { AWS_ENDPOINT_URL_EC2: proxy.url });
+    await waitForFile(join(runDir, MARKERS.authorized), 30_000, child);
+    proxy.failCreateSnapshotWith = 'UnauthorizedOperation'; // not a retryable code
+    fixture.state.jenkinsStatus = 'STOPPED';
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exit, 1, child.lines.join('\n'));
+    const { entry } = await child.waitForLog((e) => e.level === 'error' && e.code === 'UnauthorizedOperation');
+    assert.equal(typeof entry.lostSince, 'string');
+    assert.equal(typeof entry.lostUntil, 'string');
+    assert.deepEqual(await adapter.listLineage(lineage), []);
   });
 
   test('an EBS attachment that never becomes ATTACHED: the keeper gives up after its bound, exits 3 and never opens the gate', async () => {
