@@ -21,6 +21,7 @@ describe('jenkins-ecs plan', () => {
     assert.match(out, /What would be deployed/);
     assert.match(out, /stacks\s+jenkins-ecs-ci-state \(pointer\), jenkins-ecs-ci/);
     assert.match(out, /Approximate monthly cost/);
+    assert.match(out, /usable EBS\s+up to 3000 IOPS \/ 75 MiB\/s \(Fargate per-task ceiling for 2 vCPU\)/);
     assert.match(out, /Fargate controller\s+2 vCPU, 4 GiB × 730 h\s+\$72\.08/);
     assert.match(out, /NAT gateway/);
     assert.match(out, /Total \(approximate\).*~\$\d+\.\d\d/);
@@ -42,6 +43,7 @@ describe('jenkins-ecs plan', () => {
     assert.equal(await main(['plan', '--config', 'c.yaml'], c), EXIT.ok);
     assert.doesNotMatch(c.io.text(), /NAT gateway/);
     assert.match(c.io.text(), /imported vpc-0123456789abcdef0/);
+    assert.match(c.io.text(), /us-east-1 list prices; eu-west-1 prices differ/);
   });
   test('--io-mibps and --read-fraction drive the EFS burst result', async () => {
     const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\ncontroller: {home: {sizeGiB: 20}}\n' });

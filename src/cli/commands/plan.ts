@@ -5,7 +5,7 @@
  * Pure: reads the config file only; no AWS SDK, no network.
  */
 import { relative } from 'node:path';
-import { deploymentNames, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
+import { deploymentNames, fargateEbsCeiling, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, type CostAssumptions, type CostEstimate } from '../../config/cost.js';
 import { PRICE_REGION } from '../../config/prices.js';
 import { numberOption, parseOptions, resolveConfigPath } from '../args.js';
@@ -20,6 +20,11 @@ function table(rows: readonly (readonly string[])[], moneyColumn: number, indent
   return rows.map((r) =>
     (indent + r.map((cell, i) => (i === moneyColumn ? cell.padStart(widths[i]!) : i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).trimEnd(),
   );
+}
+
+function ceilingText(cpu: number): string {
+  const ceiling = fargateEbsCeiling(cpu);
+  return `${ceiling.iops} IOPS / ${ceiling.throughputMiBps} MiB/s`;
 }
 
 export function describeDeployment(config: JenkinsEcsConfig): [string, string][] {
@@ -40,6 +45,7 @@ export function describeDeployment(config: JenkinsEcsConfig): [string, string][]
     ['dns', access.domainName ? `${access.domainName}${access.hostedZoneId ? ` (alias in ${access.hostedZoneId})` : ' (no record created)'}` : 'the ALB DNS name'],
     ['controller', `Jenkins ${c.jenkinsVersion}, ${c.cpu / 1024} vCPU / ${c.memoryMiB / 1024} GiB on Fargate, service ${names.service}`],
     ['home', `${h.volumeType} ${h.sizeGiB} GiB${perf ? `, ${perf}` : ''}, ${h.fileSystem}, encrypted with ${h.kmsKeyArn ?? 'the AWS-managed EBS key'}`],
+    ['usable EBS', `up to ${ceilingText(c.cpu)} (Fargate per-task ceiling for ${c.cpu / 1024} vCPU)`],
     ['first start', h.seedSnapshotId ? `from seed snapshot ${h.seedSnapshotId}` : 'empty volume'],
     ['restores', h.initializationRateMiBps ? `volume initialization at ${h.initializationRateMiBps} MiB/s` : 'lazy loading (no initialization rate)'],
     ['snapshots', `every ${c.snapshots.intervalMinutes} min, keep last ${c.snapshots.keepLast} + ${c.snapshots.keepDailyDays} daily; lineage ${names.lineage}, pointer ${names.pointerParameter}`],
@@ -56,7 +62,8 @@ export function renderPlan(file: string, config: JenkinsEcsConfig, est: CostEsti
   const out: string[] = [];
   out.push(`plan for '${config.name}' from ${file} (no AWS calls made)`, '');
   out.push('What would be deployed', ...table(describeDeployment(config), -1), '');
-  out.push(`Approximate monthly cost (USD, ${PRICE_REGION} list prices; * = rests on an assumption, see --help)`);
+  const elsewhere = config.region && config.region !== PRICE_REGION ? `; ${config.region} prices differ` : '';
+  out.push(`Approximate monthly cost (USD, ${PRICE_REGION} list prices${elsewhere}; * = rests on an assumption, see --help)`);
   const rows = [['ITEM', 'DETAIL', 'USD/MONTH', ''], ...est.lines.map((l) => [l.item, l.detail, usd(l.usdPerMonth), l.basis === 'assumed' ? '*' : ''])];
   rows.push(['Total (approximate)', 'not counted: data transfer, alarms, Lambda, EventBridge', `~${usd(est.totalUsdPerMonth)}`, '']);
   out.push(...table(rows, 2), '');
