@@ -168,6 +168,26 @@ describe('restore over the in-memory ports', () => {
     assert.match(third.io.text(), /^nothing to do: snap-mid is already the head and the service runs it$/m);
   });
 
+  test('--before interrupted after step 2 re-runs onto the same snapshot, though the final snapshot is newer', async () => {
+    const { fake, ctx } = world();
+    const at = new Date(fake.now.getTime() - 30 * 60_000).toISOString();
+    fake.failNext('pointer.putPointer', Object.assign(new Error('connection reset'), { name: 'NetworkingError' }));
+    const args = ['--before', at, '--name', 'ci', '--yes', '--poll-seconds', '1'];
+    assert.equal((await runCommand(restoreCmd, args, ctx())).code, EXIT.aws);
+    const second = await runCommand(restoreCmd, args, ctx());
+    assert.equal(second.code, EXIT.ok, second.error?.message);
+    assertRestoredTo(fake, 'snap-mid');
+  });
+
+  test('a missing service is reported before the prompt with the not-found code', async () => {
+    const fake = new FakeAws({ lineage: 'ci' });
+    fake.addSnapshot({ id: 'snap-a', kind: 'periodic' });
+    const c = testContext({ aws: () => fake, io: new BufferIo([true]) });
+    const res = await runCommand(restoreCmd, ['snap-a', '--name', 'ci'], c);
+    assert.equal(res.code, EXIT.notFound);
+    assert.deepEqual(c.io.questions, []);
+  });
+
   test('--json prints only the result document on stdout; progress goes to stderr', async () => {
     const { ctx } = world();
     const c = ctx();

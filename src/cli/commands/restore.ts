@@ -72,6 +72,9 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     }
     const chosen = before ? chooseBefore(lineage, before, names.lineage) : await refuseUnlessRestorable(id!, lineage, deployment, aws.ec2.describeSnapshot.bind(aws.ec2));
     const head = selectHead(lineage);
+    if (!(await aws.ecs.describeService(names.cluster, names.service))) {
+      throw new CliError(`deployment '${deployment.name}' not found: no active service '${names.service}' in cluster '${names.cluster}'`, EXIT.notFound);
+    }
 
     say(`restore ${deployment.name} to ${describe(chosen, ctx.now())}`);
     if (head && head.id !== chosen.id) say(`the current head is ${describe(head, ctx.now())}; it stays in the lineage as history`);
