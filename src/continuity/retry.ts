@@ -15,6 +15,7 @@ export const RETRYABLE_AWS_ERRORS: readonly string[] = [
   'InternalError', // EC2
   'InternalFailure',
   'InternalServerError', // SSM
+  'TooManyUpdates', // SSM PutParameter on the same parameter concurrently
   'ServerException', // ECS
   'ServiceUnavailable',
   'Unavailable',
