@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 // CDK app entry: `npm run synth` or `npx cdk deploy -c config=PATH`.
 // A bad config prints every issue and exits 1 before any template is written.
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { buildApp, resolveConfigPath } from '../src/app.js';
 import { formatIssues, loadConfigFile } from '../src/config/index.js';
 import { JenkinsEcsConstructError } from '../src/constructs/errors.js';
 
+/** Context the cdk CLI passes to the app (`-c key=value`, cdk.json, cdk.context.json). */
+function cliContext(): Record<string, unknown> {
+  const inline = process.env[cxapi.CONTEXT_ENV];
+  const overflow = process.env[cxapi.CONTEXT_OVERFLOW_LOCATION_ENV];
+  const fromFile = overflow ? (JSON.parse(readFileSync(overflow, 'utf8')) as Record<string, unknown>) : {};
+  return { ...(inline ? (JSON.parse(inline) as Record<string, unknown>) : {}), ...fromFile };
+}
+
 function main(): number {
-  // Creating the App writes nothing; it only reads the context the cdk CLI passes in.
-  // Outside the cdk CLI, write to ./cdk.out like `cdk synth` would (App's default is a temp dir).
-  const app = new App({ outdir: process.env.CDK_OUTDIR ? undefined : 'cdk.out' });
+  // The App is created only once the config is valid: under the cdk CLI an App synthesizes
+  // itself on exit, and it creates its output folder, so a bad config must never reach it.
   const configPath = resolveConfigPath({
-    context: app.node.tryGetContext('config'),
+    context: cliContext().config,
     argv: process.argv.slice(2),
     env: process.env,
   });
@@ -22,9 +31,21 @@ function main(): number {
     for (const line of formatIssues(result.errors)) console.error(`  ${line}`);
     return 1;
   }
+  // Outside the cdk CLI, write to ./cdk.out like `cdk synth` would (App's default is a temp dir).
+  // No auto-synth on exit: a construct error must not leave a half-built assembly behind.
+  const app = new App({ outdir: process.env.CDK_OUTDIR ? undefined : 'cdk.out', autoSynth: false });
   try {
     buildApp(result.config, { app });
-    app.synth();
+    const assembly = app.synth();
+    const missing = assembly.manifest.missing ?? [];
+    if (missing.length > 0 && !process.env.CDK_OUTDIR) {
+      // Outside the cdk CLI nobody resolves lookups, and the templates hold placeholder values.
+      console.error(
+        `${configPath}: the templates need lookups (${missing.map((m) => m.provider).join(', ')}); ` +
+          'run `npx cdk synth` (it resolves them with your credentials and caches them in cdk.context.json)',
+      );
+      return 1;
+    }
   } catch (err) {
     if (err instanceof JenkinsEcsConstructError) {
       console.error(`${configPath}: ${err.message}`);

@@ -1,0 +1,86 @@
+// bin/app.ts, the CDK app entry (`npm run synth`, `npx cdk deploy -c config=PATH`): where the
+// config comes from, bad configs refused before anything is written, and an offline synth.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG_PATH, resolveConfigPath } from '../../src/app.js';
+
+const ROOT = join(__dirname, '../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const BIN = join(ROOT, 'bin/app.ts');
+
+/** Runs bin/app.ts in `cwd` with no AWS account or region in the environment. */
+function runBin(cwd: string, args: string[], extraEnv: Record<string, string> = {}) {
+  const env: Record<string, string | undefined> = { ...process.env, ...extraEnv };
+  for (const k of ['CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION', 'CDK_OUTDIR', 'CDK_CONTEXT_JSON', 'JENKINS_ECS_CONFIG']) {
+    if (!(k in extraEnv)) delete env[k];
+  }
+  return spawnSync(TSX, [BIN, ...args], { cwd, env, encoding: 'utf8' });
+}
+
+describe('config path resolution', () => {
+  test('-c config=PATH (context) wins over --config, JENKINS_ECS_CONFIG and the default', () => {
+    assert.equal(resolveConfigPath({ context: 'ctx.yaml', argv: ['--config', 'arg.yaml'], env: { JENKINS_ECS_CONFIG: 'env.yaml' } }), 'ctx.yaml');
+  });
+
+  test('--config PATH and --config=PATH win over the environment', () => {
+    assert.equal(resolveConfigPath({ argv: ['--config', 'arg.yaml'], env: { JENKINS_ECS_CONFIG: 'env.yaml' } }), 'arg.yaml');
+    assert.equal(resolveConfigPath({ argv: ['--config=arg2.yaml'], env: { JENKINS_ECS_CONFIG: 'env.yaml' } }), 'arg2.yaml');
+  });
+
+  test('JENKINS_ECS_CONFIG is used when no flag or context is given, else jenkins-ecs.yaml', () => {
+    assert.equal(resolveConfigPath({ argv: [], env: { JENKINS_ECS_CONFIG: 'env.yaml' } }), 'env.yaml');
+    assert.equal(resolveConfigPath({ argv: [], env: {} }), DEFAULT_CONFIG_PATH);
+    assert.equal(DEFAULT_CONFIG_PATH, 'jenkins-ecs.yaml');
+  });
+});
+
+describe('bin/app.ts', () => {
+  test('a bad config prints every problem and exits 1 before any template is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'name: Bad_Name\ncontroller:\n  cpu: 3000\n  home:\n    volumeType: st1\n');
+    const run = runBin(dir, ['--config', 'bad.yaml']);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /name/);
+    assert.match(run.stderr, /controller\.cpu/);
+    assert.match(run.stderr, /controller\.home\.volumeType/);
+    assert.ok(!existsSync(join(dir, 'cdk.out')), 'cdk.out was written for a bad config');
+  });
+
+  test('under the cdk CLI, -c config=PATH arrives as context and is honoured', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
+    writeFileSync(join(dir, 'ctx.yaml'), 'name: x\n');
+    const outdir = join(dir, 'out');
+    const run = runBin(dir, [], { CDK_CONTEXT_JSON: JSON.stringify({ config: 'ctx.yaml' }), CDK_OUTDIR: outdir });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^ctx\.yaml: /m);
+    assert.ok(!existsSync(join(outdir, 'manifest.json')));
+  });
+
+  test('importing a VPC without an account fails with the fix instead of reaching out to AWS', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
+    const run = runBin(dir, ['--config', join(ROOT, 'examples/existing-vpc.yaml')]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /vpc\.id: .*CDK_DEFAULT_ACCOUNT/);
+  });
+
+  test('with no flags it synthesizes jenkins-ecs.yaml offline, with no account, region or credentials', () => {
+    // Run from the project root (as npm run synth and the cdk CLI do); output goes to a temp dir.
+    const outdir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-out-'));
+    const run = runBin(ROOT, [], {
+      CDK_OUTDIR: outdir,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_REGION: '',
+      AWS_DEFAULT_REGION: '',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(existsSync(join(outdir, 'jenkins-ecs-ci.template.json')));
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { missing?: unknown[] };
+    assert.equal(manifest.missing, undefined);
+  });
+});
