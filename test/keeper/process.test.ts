@@ -5,7 +5,7 @@
 //   shape, because moto's DescribeTasks has no EBS attachment (test/aws/recorded.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -95,7 +95,7 @@ async function launch(lineage: string, volumeId: string, extraEnv: Record<string
     [KEEPER_TUNING_ENV.jenkinsStopPollMs]: '100',
     ...extraEnv,
   };
-  await import('node:fs/promises').then((fs) => fs.mkdir(home, { recursive: true }));
+  await mkdir(home, { recursive: true });
   const child = spawnKeeper(script, env);
   children.push(child);
   return { fixture, runDir, home, child, env };
