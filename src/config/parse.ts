@@ -3,7 +3,6 @@
  * defaults. All problems are reported together.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_AGENTS, DEFAULTS } from './defaults.js';
 import { defaultMemoryFor } from './fargate.js';
@@ -137,7 +136,7 @@ export function parseConfigText(text: string, source = 'config'): ConfigResult {
   return parseConfig(value);
 }
 
-/** Read and validate a config file (YAML, or JSON by content or `.json` extension). */
+/** Read and validate a config file, YAML or JSON (whatever the extension). */
 export function loadConfigFile(path: string): ConfigResult {
   let text: string;
   try {
@@ -151,12 +150,6 @@ export function loadConfigFile(path: string): ConfigResult {
       warnings: [],
     };
   }
-  if (extname(path).toLowerCase() === '.json') {
-    try {
-      return parseConfig(JSON.parse(text) as unknown);
-    } catch (e) {
-      return { ok: false, errors: [error(path, `invalid JSON: ${(e as Error).message} — fix the JSON syntax`)], warnings: [] };
-    }
-  }
+  // JSON is YAML 1.2, so one parser serves both and JSON syntax errors also name their line.
   return parseConfigText(text, path);
 }

@@ -51,6 +51,11 @@ describe('jenkins-ecs validate', () => {
     const c = workspace({ 'c.json': JSON.stringify({ name: 'ci', access: { internal: true } }) });
     assert.equal(await main(['validate', '--config', 'c.json'], c), EXIT.ok);
   });
+  test('a JSON syntax error names its line too', async () => {
+    const c = workspace({ 'c.json': '{\n  "name": "ci",\n  "access": {"internal": true,}\n  "x"\n}\n' });
+    assert.equal(await main(['validate', '--config', 'c.json'], c), EXIT.failure);
+    assert.match(c.io.text(), /line [34]/);
+  });
   test('--json prints one document with errors and warnings', async () => {
     const c = workspace({ 'bad.yaml': 'name: ci\nregoin: us-east-1\n' });
     assert.equal(await main(['validate', '--config', 'bad.yaml', '--json'], c), EXIT.failure);
