@@ -125,7 +125,8 @@ export function parseConfigText(text: string, source = 'config'): ConfigResult {
     const errors = doc.errors.map((e) => {
       const { line, col } = lineCounter.linePos(e.pos[0]);
       const first = e.message.split('\n')[0] ?? e.message;
-      return error(`${source}:${line}:${col}`, `YAML syntax error at line ${line}, column ${col}: ${first} — fix the YAML at line ${line}`);
+      const lang = /\.json$/i.test(source) ? 'JSON' : 'YAML';
+      return error(`${source}:${line}:${col}`, `${lang} syntax error at line ${line}, column ${col}: ${first} — fix the ${lang} at line ${line}`);
     });
     return { ok: false, errors, warnings: [] };
   }
