@@ -270,8 +270,8 @@ export class HomeContinuity extends Construct {
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     acknowledgeWildcards(role, [
       ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions; ecs:DescribeTasks (own task, new id each start) is limited by the ecs:cluster condition.'],
-      [`Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:volume/*`, 'Home volumes get new ids with every task; the statements are limited to volumes tagged with this lineage.'],
-      [`Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*`, 'New snapshots have no id yet; the statements require the lineage tag on create or CreateAction = CreateSnapshot.'],
+      [`Resource::${nagArn(stack, 'volume/*', true)}`, 'Home volumes get new ids with every task; the statements are limited to volumes tagged with this lineage.'],
+      [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'New snapshots have no id yet; the statements require the lineage tag on create or CreateAction = CreateSnapshot.'],
     ]);
   }
 
@@ -403,7 +403,7 @@ export class HomeContinuity extends Construct {
     logGroup.grantWrite(role);
     acknowledgeWildcards(role, [
       ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions.'],
-      [`Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*`, 'Retention deletes old snapshots by id; limited to snapshots tagged with this lineage.'],
+      [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'Retention deletes old snapshots by id; limited to snapshots tagged with this lineage.'],
     ]);
     // The function must wait for its policy; the role itself is already implied by the GetAtt,
     // and listing it again is what cfn-lint W3005 reports.
@@ -592,6 +592,17 @@ function describeEbsStatement(sid: string): iam.PolicyStatement {
     actions: ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes'],
     resources: ['*'],
   });
+}
+
+/**
+ * An EC2 ARN as cdk-nag spells it in a finding id: pseudo parameters as `<AWS::Region>` etc.,
+ * concrete values when the stack has an explicit environment.
+ */
+function nagArn(stack: Stack, resource: string, withAccount: boolean): string {
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = withAccount ? (Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account) : '';
+  const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
+  return `arn:${partition}:ec2:${region}:${account}:${resource}`;
 }
 
 /** cdk-nag AwsSolutions-IAM5 acknowledgements for the wildcards above, on the role's policy. */

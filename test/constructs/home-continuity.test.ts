@@ -3,7 +3,7 @@
 // state stack, the alarms, cdk-nag and cfn-lint. One app with two deployments is synthesized
 // once and shared by every assertion (synths are the slow part of this suite):
 // - "ci":   seed snapshot + initialization rate, load balancer target group, created alarm topic;
-// - "bare": no seed, an initialization rate, no target group, no topic.
+// - "bare": no seed, an initialization rate, no target group, no topic, explicit account/region.
 // The service scaffolding mirrors JenkinsController (L1 VolumeConfigurations with the lineage
 // tag) without depending on it; the keeper and reconciler entries are tiny fixtures so this file
 // tests the wiring, not those programs.
@@ -151,7 +151,9 @@ const ciHome = { seedSnapshotId: SEED, initializationRateMiBps: 200 };
 const ci = scaffold(ciStack, 'ci', ciHome, MIN_HEALTH_CHECK_GRACE_SECONDS);
 const ciContinuity = new HomeContinuity(ciStack, 'HomeContinuity', continuityProps(ci, ciHome, { targetGroup: ci.targetGroup, createAlarmTopic: true }));
 
-const bareStack = new Stack(app, 'Bare', { stackName: deploymentNames('bare').stack });
+// An explicit environment: cdk-nag then names ARNs with the literal region and account, which
+// the construct's acknowledgements must follow.
+const bareStack = new Stack(app, 'Bare', { stackName: deploymentNames('bare').stack, env: { account: '123456789012', region: 'eu-west-1' } });
 const bareHome = { initializationRateMiBps: 150 };
 const bare = scaffold(bareStack, 'bare', bareHome, 1200);
 new HomeContinuity(bareStack, 'HomeContinuity', continuityProps(bare, bareHome, {}));
