@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
+import { AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { POINTER_NONE } from '../../src/config/names.js';
@@ -195,5 +195,36 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const handler = createHandler({ env: {}, clients: { ec2, ssm, ecs: new ECSClient({ region: 'us-east-1' }) }, print: (l) => lines.push(l) });
     await assert.rejects(handler(scheduledEvent), /JENKINS_ECS_LINEAGE.*JENKINS_ECS_CLUSTER.*JENKINS_ECS_SERVICE.*JENKINS_ECS_POINTER_PARAMETER/);
     assert.ok(lines.some((l) => l.includes('reconciler environment is invalid')));
+  });
+});
+
+describe('reconciler handler with a live holder', () => {
+  test('an in-use volume tagged holder keeps the service where it is although the head moved', async () => {
+    const lineage = uniqueLineage('live');
+    await ssm.send(new PutParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer`, Value: POINTER_NONE, Type: 'String' }));
+    const old = await snap(lineage, 'final');
+    await sleep(1_050);
+    await snap(lineage, 'periodic'); // the running task's newer periodic snapshot is the head
+    // moto reports a volume `in-use` only when attached to an instance
+    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const run = await ec2.send(
+      new RunInstancesCommand({ ImageId: images.Images![0]!.ImageId!, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: 'us-east-1a' } }),
+    );
+    const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1, SnapshotId: old }));
+    await ec2.send(new AttachVolumeCommand({ VolumeId: volume.VolumeId!, InstanceId: run.Instances![0]!.InstanceId!, Device: '/dev/sdf' }));
+    await adapter.tagHolder(volume.VolumeId!, lineage);
+
+    const ecsClient = new ECSClient({ region: 'us-east-1' });
+    const ecs = mockClient(ecsClient);
+    ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: old }));
+    const lines: string[] = [];
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const result = await handler(scheduledEvent);
+
+    assert.equal(result.report?.rolled, false);
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
+    const pointer = await ssm.send(new GetParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer` }));
+    assert.equal(pointer.Parameter?.Value, POINTER_NONE);
+    assert.equal(emfLines(lines)[0]?.[METRICS.rolls], 0);
   });
 });
