@@ -25,7 +25,10 @@ export function optionsForSeed(seed: number): SimOptions {
   const snapshotFailRate = [0, 0, 0.1, 0.3][Math.floor(next() * 4)]!;
   const seedSnapshot = next() < 0.2;
   const intervalMinutes = [2, 5, 15][Math.floor(next() * 3)]!;
-  return { seed, maximumPercent, throttleRate, snapshotFailRate, seedSnapshot, intervalMinutes, keepLast: 2, keepDailyDays: 1 };
+  // Some runs place two tasks at once (desiredCount 2) with slow AWS answers: holder races.
+  const race = next() < 0.1;
+  const callLatencyMs = race ? 200 : [0, 0, 50][Math.floor(next() * 3)]!;
+  return { seed, maximumPercent, throttleRate, snapshotFailRate, seedSnapshot, intervalMinutes, keepLast: 2, keepDailyDays: 1, callLatencyMs, ...(race ? { desiredCount: 2 } : {}) };
 }
 
 /** Runs `steps` steps of one minute each; each step may inject one fault or operator action. */
