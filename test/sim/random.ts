@@ -1,6 +1,6 @@
 /**
  * Random simulator runs: a seed picks the configuration and every step's fault, so a failing run
- * replays exactly from its seed (SIM_SEED=<seed> npm test -- test/sim).
+ * replays exactly from its seed (SIM_SEED=<seed> node scripts/run-tests.mjs test/sim/property).
  */
 import { Sim, type SimOptions } from './world.js';
 
@@ -54,7 +54,9 @@ export async function runRandom(seed: number, steps: number): Promise<RandomRun>
 
 export function failureReport(run: RandomRun): string {
   return [
-    `simulation seed ${run.seed} broke an invariant; replay with SIM_SEED=${run.seed} node scripts/run-tests.mjs test/sim`,
+    run.sim.violations.length > 0
+      ? `simulation seed ${run.seed} broke an invariant; replay with SIM_SEED=${run.seed} node scripts/run-tests.mjs test/sim/property`
+      : `simulation seed ${run.seed}: no invariant broken`,
     `config: ${run.config}`,
     ...run.sim.violations,
     '--- step log ---',
