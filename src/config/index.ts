@@ -7,3 +7,6 @@ export { fargateEbsCeiling, fargateMemoryChoices, isFargatePair, isFargateCpu, F
 export { cidrProblem, isCidr, REGION_PATTERN, partitionOf } from './network.js';
 export { parseArn, parseCertificateArn, parseKmsArn } from './arn.js';
 export { DEFAULTS, DEFAULT_AGENTS, DEFAULT_AGENT_IMAGE, VOLUME_LIMITS } from './defaults.js';
+export * from './cost.js';
+export * from './efs-burst.js';
+export * from './prices.js';
