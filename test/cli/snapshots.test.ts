@@ -10,6 +10,8 @@ import { CreateTagsCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import * as snapshots from '../../src/cli/commands/snapshots.js';
 import { EXIT } from '../../src/cli/errors.js';
+import { formatAge, formatTable, parseProgress, progressBar } from '../../src/cli/format.js';
+import { scrubTimes } from '../../src/cli/io.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { runCommand, testContext } from './support/context.js';
 import { motoClients, motoEnv, seedSnapshot, seedVolume, uniqueName } from './support/moto.js';
@@ -117,5 +119,27 @@ describe('snapshots with recorded responses (pending snapshots, which moto lacks
     assert.match(lines[1] ?? '', /^ +snap-c +final +<time> +error +50 GiB/);
     assert.match(lines[2] ?? '', /^\* +snap-b +periodic +<time> +pending 42% +50 GiB/);
     assert.match(lines[3] ?? '', /^ +snap-a +periodic +<time> +completed +50 GiB/);
+  });
+});
+
+describe('format helpers used by the tables', () => {
+  test('ages use one unit each and read "<n><unit> ago", which scrubTimes masks', () => {
+    const now = new Date('2026-03-01T12:00:00Z');
+    const ago = (ms: number) => formatAge(new Date(now.getTime() - ms), now);
+    assert.deepEqual(
+      [ago(42_000), ago(5 * 60_000), ago(3 * 3_600_000), ago(3 * 86_400_000), ago(-1000)],
+      ['42s ago', '5 min ago', '3h ago', '3d ago', 'in the future'],
+    );
+    assert.equal(scrubTimes(`${ago(42_000)} ${ago(5 * 60_000)} ${ago(3 * 3_600_000)}`), '<age> ago <age> ago <age> ago');
+  });
+
+  test('EBS Progress strings become a bounded bar; empty or odd values count as 0%', () => {
+    assert.deepEqual([parseProgress('42%'), parseProgress(''), parseProgress(undefined), parseProgress('250%')], [42, 0, 0, 100]);
+    assert.equal(progressBar(50, 10), '[#####-----]  50%');
+    assert.equal(progressBar(0, 4), '[----]   0%');
+  });
+
+  test('tables align columns and leave no trailing spaces', () => {
+    assert.deepEqual(formatTable(['A', 'LONG'], [['xyz', ''], ['x', 'y']]), ['A    LONG', 'xyz', 'x    y']);
   });
 });
