@@ -3,15 +3,20 @@
  * The procedure runs over the in-memory FakeAws (test/cli/support/fake-aws.ts): moto drops
  * `volumeConfigurations` from DescribeServices deployments, so its UpdateService roll to a snapshot
  * cannot be exercised there, and moto does not stop service tasks (no final snapshot on scale-down).
- * The refusals, which only read EC2, also run against moto_server.
+ * The refusals, which only read EC2, also run against moto_server, and one full run goes through
+ * the real SDK adapters with recorded responses (aws-sdk-client-mock) to pin the UpdateService shape.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import * as restoreCmd from '../../src/cli/commands/restore.js';
 import { EXIT } from '../../src/cli/errors.js';
 import { BufferIo } from '../../src/cli/io.js';
 import { selectHead } from '../../src/continuity/decisions.js';
-import { effectiveTime } from '../../src/continuity/model.js';
+import { effectiveTime, TAGS } from '../../src/continuity/model.js';
 import { runCommand, testContext } from './support/context.js';
 import { FakeAws } from './support/fake-aws.js';
 import { motoClients, motoEnv, seedService, seedSnapshot, seedVolume, uniqueName } from './support/moto.js';
@@ -237,5 +242,77 @@ describe('restore refusals against moto', () => {
     await seedService(clients, empty);
     const res2 = await runCommand(restoreCmd, ['--before', '2026-01-01T00:00:00Z', '--name', empty, '--yes'], testContext({ env: motoEnv() }));
     assert.equal(res2.code, EXIT.emptyLineage);
+  });
+});
+
+describe('restore through the SDK adapters with recorded responses (volumeConfigurations, which moto drops)', () => {
+  test('promote, pointer, then UpdateService keeping the volume configuration with the chosen snapshotId and desiredCount 1', async (t) => {
+    const ec2 = mockClient(EC2Client);
+    const ecs = mockClient(ECSClient);
+    const ssm = mockClient(SSMClient);
+    t.after(() => {
+      ec2.restore();
+      ecs.restore();
+      ssm.restore();
+    });
+    const name = uniqueName('rec');
+    const tags = [
+      { Key: TAGS.lineage, Value: name },
+      { Key: TAGS.kind, Value: 'periodic' },
+    ];
+    const volumeConfigurations = [
+      {
+        name: 'jenkins-home',
+        managedEBSVolume: { roleArn: 'arn:aws:iam::123456789012:role/volumes', snapshotId: 'snap-new', filesystemType: 'xfs' as const, sizeInGiB: 50 },
+      },
+    ];
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-old', State: 'completed', StartTime: new Date('2026-03-01T09:00:00Z'), Tags: tags },
+        { SnapshotId: 'snap-new', State: 'completed', StartTime: new Date('2026-03-01T10:00:00Z'), Tags: tags },
+      ],
+    });
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] }); // no holder: Jenkins is already stopped
+    ec2.on(CreateTagsCommand).resolves({});
+    // Already scaled to 0 (an earlier run got that far), primary still on the newer snapshot.
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          status: 'ACTIVE',
+          desiredCount: 0,
+          runningCount: 0,
+          pendingCount: 0,
+          deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', rolloutState: 'COMPLETED', createdAt: new Date(), volumeConfigurations }],
+        },
+      ],
+    });
+    ecs.on(UpdateServiceCommand).resolves({});
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'snap-new' } });
+    ssm.on(PutParameterCommand).resolves({});
+
+    const ctx = testContext({ env: { AWS_REGION: 'us-east-1' } });
+    const res = await runCommand(restoreCmd, ['snap-old', '--name', name, '--yes'], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+
+    const tagged = ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input;
+    assert.deepEqual(tagged?.Resources, ['snap-old']);
+    assert.equal(tagged?.Tags?.[0]?.Key, TAGS.promotedAt);
+    assert.ok(new Date(tagged?.Tags?.[0]?.Value ?? 0) > new Date('2026-03-01T10:00:00Z'), `promoted-at ${tagged?.Tags?.[0]?.Value} is after every StartTime`);
+    assert.deepEqual(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input, {
+      Name: `/jenkins-ecs/${name}/pointer`,
+      Value: 'snap-old',
+      Type: 'String',
+      Overwrite: true,
+    });
+    const update = ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
+    assert.equal(update?.service, `jenkins-ecs-${name}-controller`);
+    assert.equal(update?.desiredCount, 1);
+    assert.equal(update?.forceNewDeployment, true);
+    assert.deepEqual(update?.volumeConfigurations, [
+      { ...volumeConfigurations[0], managedEBSVolume: { ...volumeConfigurations[0]!.managedEBSVolume, snapshotId: 'snap-old' } },
+    ]);
+    // Pointer first, then the service (protocol step 3).
+    assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 1);
+    assert.ok(ssm.commandCalls(PutParameterCommand)[0]!.calledBefore(ecs.commandCalls(UpdateServiceCommand)[0]!));
   });
 });
