@@ -2,6 +2,7 @@ import { App, Stack, Tags, type Environment } from 'aws-cdk-lib';
 import { deploymentNames, type DeploymentNames } from './config/names.js';
 import type { JenkinsEcsConfig } from './config/types.js';
 import { JenkinsOnFargate } from './constructs/jenkins-on-fargate.js';
+import { JenkinsState } from './constructs/jenkins-state.js';
 import { addNagChecks } from './nag.js';
 
 /** Config file used when nothing else names one. */
@@ -51,6 +52,11 @@ export interface BuildAppOptions {
    * @default true
    */
   readonly nag?: boolean;
+  /**
+   * Add the home-continuity machinery and its state stack (see JenkinsOnFargateProps.homeContinuity).
+   * @default false
+   */
+  readonly homeContinuity?: boolean;
 }
 
 export interface JenkinsEcsApp {
@@ -58,6 +64,8 @@ export interface JenkinsEcsApp {
   readonly names: DeploymentNames;
   /** The main deployment stack. */
   readonly stack: Stack;
+  /** The state stack holding the pointer, with home continuity; deployed before `stack`. */
+  readonly stateStack?: JenkinsState;
   readonly jenkins: JenkinsOnFargate;
 }
 
@@ -69,6 +77,10 @@ export function buildApp(config: JenkinsEcsConfig, options: BuildAppOptions = {}
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: config.region ?? process.env.CDK_DEFAULT_REGION,
   };
+  // The pointer must exist before the main stack's first change set resolves it.
+  const stateStack = options.homeContinuity
+    ? new JenkinsState(app, names.stateStack, { deploymentName: config.name, env })
+    : undefined;
   const stack = new Stack(app, names.stack, {
     stackName: names.stack,
     env,
@@ -81,7 +93,9 @@ export function buildApp(config: JenkinsEcsConfig, options: BuildAppOptions = {}
   const jenkins = new JenkinsOnFargate(stack, 'Jenkins', {
     config,
     enableExecuteCommand: options.enableExecuteCommand,
+    homeContinuity: options.homeContinuity,
   });
+  if (stateStack) stack.addStackDependency(stateStack);
   if (options.nag ?? true) addNagChecks(app);
-  return { app, names, stack, jenkins };
+  return { app, names, stack, stateStack, jenkins };
 }

@@ -17,6 +17,7 @@ import type { JenkinsEcsConfig } from '../config/types.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { controllerPrivateUrl, JENKINS_HTTP_PORT, JenkinsController } from './jenkins-controller.js';
 import { JenkinsAgents } from './jenkins-agents.js';
+import { HomeContinuity } from './home-continuity.js';
 
 /** Jenkins admin user created by JCasC; the generated secret stores it next to the password. */
 export const ADMIN_USER_NAME = 'admin';
@@ -39,6 +40,13 @@ export interface JenkinsOnFargateProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Add the home-continuity machinery (keeper sidecar, gate run dir, reconciler, pointer on the
+   * service's SnapshotId, alarms). Without it a restarted task comes back with stale data. The
+   * stack then reads the pointer parameter, so deploy the JenkinsState stack first.
+   * @default false - to be turned on once the controller construct tests assert the composed task
+   */
+  readonly homeContinuity?: boolean;
 }
 
 /**
@@ -56,6 +64,8 @@ export class JenkinsOnFargate extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly adminSecret: secretsmanager.Secret;
   public readonly controller: JenkinsController;
+  /** Keeper sidecar, reconciler, pointer-driven SnapshotId and alarms of the EBS home (when enabled). */
+  public readonly continuity?: HomeContinuity;
   /** Fargate build agents (amazon-ecs plugin); `agents.agentTaskRole(label)` gives builds AWS permissions. */
   public readonly agents: JenkinsAgents;
   /** Where users reach Jenkins. */
@@ -237,6 +247,23 @@ export class JenkinsOnFargate extends Construct {
         zone,
         recordName: `${access.domainName}.`,
         target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
+      });
+    }
+
+    if (props.homeContinuity) {
+      // After the listeners: the alarms read the target group's load balancer.
+      this.continuity = new HomeContinuity(this, 'HomeContinuity', {
+        names,
+        snapshots: config.controller.snapshots,
+        home: config.controller.home,
+        cluster: this.cluster,
+        service: this.controller.service,
+        taskDefinition: this.controller.taskDefinition,
+        jenkinsContainer: this.controller.jenkinsContainer,
+        infrastructureRole: this.controller.infrastructureRole,
+        logGroup: this.controller.logGroup,
+        targetGroup: this.targetGroup,
+        logRetention: retention,
       });
     }
 

@@ -10,10 +10,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { buildApp } from '../../src/app.js';
+import { loadConfigFile } from '../../src/config/index.js';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -194,6 +196,15 @@ function bySid(statements: Statement[], sid: string): Statement {
 }
 const ciKeeper = policyStatements(ciT, 'TaskDefinitionTaskRoleDefaultPolicy');
 const ciReconciler = policyStatements(ciT, 'HomeContinuityReconcilerRoleDefaultPolicy');
+
+/** Runs cfn-lint (pip cfn-lint 1.x, on PATH or in the pyenv shims) and fails on any finding. */
+function cfnLint(files: readonly string[]): void {
+  const shims = join(homedir(), '.pyenv', 'shims');
+  const PATH = existsSync(shims) ? `${process.env.PATH ?? ''}:${shims}` : process.env.PATH;
+  const res = spawnSync('cfn-lint', ['--', ...files], { encoding: 'utf8', env: { ...process.env, PATH } });
+  assert.equal(res.error, undefined, 'cfn-lint must be on PATH (pip cfn-lint 1.x)');
+  assert.equal(res.status, 0, res.stdout + res.stderr);
+}
 
 describe('pointer and state stack', () => {
   test('the state stack is named jenkins-ecs-<name>-state and holds only the pointer, pinned to logical id Pointer', () => {
@@ -622,11 +633,7 @@ describe('checks on the synthesized templates', () => {
         writeFileSync(path, JSON.stringify((t as Template).toJSON()));
         return path;
       });
-      const shims = join(homedir(), '.pyenv', 'shims');
-      const PATH = existsSync(shims) ? `${process.env.PATH ?? ''}:${shims}` : process.env.PATH;
-      const res = spawnSync('cfn-lint', ['--', ...files], { encoding: 'utf8', env: { ...process.env, PATH } });
-      assert.equal(res.error, undefined, 'cfn-lint must be on PATH (pip cfn-lint 1.x)');
-      assert.equal(res.status, 0, res.stdout + res.stderr);
+      cfnLint(files);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -660,5 +667,52 @@ describe('keeper image staging', () => {
       () => stageKeeperImage({ entry: join(FIXTURES, 'nope.ts'), dockerfile: KEEPER_FIXTURE.dockerfile }),
       /entry ".*nope\.ts" does not exist; run synth from the project root or pass entry explicitly/,
     );
+  });
+});
+
+describe('composed by buildApp with homeContinuity (the real keeper and reconciler code)', () => {
+  // One more synth: examples/production.yaml through the app entry, cdk-nag on, real bundles.
+  const loaded = loadConfigFile('examples/production.yaml');
+  if (!loaded.ok) throw new Error(`examples/production.yaml does not validate: ${JSON.stringify(loaded.errors)}`);
+  const outdir = mkdtempSync(join(tmpdir(), 'home-continuity-app-'));
+  const built = buildApp(loaded.config, { app: new App({ outdir }), env: { region: 'us-east-1' }, homeContinuity: true });
+  const composed = built.app.synth();
+
+  test('synthesizes with no unacknowledged cdk-nag finding, the state stack first', () => {
+    assert.ok(built.stateStack);
+    assert.equal(built.stateStack.stackName, 'jenkins-ecs-ci-prod-state');
+    const main = composed.getStackArtifact(built.stack.artifactId);
+    assert.ok(main.dependencies.some((d) => d.id === built.stateStack!.artifactId));
+    const t = Template.fromStack(built.stack);
+    t.hasParameter('PointerSnapshotId', { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/jenkins-ecs/ci-prod/pointer' });
+    t.hasResourceProperties('AWS::ECS::Service', {
+      HealthCheckGracePeriodSeconds: Match.anyValue(),
+      VolumeConfigurations: [
+        {
+          Name: 'jenkins-home',
+          ManagedEBSVolume: Match.objectLike({
+            SnapshotId: { 'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, { Ref: 'PointerSnapshotId' }] },
+            VolumeInitializationRate: { 'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, 300] },
+            TagSpecifications: Match.arrayWith([
+              Match.objectLike({ Tags: Match.arrayWith([{ Key: 'jenkins-ecs:lineage', Value: 'ci-prod' }]) }),
+            ]),
+          }),
+        },
+      ],
+    });
+  });
+
+  test('the keeper image context holds the real keeper bundle where keeper/Dockerfile copies it from', () => {
+    const dockerfile = readFileSync('keeper/Dockerfile', 'utf8');
+    assert.match(dockerfile, new RegExp(`^COPY ${KEEPER_BUNDLE_FILE.replace('.', '\\.')} /app/keeper\\.js$`, 'm'));
+    const images = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, KEEPER_BUNDLE_FILE)));
+    assert.equal(images.length, 1);
+    assert.equal(readFileSync(join(outdir, images[0]!, 'Dockerfile'), 'utf8'), dockerfile);
+    // The health check the task definition runs is one the keeper answers.
+    assert.match(readFileSync(join(outdir, images[0]!, KEEPER_BUNDLE_FILE), 'utf8'), /--health/);
+  });
+
+  test('the state stack and the main stack are cfn-lint clean', { timeout: 120_000 }, () => {
+    cfnLint([join(outdir, built.stateStack!.templateFile), join(outdir, built.stack.templateFile)]);
   });
 });
