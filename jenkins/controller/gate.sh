@@ -16,7 +16,8 @@ run_dir="${JENKINS_ECS_RUN_DIR:-/run/jenkins-ecs}"
 # Overridable for tests only; production uses the jenkins/jenkins image paths.
 tini="${JENKINS_ECS_GATE_TINI:-/usr/bin/tini}"
 jenkins_sh="${JENKINS_ECS_GATE_JENKINS_SH:-/usr/local/bin/jenkins.sh}"
-log_every=30
+# Seconds between "still waiting" lines (also test-only).
+log_every="${JENKINS_ECS_GATE_LOG_EVERY:-30}"
 
 log() {
   printf 'jenkins-ecs-gate: %s\n' "$*" >&2

@@ -23,7 +23,7 @@ interface Run {
   readonly cleanup: () => void;
 }
 
-function startGate(args: readonly string[], prepare?: (runDir: string) => void): Run {
+function startGate(args: readonly string[], prepare?: (runDir: string) => void, extraEnv: Record<string, string> = {}): Run {
   const dir = mkdtempSync(join(tmpdir(), 'gate-test-'));
   const runDir = join(dir, 'run');
   mkdirSync(runDir);
@@ -38,6 +38,7 @@ function startGate(args: readonly string[], prepare?: (runDir: string) => void):
       [KEEPER_ENV.runDir]: runDir,
       JENKINS_ECS_GATE_TINI: tini,
       JENKINS_ECS_GATE_JENKINS_SH: fakeJenkinsSh,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -105,6 +106,22 @@ describe('jenkins-ecs gate (jenkins/controller/gate.sh)', () => {
       const { code } = await run.exited;
       assert.equal(code, 0);
       assert.deepEqual(run.stdout().split('\n').slice(0, -1), ['--', fakeJenkinsSh]);
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  test('keeps logging while it waits, with the stale reason once there is one', { timeout: 30_000 }, async () => {
+    // Every second instead of every 30 s, so the test sees several rounds.
+    const run = startGate([], undefined, { JENKINS_ECS_GATE_LOG_EVERY: '1' });
+    try {
+      await until(() => (run.stderr().match(/still waiting after \d+s for the keeper's decision/g) ?? []).length >= 2);
+      writeFileSync(join(run.runDir, MARKERS.stale), 'head snap-new is not this volume\'s source\nsecond line is never logged\n');
+      await until(() => /still waiting after \d+s; stale: head snap-new is not this volume's source\n/.test(run.stderr()));
+      assert.doesNotMatch(run.stderr(), /second line/);
+      assert.equal(run.stdout(), '');
+      writeFileSync(join(run.runDir, MARKERS.authorized), '');
+      assert.equal((await run.exited).code, 0);
     } finally {
       run.cleanup();
     }
