@@ -28,7 +28,9 @@ export function optionsForSeed(seed: number): SimOptions {
   // Some runs place two tasks at once (desiredCount 2) with slow AWS answers: holder races.
   const race = next() < 0.1;
   const callLatencyMs = race ? 200 : [0, 0, 50][Math.floor(next() * 3)]!;
-  return { seed, maximumPercent, throttleRate, snapshotFailRate, seedSnapshot, intervalMinutes, keepLast: 2, keepDailyDays: 1, callLatencyMs, ...(race ? { desiredCount: 2 } : {}) };
+  // Holder tags become visible late, but within the keeper's tag window (holderSettleMs / 2).
+  const tagVisibilityMs = [0, 0, 1_000, 2_000][Math.floor(next() * 4)]!;
+  return { seed, maximumPercent, throttleRate, snapshotFailRate, seedSnapshot, intervalMinutes, keepLast: 2, keepDailyDays: 1, callLatencyMs, tagVisibilityMs, ...(race ? { desiredCount: 2 } : {}) };
 }
 
 /** Runs `steps` steps of one minute each; each step may inject one fault or operator action. */

@@ -46,6 +46,8 @@ export interface SimOptions {
   readonly verbose?: boolean;
   /** Virtual time every AWS call takes (0: answers at once). */
   readonly callLatencyMs?: number;
+  /** Holder tag changes become visible to listings after up to this long (0: at once). */
+  readonly tagVisibilityMs?: number;
 }
 
 interface SimSnapshot {
@@ -68,6 +70,8 @@ interface SimVolume {
   createTime: number;
   snapshotId?: string;
   holder?: string;
+  /** When the last holder tag change becomes visible (changes apply in order). */
+  tagVisibleAt?: number;
   /** Records on disk (what a snapshot captures). */
   disk: Set<number>;
   /** Written but not yet flushed (page cache); lost on a crash, flushed by sync or writeback. */
@@ -192,6 +196,7 @@ export class Sim {
       keepDailyDays: 2,
       verbose: false,
       callLatencyMs: 0,
+      tagVisibilityMs: 0,
       ...options,
     };
     this.rng = new Rng(options.seed);
@@ -408,12 +413,12 @@ export class Sim {
         await this.call(caller, 'tagHolder');
         const v = this.volumes.get(id);
         if (v === undefined || v.state === 'deleted') throw awsError('InvalidVolume.NotFound', `volume ${id} does not exist`);
-        v.holder = lineage;
+        this.changeTag(v, lineage);
       },
       untagHolder: async (id) => {
         await this.call(caller, 'untagHolder');
         const v = this.volumes.get(id);
-        if (v) delete v.holder;
+        if (v) this.changeTag(v, undefined);
       },
     };
   }
@@ -464,6 +469,18 @@ export class Sim {
         this.pointer = id;
       },
     };
+  }
+
+  /** Tag changes become visible after up to tagVisibilityMs (EC2 tags are eventually consistent), in order. */
+  private changeTag(v: SimVolume, holder: string | undefined): void {
+    const apply = (): void => {
+      if (holder === undefined) delete v.holder;
+      else v.holder = holder;
+    };
+    if (this.opts.tagVisibilityMs <= 0) return apply();
+    const at = Math.max(this.clock.ms + this.rng.int(0, this.opts.tagVisibilityMs), v.tagVisibleAt ?? 0);
+    v.tagVisibleAt = at;
+    this.clock.schedule(at - this.clock.ms, apply);
   }
 
   /** A clock whose sleeps never end once the caller is dead (its process is gone). */
