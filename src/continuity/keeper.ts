@@ -203,10 +203,11 @@ export class Keeper {
     }
   }
 
-  private async observe(volume: Volume, sig: AbortSignal): Promise<GateDecision> {
+  /** Steps 4–6 from fresh reads. `withHolders: false` re-checks the head only (the race is settled). */
+  private async observe(volume: Volume, sig: AbortSignal, withHolders = true): Promise<GateDecision> {
     const { ec2 } = this.deps;
     const snapshots = await this.retry(() => ec2.listLineage(this.cfg.lineage), sig);
-    const holders = await this.retry(() => ec2.listHolders(this.cfg.lineage), sig);
+    const holders = withHolders ? await this.retry(() => ec2.listHolders(this.cfg.lineage), sig) : [];
     return decideGate({ lineage: this.cfg.lineage, ownVolume: volume, ...(this.source ? { source: this.source } : {}), snapshots, holders });
   }
 
@@ -242,7 +243,8 @@ export class Keeper {
         await this.untagQuietly(volume.id);
         return this.cfg.holderPollMs;
       }
-      const again = await this.observe(volume, sig);
+      // Racers that lost may not have removed their tags yet: only the head is checked again.
+      const again = await this.observe(volume, sig, false);
       if (again.decision !== 'authoritative') {
         this.log('info', 'the lineage moved while taking the holder tag; starting the round again', { decision: again.decision });
         await this.untagQuietly(volume.id);

@@ -72,6 +72,18 @@ describe('Keeper.start', () => {
     assert.equal(aws.markers.has('authorized'), false);
   });
 
+  test('wins a holder race against a newer volume that has not removed its tag yet: authorizes', async () => {
+    const { aws, keeper } = setup({ source: 'snap-h' });
+    completed(aws, 'snap-h', 5);
+    const p = keeper.start();
+    await aws.clock.runUntil(aws.clock.ms + 1_000);
+    // A newer volume tagged itself at the same time; it will give way, but its tag is still there.
+    aws.volumes.set('vol-2', { id: 'vol-2', state: 'in-use', createTime: aws.clock.now(), holder: 'ci', snapshotId: 'snap-h' });
+    const out = await aws.settle(p, 30_000);
+    assert.equal(out.value, 'authorized');
+    assert.equal(aws.volumes.get('vol-1')?.holder, 'ci');
+  });
+
   test('the EBS attachment never becomes ATTACHED: fails with attachment-timeout after the bound', async () => {
     const { aws } = setup();
     aws.attachment = { status: 'ATTACHING' };
