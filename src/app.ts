@@ -54,7 +54,8 @@ export interface BuildAppOptions {
   readonly nag?: boolean;
   /**
    * Add the home-continuity machinery and its state stack (see JenkinsOnFargateProps.homeContinuity).
-   * @default false
+   * Turning it off leaves a home that silently goes back in time on every restart: tests only.
+   * @default true
    */
   readonly homeContinuity?: boolean;
 }
@@ -78,7 +79,8 @@ export function buildApp(config: JenkinsEcsConfig, options: BuildAppOptions = {}
     region: config.region ?? process.env.CDK_DEFAULT_REGION,
   };
   // The pointer must exist before the main stack's first change set resolves it.
-  const stateStack = options.homeContinuity
+  const homeContinuity = options.homeContinuity ?? true;
+  const stateStack = homeContinuity
     ? new JenkinsState(app, names.stateStack, { deploymentName: config.name, env })
     : undefined;
   const stack = new Stack(app, names.stack, {
@@ -93,7 +95,7 @@ export function buildApp(config: JenkinsEcsConfig, options: BuildAppOptions = {}
   const jenkins = new JenkinsOnFargate(stack, 'Jenkins', {
     config,
     enableExecuteCommand: options.enableExecuteCommand,
-    homeContinuity: options.homeContinuity,
+    homeContinuity,
   });
   if (stateStack) stack.addStackDependency(stateStack);
   if (options.nag ?? true) addNagChecks(app);

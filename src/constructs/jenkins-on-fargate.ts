@@ -44,7 +44,7 @@ export interface JenkinsOnFargateProps {
    * Add the home-continuity machinery (keeper sidecar, gate run dir, reconciler, pointer on the
    * service's SnapshotId, alarms). Without it a restarted task comes back with stale data. The
    * stack then reads the pointer parameter, so deploy the JenkinsState stack first.
-   * @default false - to be turned on once the controller construct tests assert the composed task
+   * @default true
    */
   readonly homeContinuity?: boolean;
 }
@@ -250,7 +250,7 @@ export class JenkinsOnFargate extends Construct {
       });
     }
 
-    if (props.homeContinuity) {
+    if (props.homeContinuity ?? true) {
       // After the listeners: the alarms read the target group's load balancer.
       this.continuity = new HomeContinuity(this, 'HomeContinuity', {
         names,

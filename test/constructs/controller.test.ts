@@ -14,7 +14,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { buildApp } from '../../src/app.js';
-import { parseConfig, type JenkinsEcsConfig } from '../../src/config/index.js';
+import { parseConfig, RUN_DIR, type JenkinsEcsConfig } from '../../src/config/index.js';
+import { MIN_HEALTH_CHECK_GRACE_SECONDS } from '../../src/constructs/home-continuity.js';
 import {
   CONTROLLER_HEALTH_CHECK_GRACE_SECONDS,
   JenkinsController,
@@ -32,10 +33,10 @@ function config(input: unknown): JenkinsEcsConfig {
   return result.config;
 }
 
-function synth(input: unknown, enableExecuteCommand = false): { template: Template; stack: Stack; jenkins: JenkinsOnFargate } {
+function synth(input: unknown, enableExecuteCommand = false) {
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-controller-test-')) });
   const built = buildApp(config(input), { app, env: ENV, enableExecuteCommand });
-  return { template: Template.fromStack(built.stack), stack: built.stack, jenkins: built.jenkins };
+  return { template: Template.fromStack(built.stack), stack: built.stack, stateStack: built.stateStack, jenkins: built.jenkins };
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
@@ -71,12 +72,13 @@ function managedVolume(template: Template): Record<string, unknown> {
   return vcs[0]!.ManagedEBSVolume;
 }
 
-describe('default config (name only): new VPC, HTTP, gp3 home', () => {
-  const { template, stack, jenkins } = synth({ name: 'ci' });
+describe('default config (name only): new VPC, HTTP, gp3 home, home continuity', () => {
+  const { template, stack, stateStack, jenkins } = synth({ name: 'ci' });
 
-  test('task definition declares the jenkins-home volume as configured at launch', () => {
+  test('task definition declares the jenkins-home volume as configured at launch, and only that one', () => {
+    const volumes = only(template, 'AWS::ECS::TaskDefinition').props.Volumes as Array<Record<string, unknown>>;
+    assert.deepEqual(volumes.filter((v) => v.ConfiguredAtLaunch), [{ Name: 'jenkins-home', ConfiguredAtLaunch: true }]);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Volumes: [{ Name: 'jenkins-home', ConfiguredAtLaunch: true }],
       Cpu: '2048',
       Memory: '4096',
       RequiresCompatibilities: ['FARGATE'],
@@ -87,7 +89,10 @@ describe('default config (name only): new VPC, HTTP, gp3 home', () => {
   test('jenkins container runs as 1000:1000 with the home mounted, port 8080 and a 120 s stop timeout', () => {
     const c = jenkinsContainer(template);
     assert.equal(c.User, '1000:1000');
-    assert.deepEqual(c.MountPoints, [{ ContainerPath: '/var/jenkins_home', SourceVolume: 'jenkins-home', ReadOnly: false }]);
+    assert.deepEqual(
+      (c.MountPoints as unknown[]).filter((m) => (m as { SourceVolume: string }).SourceVolume === 'jenkins-home'),
+      [{ ContainerPath: '/var/jenkins_home', SourceVolume: 'jenkins-home', ReadOnly: false }],
+    );
     assert.deepEqual(c.PortMappings, [{ ContainerPort: 8080, Name: 'http', Protocol: 'tcp' }]);
     assert.equal(c.StopTimeout, 120);
     assert.equal(c.Essential, true);
@@ -169,7 +174,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home', () => {
     assert.equal(svc.props.ServiceName, 'jenkins-ecs-ci-controller');
   });
 
-  test('home volume: encrypted gp3 with size, IOPS, throughput, xfs, lineage and service tags, no seed', () => {
+  test('home volume: encrypted gp3 with size, IOPS, throughput, xfs, lineage and service tags, no KMS key', () => {
     const v = managedVolume(template);
     assert.equal(v.Encrypted, true);
     assert.equal(v.VolumeType, 'gp3');
@@ -177,7 +182,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home', () => {
     assert.equal(v.Iops, 3000);
     assert.equal(v.Throughput, 125);
     assert.equal(v.FilesystemType, 'xfs');
-    for (const absent of ['KmsKeyId', 'SnapshotId', 'VolumeInitializationRate']) assert.equal(v[absent], undefined, absent);
+    for (const absent of ['KmsKeyId', 'VolumeInitializationRate']) assert.equal(v[absent], undefined, absent);
     assert.deepEqual(v.TagSpecifications, [
       {
         ResourceType: 'volume',
@@ -319,6 +324,52 @@ describe('default config (name only): new VPC, HTTP, gp3 home', () => {
     assert.equal(Object.keys(outputs).length, 5);
   });
 
+  test('home continuity is on by default: the keeper sidecar runs next to Jenkins, which starts after it', () => {
+    const td = only(template, 'AWS::ECS::TaskDefinition');
+    const defs = td.props.ContainerDefinitions as Array<Record<string, unknown>>;
+    assert.deepEqual(defs.map((d) => d.Name).sort(), ['jenkins', 'keeper']);
+    const keeper = defs.find((d) => d.Name === 'keeper')!;
+    assert.equal(keeper.Essential, true);
+    assert.equal(keeper.StopTimeout, 120);
+    assert.ok(
+      (keeper.MountPoints as Array<Record<string, unknown>>).some(
+        (m) => m.SourceVolume === 'jenkins-home' && m.ContainerPath === '/var/jenkins_home',
+      ),
+    );
+    // START, never HEALTHY: the gate inside the Jenkins image does the long wait.
+    assert.deepEqual(jenkinsContainer(template).DependsOn, [{ ContainerName: 'keeper', Condition: 'START' }]);
+  });
+
+  test('Jenkins reads the keeper markers from a task-local run dir it cannot write', () => {
+    const run = (jenkinsContainer(template).MountPoints as Array<Record<string, unknown>>).filter(
+      (m) => m.ContainerPath === RUN_DIR,
+    );
+    assert.equal(run.length, 1);
+    assert.equal(run[0]!.ReadOnly, true);
+    const volumes = only(template, 'AWS::ECS::TaskDefinition').props.Volumes as Array<Record<string, unknown>>;
+    assert.ok(volumes.some((v) => v.Name === run[0]!.SourceVolume && !v.ConfiguredAtLaunch));
+  });
+
+  test('the service launches its home from the pointer (no seed: an empty volume while the pointer is none)', () => {
+    assert.deepEqual(managedVolume(template).SnapshotId, {
+      'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, { Ref: 'PointerSnapshotId' }],
+    });
+    const params = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+    assert.equal(params.PointerSnapshotId?.Type, 'AWS::SSM::Parameter::Value<String>');
+    assert.equal(params.PointerSnapshotId?.Default, '/jenkins-ecs/ci/pointer');
+  });
+
+  test('the pointer lives in the state stack, which the main stack depends on', () => {
+    assert.ok(stateStack, 'no state stack');
+    assert.equal(stateStack.stackName, 'jenkins-ecs-ci-state');
+    assert.ok(stack.dependencies.includes(stateStack));
+    Template.fromStack(stateStack).hasResourceProperties('AWS::SSM::Parameter', { Name: '/jenkins-ecs/ci/pointer', Value: 'none' });
+  });
+
+  test('the health-check grace period covers a task waiting at the gate', () => {
+    assert.ok((only(template, 'AWS::ECS::Service').props.HealthCheckGracePeriodSeconds as number) >= MIN_HEALTH_CHECK_GRACE_SECONDS);
+  });
+
   test('controller exposes the parts the continuity and agents constructs extend', () => {
     const c = jenkins.controller;
     assert.equal(c.homeVolumeName, 'jenkins-home');
@@ -352,10 +403,10 @@ describe('full config: customer KMS key, seed snapshot, domain with hosted zone,
     true,
   );
 
-  test('home volume carries the KMS key, seed snapshot and initialization rate', () => {
+  test('home volume carries the KMS key, the seed (while the pointer is none) and the initialization rate', () => {
     const v = managedVolume(template);
     assert.equal(v.KmsKeyId, KMS_KEY);
-    assert.equal(v.SnapshotId, 'snap-0123456789abcdef0');
+    assert.deepEqual(v.SnapshotId, { 'Fn::If': ['PointerIsNone', 'snap-0123456789abcdef0', { Ref: 'PointerSnapshotId' }] });
     assert.equal(v.VolumeInitializationRate, 200);
     assert.equal(v.SizeInGiB, 200);
     assert.equal(v.Iops, 5000);
