@@ -363,7 +363,9 @@ export class HomeContinuity extends Construct {
         forceDockerBundling: false,
         target: 'node20',
         format: nodejs.OutputFormat.CJS,
-        sourceMap: true,
+        // Ship the SDK version the adapters are tested against, not whatever the runtime carries.
+        bundleAwsSDK: true,
+        // Unminified, so the code in the console reads like the source.
         minify: false,
       },
     });

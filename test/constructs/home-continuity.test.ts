@@ -712,6 +712,17 @@ describe('composed by buildApp with homeContinuity (the real keeper and reconcil
     assert.match(readFileSync(join(outdir, images[0]!, KEEPER_BUNDLE_FILE), 'utf8'), /--health/);
   });
 
+  test('the reconciler bundle carries the AWS SDK it was tested with, not the runtime one', () => {
+    const t = Template.fromStack(built.stack);
+    const fns = t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x' } });
+    const keys = Object.values(fns).map((f) => built.stack.resolve((f.Properties as { Code: { S3Key: unknown } }).Code.S3Key) as string);
+    const bundles = keys.map((k) => join(outdir, `asset.${k.replace(/\.zip$/, '')}`, 'index.js')).filter((p) => existsSync(p));
+    assert.equal(bundles.length, 1);
+    const code = readFileSync(bundles[0]!, 'utf8');
+    assert.match(code, /UpdateServiceCommand/);
+    assert.doesNotMatch(code, /require\("@aws-sdk\/client-ecs"\)/);
+  });
+
   test('the state stack and the main stack are cfn-lint clean', { timeout: 120_000 }, () => {
     cfnLint([join(outdir, built.stateStack!.templateFile), join(outdir, built.stack.templateFile)]);
   });
