@@ -5,7 +5,7 @@
  * protocol's invariants I1–I6 (docs/continuity-protocol.md) as it goes.
  */
 import { Keeper, KeeperError, type KeeperConfig } from '../../src/continuity/keeper.js';
-import { decideRoll, deploymentSnapshotIds, selectHead } from '../../src/continuity/decisions.js';
+import { deploymentSnapshotIds, selectHead } from '../../src/continuity/decisions.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeState } from '../../src/continuity/model.js';
 import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
@@ -947,11 +947,6 @@ export class Sim {
   /** Snapshots that ended in error so far (deleted or not). */
   get failedSnapshotIds(): ReadonlySet<string> {
     return this.failedSnapshots;
-  }
-
-  /** Decide whether the reconciler would roll now (for the "never twice" check). */
-  wouldRoll(): boolean {
-    return decideRoll({ head: this.trueHead(), holders: [...this.volumes.values()].map((v) => this.toVolume(v)), service: this.serviceState(), lineage: LINEAGE }).action === 'roll';
   }
 
   report(): string {
