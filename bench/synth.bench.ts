@@ -46,6 +46,13 @@ export async function run(): Promise<{ name: string; value: number; unit: string
     buildApp(config, { app, env: {}, nag: false });
     app.synth();
   };
+  // Without the home-continuity machinery: its keeper and reconciler bundles are built with
+  // esbuild during construction, on every synth.
+  const oursNoContinuity = (outdir: string) => {
+    const app = new App({ outdir });
+    buildApp(config, { app, env: {}, homeContinuity: false });
+    app.synth();
+  };
   const baseline = (outdir: string) => {
     const app = new App({ outdir });
     const stack = new Stack(app, 'Baseline');
@@ -60,13 +67,16 @@ export async function run(): Promise<{ name: string; value: number; unit: string
   // Warm-up: module loading and first-use caches are not what this measures.
   timed(ours);
   timed(oursNoNag);
+  timed(oursNoContinuity);
   timed(baseline);
   const oursMs: number[] = [];
   const noNagMs: number[] = [];
+  const noContinuityMs: number[] = [];
   const baselineMs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     oursMs.push(timed(ours));
     noNagMs.push(timed(oursNoNag));
+    noContinuityMs.push(timed(oursNoContinuity));
     baselineMs.push(timed(baseline));
   }
   const synthMs = median(oursMs);
@@ -79,5 +89,7 @@ export async function run(): Promise<{ name: string; value: number; unit: string
     { name: 'synth-ratio', value: ratio(synthMs), unit: 'ratio' },
     { name: 'synth-no-nag-ms', value: Math.round(noNagMedian), unit: 'ms' },
     { name: 'synth-no-nag-ratio', value: ratio(noNagMedian), unit: 'ratio' },
+    { name: 'synth-no-continuity-ms', value: Math.round(median(noContinuityMs)), unit: 'ms' },
+    { name: 'synth-no-continuity-ratio', value: ratio(median(noContinuityMs)), unit: 'ratio' },
   ];
 }
