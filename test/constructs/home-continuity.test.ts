@@ -712,6 +712,12 @@ describe('composed by buildApp with homeContinuity (the real keeper and reconcil
     assert.match(readFileSync(join(outdir, images[0]!, KEEPER_BUNDLE_FILE), 'utf8'), /--health/);
   });
 
+  test('stateful resources of the deployed composition keep their logical ids', () => {
+    const resources = Template.fromStack(built.stack).toJSON().Resources as Record<string, { Type: string }>;
+    assert.equal(resources.JenkinsHomeContinuityReconcilerLogs61445C8F?.Type, 'AWS::Logs::LogGroup');
+    assert.equal((Template.fromStack(built.stateStack!).toJSON().Resources as Record<string, { Type: string }>).Pointer?.Type, 'AWS::SSM::Parameter');
+  });
+
   test('the reconciler bundle carries the AWS SDK it was tested with, not the runtime one', () => {
     const t = Template.fromStack(built.stack);
     const fns = t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Runtime: 'nodejs24.x' } });
