@@ -66,5 +66,5 @@ while [ ! -e "$run_dir/authorized" ]; do
 done
 
 log "authorized after ${waited}s; starting Jenkins"
-trap - TERM INT HUP
+# exec resets the handled signals to their defaults; until then a SIGTERM still exits cleanly.
 exec "$tini" -- "$jenkins_sh" "$@"
