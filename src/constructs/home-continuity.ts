@@ -497,7 +497,7 @@ export class HomeContinuity extends Construct {
     // age means the reconciler is silent (it emits every 5 minutes), which counts as breaching.
     // That FILL also fills a series with no data point at all in the window is unverified; if it
     // does not, a silent reconciler leaves this alarm in OK (missing = not breaching), and the
-    // reconciler's own Errors metric is the signal.
+    // ReconcilerSilent and ReconcilerFailing alarms are the signal.
     const thresholdSeconds = 2 * props.snapshots.intervalMinutes * 60;
     const running = new cloudwatch.Metric({
       namespace: 'AWS/ECS',
@@ -537,6 +537,16 @@ export class HomeContinuity extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      // The schedule alone invokes it every 5 minutes, so no invocation for 15 minutes means the
+      // rules or the function are broken; this does not rely on FILL above.
+      new cloudwatch.Alarm(this, 'ReconcilerSilent', {
+        alarmDescription: `jenkins-ecs ${names.lineage}: the reconciler has not run for 15 minutes though it is scheduled every 5`,
+        metric: this.reconciler.metricInvocations({ statistic: 'Sum', period: Duration.minutes(15) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
       new cloudwatch.Alarm(this, 'StaleStart', {
         alarmDescription: `jenkins-ecs ${names.lineage}: a controller task started on a stale home and waited at the gate (expected once per CloudFormation-driven task replacement)`,

@@ -590,7 +590,7 @@ describe('alarms', () => {
       EvaluationPeriods: periods,
     });
     // Without a target group there is nothing to watch: only the continuity alarms.
-    bareT.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    bareT.resourceCountIs('AWS::CloudWatch::Alarm', 5);
   });
 
   test('a reconciler that keeps failing alarms (the service follows the head only through it)', () => {
@@ -604,12 +604,25 @@ describe('alarms', () => {
     });
   });
 
+  test('a reconciler that stops running at all (no invocation in 15 minutes) alarms', () => {
+    ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: ciStack.resolve(ciContinuity.reconciler.functionName) }],
+      Statistic: 'Sum',
+      Period: 900,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
   test('a created alarm topic is KMS-encrypted and notified on alarm and OK', () => {
-    ciT.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    ciT.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     const topic = ciStack.resolve((ciContinuity.alarmTopic as { topicArn: string }).topicArn);
     ciT.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     ciT.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    ciT.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] }, 6);
+    ciT.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] }, 7);
     bareT.resourceCountIs('AWS::SNS::Topic', 0);
   });
 });
