@@ -253,7 +253,9 @@ export class JenkinsController extends Construct {
     this.infrastructureRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'HomeVolumeKeyUse',
-        actions: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom'],
+        // Decrypt is beyond docs/aws-facts.md's list: the EBS user guide lists it for volumes
+        // created from encrypted snapshots, which is every restore here.
+        actions: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
         resources: [keyArn],
         conditions: { StringEquals: viaEc2 },
       }),

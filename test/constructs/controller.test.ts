@@ -437,7 +437,7 @@ describe('full config: customer KMS key, seed snapshot, domain with hosted zone,
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom'],
+            Action: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
             Resource: KMS_KEY,
             Condition: { StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' } },
           }),
