@@ -30,6 +30,10 @@ import { KEEPER_ENV, METRICS, RECONCILER_ENV } from '../continuity/settings.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { keeperImage } from './keeper-image.js';
 
+
+/** Stale starts per hour that raise the StaleStart alarm; one per task replacement is normal. */
+export const STALE_STARTS_ALARM_THRESHOLD = 3;
+
 /** Tag keys of the protocol (docs/continuity-protocol.md). */
 const TAG_LINEAGE = 'jenkins-ecs:lineage';
 const TAG_HOLDER = 'jenkins-ecs:holder';
@@ -548,10 +552,14 @@ export class HomeContinuity extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
+      // A stale start is how every task replacement ends in v1 (the new task starts from the
+      // pointer it was deployed with, waits at the gate, and the reconciler rolls it forward), so a
+      // single one is normal. Several in an hour mean tasks keep coming up stale: the roll is not
+      // taking effect (pointer, IAM, volume configuration), which is worth waking someone for.
       new cloudwatch.Alarm(this, 'StaleStart', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: a controller task started on a stale home and waited at the gate (expected once per CloudFormation-driven task replacement)`,
-        metric: lineageMetric(METRICS.staleStarts, 'Sum'),
-        threshold: 1,
+        alarmDescription: `jenkins-ecs ${names.lineage}: ${STALE_STARTS_ALARM_THRESHOLD} or more controller tasks started on a stale home within an hour (one per deploy or restart is expected); the service is not converging on the head`,
+        metric: lineageMetric(METRICS.staleStarts, 'Sum').with({ period: Duration.hours(1) }),
+        threshold: STALE_STARTS_ALARM_THRESHOLD,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

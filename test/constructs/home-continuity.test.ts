@@ -30,6 +30,7 @@ import {
   HomeContinuity,
   MIN_HEALTH_CHECK_GRACE_SECONDS,
   RUN_VOLUME_NAME,
+  STALE_STARTS_ALARM_THRESHOLD,
   type HomeContinuityProps,
 } from '../../src/constructs/home-continuity.js';
 import { JenkinsState, POINTER_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
@@ -530,18 +531,30 @@ describe('reconciler Lambda function', () => {
 describe('alarms', () => {
   const lineageDims = [{ Name: METRICS.dimension, Value: 'ci' }];
 
-  test('snapshot failures and stale starts alarm on the first occurrence', () => {
-    for (const metric of [METRICS.snapshotFailures, METRICS.staleStarts]) {
-      ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: METRICS.namespace,
-        MetricName: metric,
-        Dimensions: lineageDims,
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-      });
-    }
+  test('a snapshot failure alarms on the first occurrence', () => {
+    ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS.namespace,
+      MetricName: METRICS.snapshotFailures,
+      Dimensions: lineageDims,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('stale starts alarm only when they repeat within an hour, since one per task replacement is expected', () => {
+    ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS.namespace,
+      MetricName: METRICS.staleStarts,
+      Dimensions: lineageDims,
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: STALE_STARTS_ALARM_THRESHOLD,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    assert.ok(STALE_STARTS_ALARM_THRESHOLD > 1);
   });
 
   test('head older than 2 x interval alarms only while the controller runs, and a silent reconciler counts as old', () => {
