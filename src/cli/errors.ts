@@ -14,6 +14,8 @@ export const EXIT = {
   throttled: 6,
   refused: 7,
   aws: 8,
+  /** No live holder: no Jenkins owns the home right now (snapshot). */
+  noHolder: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -62,7 +62,7 @@ describe('snapshot against moto', () => {
     await seedService(clients, name);
     const ctx = testContext({ env: motoEnv() });
     const res = await runCommand(snapshot, ['--name', name], ctx);
-    assert.equal(res.code, EXIT.refused);
+    assert.equal(res.code, EXIT.noHolder);
     assert.match(res.error?.message ?? '', new RegExp(`^no holder: no in-use volume is tagged jenkins-ecs:holder=${name}`));
     const lineage = await clients.ec2.send(
       new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAGS.lineage}`, Values: [name] }] }),

@@ -71,7 +71,7 @@ export async function findLiveHolder(aws: CliAws, deployment: Deployment): Promi
   if (live.length === 0) {
     throw new CliError(
       `no holder: no in-use volume is tagged ${TAGS.holder}=${deployment.names.lineage}, so no Jenkins owns the home to snapshot (is the service running and past the gate? see 'jenkins-ecs status')`,
-      EXIT.refused,
+      EXIT.noHolder,
     );
   }
   if (live.length > 1) {
