@@ -3,6 +3,8 @@
  * fields are broken: `View` hands a rule only values whose own field passed the schema, and a
  * rule whose inputs are unusable stays silent, so one typo does not hide other problems.
  */
+import { agentTaskRoleVar, labelSlug } from './agents-casc.js';
+import { ECS_CLOUD_NAME_PATTERN } from './amazon-ecs-keys.js';
 import { parseCertificateArn, parseKmsArn } from './arn.js';
 import { DEFAULTS, GP3_MIBPS_PER_IOPS, VOLUME_LIMITS } from './defaults.js';
 import { defaultMemoryFor, describeMemoryChoices, fargateEbsCeiling, fargateMemoryChoices, isFargatePair } from './fargate.js';
@@ -177,7 +179,8 @@ function accessRules(v: View, out: ConfigIssue[]): void {
     out.push(error('access.hostedZoneId', `${show(zone)} is set but access.domainName is missing; access.hostedZoneId needs access.domainName to know which record to create — add access.domainName (e.g. jenkins.example.com) or remove access.hostedZoneId`));
   }
   if (domain !== undefined && zone === undefined && cert === undefined && !v.has(['access', 'hostedZoneId']) && !v.has(['access', 'certificateArn'])) {
-    out.push(warning('access.domainName', `${show(domain)} is set without access.hostedZoneId or access.certificateArn: no DNS record and no HTTPS will be created — add access.hostedZoneId (record + certificate) or access.certificateArn`));
+    // The construct still creates an HTTPS listener with a DNS-validated certificate for the name.
+    out.push(warning('access.domainName', `${show(domain)} is set without access.hostedZoneId or access.certificateArn: no DNS record is created, and the deploy waits until you add the certificate's DNS validation record by hand — add access.hostedZoneId (record + certificate) or access.certificateArn`));
   }
   if (cert !== undefined && !domainPresent) {
     out.push(warning('access.certificateArn', `is set without access.domainName; browsers will reject the certificate on the load balancer's own DNS name — set access.domainName to a name the certificate covers`));
@@ -186,7 +189,8 @@ function accessRules(v: View, out: ConfigIssue[]): void {
   const cidrs = v.get(['access', 'allowedCidrs']);
   const list = Array.isArray(cidrs) ? (cidrs as unknown[]) : v.has(['access', 'allowedCidrs']) ? [] : DEFAULTS.allowedCidrs;
   const open = list.some((c) => typeof c === 'string' && isOpenCidr(c));
-  const tls = v.has(['access', 'certificateArn']) || (v.has(['access', 'hostedZoneId']) && domainPresent);
+  // Any domainName or certificateArn gives an HTTPS listener with HTTP redirected to it.
+  const tls = v.has(['access', 'certificateArn']) || domainPresent;
   if (!internal && open && !tls) {
     out.push(warning('access.allowedCidrs', `${list.filter((c) => typeof c === 'string' && isOpenCidr(c)).map(show).join(', ')} exposes the Jenkins login to the internet over plain HTTP — restrict allowedCidrs, set internal: true, or add a certificate (certificateArn, or domainName + hostedZoneId)`));
   }
@@ -231,12 +235,37 @@ function agentRules(v: View, out: ConfigIssue[]): void {
       const first = seen.get(label);
       if (first !== undefined) {
         out.push(error(`agents[${i}].label`, `${show(label)} is already used by agents[${first}].label; labels must be unique across agents[${first}] and agents[${i}] — rename agents[${i}].label`));
-      } else seen.set(label, i);
+      } else {
+        seen.set(label, i);
+        agentNameRules(v, i, label, seen, out);
+      }
     }
     const image = v.str(['agents', i, 'image']);
     if (image !== undefined && /:latest([-.]|$)|^[^:@]+$/.test(image.replace(/^[^/]*\.[^/]*\//, ''))) {
       out.push(warning(`agents[${i}].image`, `${show(image)} is a moving tag; agents may change between builds — pin a version tag (or a digest) for reproducible builds`));
     }
+  }
+}
+
+/**
+ * What the agents renderer (agents-casc.ts) would refuse at synth, reported by validate instead:
+ * each label becomes an amazon-ecs cloud name and a controller environment variable, so labels
+ * equal up to case or `.`/`_`/`-` collide, and a long label makes a cloud name the plugin refuses.
+ */
+function agentNameRules(v: View, i: number, label: string, seen: ReadonlyMap<string, number>, out: ConfigIssue[]): void {
+  const key = (l: string) => agentTaskRoleVar(l);
+  for (const [other, j] of seen) {
+    if (j !== i && (key(other) === key(label) || labelSlug(other) === labelSlug(label))) {
+      out.push(error(`agents[${i}].label`, `${show(label)} collides with agents[${j}].label ${show(other)}: labels that differ only in case or in . _ - share one agent cloud or task role variable (${key(label)}) — rename agents[${i}].label`));
+      return;
+    }
+  }
+  const name = v.str(['name']);
+  if (name === undefined) return;
+  const cloudName = `jenkins-ecs-${name}-${labelSlug(label)}`;
+  if (!ECS_CLOUD_NAME_PATTERN.test(cloudName)) {
+    const max = label.length - (cloudName.length - 127);
+    out.push(error(`agents[${i}].label`, `${show(label)} is ${label.length} characters; the amazon-ecs cloud name ${cloudName.length > 40 ? `jenkins-ecs-${name}-…` : cloudName} would be ${cloudName.length} (the plugin allows at most 127) — shorten agents[${i}].label to at most ${max} characters`));
   }
 }
 

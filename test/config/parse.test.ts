@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { renderAgentsCasc } from '../../src/config/agents-casc.js';
 import { formatIssue, formatIssues, parseConfig, parseConfigText, type ConfigIssue, type ConfigResult } from '../../src/config/index.js';
 
 const KMS = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -78,6 +79,9 @@ const INVALID: readonly InvalidCase[] = [
   { scenario: 'agent maxAgents zero', input: { name: 'ci', agents: [{ label: 'a', maxAgents: 0 }] }, path: 'agents[0].maxAgents', value: '0' },
   { scenario: 'agent image empty', input: { name: 'ci', agents: [{ label: 'a', image: '' }] }, path: 'agents[0].image', value: '""' },
   { scenario: 'duplicate agent labels name both indices', input: { name: 'ci', agents: [{ label: 'linux' }, { label: 'big' }, { label: 'linux' }] }, path: 'agents[2].label', value: '"linux"', mentions: ['agents[0]', 'agents[2]'] },
+  { scenario: 'agent labels equal up to case share a task role variable', input: { name: 'ci', agents: [{ label: 'linux' }, { label: 'Linux' }] }, path: 'agents[1].label', value: '"Linux"', mentions: ['agents[0].label "linux"', 'AGENT_TASK_ROLE_ARN_LINUX'] },
+  { scenario: 'agent labels differing only in . and _ share a cloud', input: { name: 'ci', agents: [{ label: 'build.large' }, { label: 'build_large' }] }, path: 'agents[1].label', value: '"build_large"', mentions: ['agents[0].label "build.large"'] },
+  { scenario: 'agent label too long for an amazon-ecs cloud name', input: { name: 'ci', agents: [{ label: 'x'.repeat(120) }] }, path: 'agents[0].label', value: `"${'x'.repeat(120)}"`, mentions: ['at most 127', 'at most 112 characters'] },
   { scenario: 'agents given as a mapping', input: { name: 'ci', agents: { label: 'linux' } }, path: 'agents', value: 'a mapping', mentions: ['list'] },
   { scenario: 'controller given as a string', input: { name: 'ci', controller: 'big' }, path: 'controller', value: '"big"', mentions: ['mapping'] },
   { scenario: 'unknown top-level key close to region', input: { name: 'ci', regoin: 'us-east-1' }, path: 'regoin', value: '"regoin"', mentions: ['did you mean region'] },
@@ -146,6 +150,11 @@ describe('valid boundaries', () => {
   });
   test('IPv4 /0 and /32 and IPv6 CIDRs are accepted', () => {
     ok({ name: 'ci', access: { allowedCidrs: ['0.0.0.0/0', '192.0.2.1/32', '2001:db8::/32', '::/0', 'fe80::1/128'] } });
+  });
+  test('agent labels that differ in more than case and punctuation are accepted, and render', () => {
+    const r = ok({ name: 'ci', agents: [{ label: 'a-b' }, { label: 'a.c' }, { label: 'A_d' }, { label: 'x'.repeat(112) }] });
+    assert.ok(r.ok);
+    assert.doesNotThrow(() => renderAgentsCasc(r.config.name, r.config.agents));
   });
   test('maxAgents 1 and 100 are accepted', () => {
     ok({ name: 'ci', agents: [{ label: 'a', maxAgents: 1 }, { label: 'b', maxAgents: 100 }] });

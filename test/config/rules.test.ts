@@ -95,6 +95,15 @@ describe('warnings (advice, not errors)', () => {
     assert.ok(warningsOf({ name: 'ci' }).some((i) => i.path === 'access.allowedCidrs'));
     assert.ok(!warningsOf({ name: 'ci', access: { internal: true } }).some((i) => i.path === 'access.allowedCidrs'));
   });
+  test('domainName alone: HTTPS with a certificate waiting for manual DNS validation, so no plain-HTTP warning', () => {
+    const w = warningsOf({ name: 'ci', access: { domainName: 'ci.example.com' } });
+    const hit = w.find((i) => i.path === 'access.domainName');
+    assert.ok(hit);
+    assert.match(hit.message, /no DNS record/);
+    assert.match(hit.message, /DNS validation record by hand/);
+    assert.doesNotMatch(hit.message, /no HTTPS/);
+    assert.ok(!w.some((i) => i.path === 'access.allowedCidrs'), 'the listener is HTTPS, not plain HTTP');
+  });
   test('a seed snapshot reminds that the file system must match it', () => {
     const w = warningsOf({ name: 'ci', controller: { home: { seedSnapshotId: 'snap-0123456789abcdef0', fileSystem: 'ext4' } } });
     assert.ok(w.some((i) => i.path === 'controller.home.fileSystem' && /ext4/.test(i.message)));
