@@ -545,6 +545,26 @@ describe('internal ALB with an imported certificate and an io2 ext4 home', () =>
   });
 });
 
+describe('domainName without hostedZoneId or certificateArn', () => {
+  // Continuity and nag off: only the access wiring matters here, and the synth stays cheap.
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-controller-test-')) });
+  const built = buildApp(config({ name: 'named', access: { domainName: 'ci.example.com' } }), { app, env: ENV, nag: false, homeContinuity: false });
+  const template = Template.fromStack(built.stack);
+
+  test('still serves HTTPS with a DNS-validated certificate for the name (validated by hand), and creates no record', () => {
+    const certId = idOf(built.stack, built.jenkins.node.findChild('Certificate'));
+    const cert = only(template, 'AWS::CertificateManager::Certificate');
+    assert.equal(cert.id, certId);
+    assert.equal(cert.props.DomainName, 'ci.example.com');
+    assert.equal(cert.props.ValidationMethod, 'DNS');
+    assert.equal(cert.props.DomainValidationOptions, undefined);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: { Ref: certId } }] });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [Match.objectLike({ Type: 'redirect' })] });
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    assert.equal(built.jenkins.url, 'https://ci.example.com/');
+  });
+});
+
 describe('construct validation (no synth)', () => {
   function controllerScope() {
     const stack = new Stack(new App(), 'S', { env: ENV });

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { App, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config/index.js';
 import { addNagChecks } from '../../src/nag.js';
 
 function newApp(): App {
@@ -34,6 +36,20 @@ function findings(app: App): string[] {
 }
 
 describe('cdk-nag reach', () => {
+  test('buildApp wires the checks to the whole app: a plain bucket in the main stack and one in the state stack are both reported, nothing else is', () => {
+    const app = newApp();
+    const parsed = parseConfig({ name: 'ci' });
+    assert.ok(parsed.ok);
+    const built = buildApp(parsed.config, { app, env: { account: '123456789012', region: 'eu-west-1' } });
+    assert.ok(built.stateStack, 'no state stack');
+    new s3.Bucket(built.stack, 'PlainMain');
+    new s3.Bucket(built.stateStack, 'PlainState');
+    const found = findings(app);
+    assert.ok(found.includes('AwsSolutions-S10 jenkins-ecs-ci/PlainMain/Resource'), found.join('\n'));
+    assert.ok(found.includes('AwsSolutions-S10 jenkins-ecs-ci-state/PlainState/Resource'), found.join('\n'));
+    assert.deepEqual(found.filter((f) => !/\/Plain(Main|State)\//.test(f)), [], 'the deployment itself has unacknowledged findings');
+  });
+
   test('a non-compliant bucket in a stack inside a nested Stage is reported and fails the synth', () => {
     const app = newApp();
     addNagChecks(app);
