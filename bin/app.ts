@@ -35,7 +35,9 @@ function main(): number {
   // No auto-synth on exit: a construct error must not leave a half-built assembly behind.
   const app = new App({ outdir: process.env.CDK_OUTDIR ? undefined : 'cdk.out', autoSynth: false });
   try {
-    buildApp(result.config, { app });
+    // `-c exec=true` allows `aws ecs execute-command` into the controller (scripts/e2e-aws.ts uses it).
+    const exec: unknown = app.node.tryGetContext('exec');
+    buildApp(result.config, { app, enableExecuteCommand: exec === true || exec === 'true' });
     const assembly = app.synth();
     const missing = assembly.manifest.missing ?? [];
     if (missing.length > 0 && !process.env.CDK_OUTDIR) {
