@@ -1,8 +1,9 @@
 // Every example config (and the repo-root jenkins-ecs.yaml) must synthesize offline with zero
 // unacknowledged cdk-nag findings, and the written templates must be cfn-lint clean.
 // Lookups (the imported VPC of `vpc.id`, the AZs of a new VPC) are served from app context, the
-// way `cdk.context.json` caches them, so no AWS call is made. No cfn-lint rule is ignored globally; the one resource-level
-// ignore (W3005 on the controller service) lives in the template metadata, with its reason.
+// way `cdk.context.json` caches them, so no AWS call is made. One cfn-lint rule is ignored globally
+// (W3010, see the last test); the one resource-level ignore (W3005 on the controller service)
+// lives in the template metadata, with its reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
