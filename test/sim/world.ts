@@ -729,6 +729,10 @@ export class Sim {
         task.keeperExit = code;
         this.say(`t${task.n} keeper exited ${code}`);
         task.caller.alive = false;
+        // The essential keeper ending the task cuts off a Jenkins that is still shutting down. The
+        // stop was still graceful, so I3 applies: a keeper that snapshots before Jenkins has
+        // stopped loses Jenkins' last writes and must be caught, not excused as a crash.
+        if (task.jenkins === 'stopping') this.jenkinsStopped(task, 'graceful');
         this.deprovision(task);
       }, () => undefined);
     };
