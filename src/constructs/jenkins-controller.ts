@@ -8,6 +8,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { deploymentNames, JENKINS_HOME } from '../config/names.js';
 import type { ControllerConfig } from '../config/types.js';
+import { TAGS } from '../continuity/model.js';
 import { controllerImage } from './controller-image.js';
 import { JenkinsEcsConstructError } from './errors.js';
 
@@ -28,8 +29,8 @@ export const JENKINS_HTTP_PORT = 8080;
 export const CONTROLLER_DISCOVERY_NAME = 'controller';
 
 /** Tag keys put on every home volume; the continuity machinery finds volumes by them. */
-export const LINEAGE_TAG = 'jenkins-ecs:lineage';
-export const SERVICE_TAG = 'jenkins-ecs:service';
+export const LINEAGE_TAG = TAGS.lineage;
+export const SERVICE_TAG = TAGS.service;
 
 /** Environment variables the construct owns; `environment` may not override them. */
 const RESERVED_ENV = ['JENKINS_URL', 'JENKINS_ADMIN_ID', 'JENKINS_ADMIN_PASSWORD', 'CASC_JENKINS_CONFIG'];
