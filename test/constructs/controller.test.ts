@@ -244,7 +244,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
     assert.equal(jenkins.controller.privateUrl, jenkins.privateUrl);
   });
 
-  test('controller security group admits only security groups (the load balancer among them) on 8080, no CIDR', () => {
+  test('controller security group admits only the load balancer and the agents, on 8080, no CIDR', () => {
     const ingress = template.findResources('AWS::EC2::SecurityGroupIngress') as Resources;
     const sgId = idOf(stack, jenkins.controllerSecurityGroup);
     const albSgId = idOf(stack, jenkins.loadBalancerSecurityGroup);
@@ -258,8 +258,11 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
       assert.equal(p.FromPort, 8080);
       assert.equal(p.ToPort, 8080);
     }
-    assert.ok(
-      toController.some((p) => JSON.stringify(p.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [albSgId, 'GroupId'] })),
+    // Exactly two sources: the load balancer and the build agents.
+    const agentsSgId = idOf(stack, jenkins.agents.securityGroup);
+    assert.deepEqual(
+      [...new Set(toController.map((p) => JSON.stringify(p.SourceSecurityGroupId)))].sort(),
+      [albSgId, agentsSgId].map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'GroupId'] })).sort(),
     );
     const sg = (template.findResources('AWS::EC2::SecurityGroup') as Resources)[sgId]!;
     assert.equal(sg.Properties?.SecurityGroupIngress, undefined);
