@@ -10,13 +10,15 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '0.0.0.0', '::1', '[::1]'
 
 /** True when an endpoint URL aims at this machine or at a moto server. */
 export function isLocalEndpoint(url: string): boolean {
-  let host: string;
+  let host = '';
   try {
     host = new URL(url).hostname.toLowerCase();
   } catch {
-    // Not a URL: judge the raw text, erring on the side of refusing.
-    return /localhost|127\.\d+\.\d+\.\d+|::1|moto/i.test(url);
+    // handled below
   }
+  // Not a URL with a host (e.g. `localhost:5000` parses as a scheme): judge the raw text,
+  // erring on the side of refusing.
+  if (host === '') return /localhost|127\.\d+\.\d+\.\d+|::1|moto/i.test(url);
   return LOCAL_HOSTS.has(host) || host.endsWith('.localhost') || /^127\./.test(host) || host.includes('moto');
 }
 
