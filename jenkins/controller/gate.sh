@@ -5,7 +5,7 @@
 # authoritative home (built from the lineage head, or bootstrap). The keeper writes
 # $RUN_DIR/authorized when it is, or $RUN_DIR/stale with a reason when it is not. This wait
 # happens here, not through a container dependency, because ECS caps dependency waits at 120 s
-# (see docs/continuity-protocol.md) while a stale task may wait for many minutes.
+# (see docs/protocol.md) while a stale task may wait for many minutes.
 #
 # Once authorized, exec the image's usual entrypoint (tini + jenkins.sh) with the arguments
 # unchanged, so tini becomes PID 1 and signal handling is exactly the stock image's.

@@ -12,7 +12,7 @@ import type { Deployment, DeploymentStatus, RolloutState, ServiceState, VolumeAt
 import type { EcsPort } from '../continuity/ports.js';
 import { AdapterError } from './errors.js';
 
-/** Attachment type of an ECS-managed EBS volume in DescribeTasks; see docs/aws-facts.md. */
+/** Attachment type of an ECS-managed EBS volume in DescribeTasks; see docs/aws-notes.md. */
 export const EBS_ATTACHMENT_TYPE = 'AmazonElasticBlockStorage';
 
 export interface EcsAdapterOptions {
@@ -46,7 +46,7 @@ export function deploymentFromEcs(d: EcsDeployment): Deployment {
 /**
  * The volume configurations for a roll: the primary deployment's, with only `snapshotId` swapped
  * (plus the configured initialization rate). Size, type, iops, throughput, filesystem, KMS key, tags
- * and role are kept: a different filesystem type would fail the attach; see docs/aws-facts.md.
+ * and role are kept: a different filesystem type would fail the attach; see docs/aws-notes.md.
  */
 export function rolledVolumeConfigurations(
   current: readonly ServiceVolumeConfiguration[],

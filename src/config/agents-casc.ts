@@ -125,7 +125,7 @@ function template(plan: AgentCloudPlan): Record<string, unknown> {
     ],
     // The inbound-agent entrypoint turns this into -webSocket: the agent dials jenkinsUrl over
     // HTTP, so no tunnel and no TCP port 50000. JENKINS_URL must not be set here (the plugin
-    // passes -url itself); see docs/aws-facts.md.
+    // passes -url itself); see docs/aws-notes.md.
     environments: [{ name: 'JENKINS_WEB_SOCKET', value: 'true' }],
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Approximate monthly cost of a deployment, line by line, and the same home on EFS Standard.
- * Pure: prices come from prices.ts (us-east-1, docs/aws-facts.md); usage that the config cannot
+ * Pure: prices come from prices.ts (us-east-1, docs/aws-notes.md); usage that the config cannot
  * know (agent hours, I/O, change rate, log volume) comes in as explicit assumptions.
  */
 import { simulateBurst, MIB_PER_GIB, type BurstResult } from './efs-burst.js';
@@ -88,7 +88,7 @@ export function ebsMonthly(home: HomeConfig): { usd: number; detail: string; bas
   const iops = home.iops ?? 0;
   const usd = home.sizeGiB * p.gbMonth + iops * p.iopsMonth;
   const iopsText = home.volumeType === 'gp2' ? '' : `, ${iops} IOPS`;
-  return { usd, detail: `${home.volumeType} ${home.sizeGiB} GiB${iopsText} (assumed ${home.volumeType} price, not in aws-facts)`, basis: 'assumed' };
+  return { usd, detail: `${home.volumeType} ${home.sizeGiB} GiB${iopsText} (assumed ${home.volumeType} price, not a checked list price)`, basis: 'assumed' };
 }
 
 /**

@@ -38,7 +38,7 @@ export const DEFAULT_AGENTS: readonly AgentConfig[] = [
   },
 ];
 
-/** Per-type EBS limits (ECS-managed volumes; see docs/aws-facts.md and docs/configuration.md). */
+/** Per-type EBS limits (ECS-managed volumes; see docs/aws-notes.md and docs/configuration.md). */
 export const VOLUME_LIMITS: Readonly<
   Record<VolumeType, { size: [number, number]; iops?: [number, number]; iopsPerGiB?: number; throughput?: [number, number] }>
 > = {

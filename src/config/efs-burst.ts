@@ -1,6 +1,6 @@
 /**
  * EFS Standard in bursting throughput mode: how long the burst-credit bucket lasts under a
- * sustained I/O rate, and what remains after. Formulas from docs/aws-facts.md:
+ * sustained I/O rate, and what remains after. Formulas from docs/aws-notes.md:
  * - baseline = max(1 MiB/s, 50 KiB/s per GiB stored)
  * - burst = max(100 MiB/s, 100 MiB/s per TiB stored)
  * - bucket = 2.1 TiB of credit, or 2.1 TiB per TiB stored above 1 TiB; a new file system starts full

@@ -1,6 +1,6 @@
 /**
  * Fargate sizing facts: valid cpu/memory pairs and the per-task EBS performance ceiling.
- * See docs/aws-facts.md.
+ * See docs/aws-notes.md.
  */
 
 /** Memory choices (MiB) for each Fargate cpu value (Linux). */
@@ -54,7 +54,7 @@ const EBS_CEILINGS: readonly { vcpu: number; iops: number; throughputMiBps: numb
 ];
 
 /**
- * Baseline EBS performance a Fargate task can use, from the per-task table in docs/aws-facts.md.
+ * Baseline EBS performance a Fargate task can use, from the per-task table in docs/aws-notes.md.
  * The table starts at 2 vCPU; AWS publishes no figures for 0.25–1 vCPU. A smaller task cannot
  * get more than a 2-vCPU one, so we use the 2-vCPU row for those: it is the lowest documented
  * bound, meaning a warning based on it is never a false alarm (it may under-warn, never over-warn).

@@ -1,7 +1,7 @@
 /**
- * Every price the cost model uses, in one table: us-east-1 list prices from docs/aws-facts.md
+ * Every price the cost model uses, in one table: us-east-1 list prices from docs/aws-notes.md
  * (USD). They drift; `plan` always labels its figures approximate. Entries marked ASSUMPTION are
- * not in aws-facts.md and are clearly labelled as such wherever they are used.
+ * not among the checked prices in docs/aws-notes.md; they are labelled as such wherever used.
  */
 
 export const HOURS_PER_MONTH = 730;
@@ -24,7 +24,7 @@ export const GP3_PRICES = {
 } as const;
 
 /**
- * ASSUMPTION: io1/io2/gp2 prices are not in docs/aws-facts.md. These are typical us-east-1 list
+ * ASSUMPTION: io1/io2/gp2 prices are unchecked (docs/aws-notes.md). These are typical us-east-1 list
  * prices at the time of writing, used only so the plan shows an order of magnitude; `plan` marks
  * them "assumed". io2's tiered IOPS pricing is flattened to its first tier.
  */

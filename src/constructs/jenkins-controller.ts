@@ -150,7 +150,7 @@ export class JenkinsController extends Construct {
         props.image ??
         controllerImage({ jenkinsVersion: props.controller.jenkinsVersion, extraCascFiles: props.extraCascFiles }),
       essential: true,
-      // The home volume's files belong to the image's jenkins user; see docs/aws-facts.md.
+      // The home volume's files belong to the image's jenkins user; see docs/aws-notes.md.
       user: '1000:1000',
       portMappings: [{ containerPort: JENKINS_HTTP_PORT, name: 'http', protocol: ecs.Protocol.TCP }],
       // Fargate maximum: Jenkins gets time for a clean shutdown before the keeper's final snapshot.
@@ -188,7 +188,7 @@ export class JenkinsController extends Construct {
       // A rollback returns to the previous task definition; the gate still refuses a stale home.
       circuitBreaker: { enable: true, rollback: true },
       platformVersion: ecs.FargatePlatformVersion.LATEST,
-      // A single stateful task must not be moved between AZs by ECS; see docs/aws-facts.md.
+      // A single stateful task must not be moved between AZs by ECS; see docs/aws-notes.md.
       availabilityZoneRebalancing: ecs.AvailabilityZoneRebalancing.DISABLED,
       healthCheckGracePeriod: Duration.seconds(CONTROLLER_HEALTH_CHECK_GRACE_SECONDS),
       enableExecuteCommand: props.enableExecuteCommand ?? false,
@@ -233,7 +233,7 @@ export class JenkinsController extends Construct {
       },
     ];
     // Keep the role (and its policy) until the service and its tasks are gone: a task whose
-    // infrastructure role disappears hangs in DEPROVISIONING; see docs/aws-facts.md.
+    // infrastructure role disappears hangs in DEPROVISIONING; see docs/aws-notes.md.
     this.service.node.addDependency(this.infrastructureRole);
     // cfn-lint W3005 calls the role's DependsOn redundant next to the RoleArn GetAtt; it is kept on
     // purpose so the order survives if RoleArn ever stops being a direct reference.
@@ -250,11 +250,11 @@ export class JenkinsController extends Construct {
   private grantKeyToInfrastructureRole(keyArn: string): void {
     const viaEc2 = { 'kms:ViaService': `ec2.${Stack.of(this).region}.amazonaws.com` };
     // An imported key's policy cannot be edited here: these are the IAM-side statements, and
-    // the key policy must also allow the account (see docs/deploy.md and docs/aws-facts.md).
+    // the key policy must also allow the account (see docs/deploy.md and docs/aws-notes.md).
     this.infrastructureRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'HomeVolumeKeyUse',
-        // Decrypt is beyond docs/aws-facts.md's list: the EBS user guide lists it for volumes
+        // Decrypt is our addition (docs/aws-notes.md): the EBS user guide lists it for volumes
         // created from encrypted snapshots, which is every restore here.
         actions: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
         resources: [keyArn],

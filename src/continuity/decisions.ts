@@ -1,5 +1,5 @@
 /**
- * Pure decisions of the home-continuity protocol (docs/continuity-protocol.md).
+ * Pure decisions of the home-continuity protocol (docs/protocol.md).
  * Plain data in, plain data out: no clock, no I/O. The keeper, the reconciler, the CLI and the
  * simulator all decide through these functions.
  */

@@ -1,5 +1,5 @@
 /**
- * The keeper's procedures (docs/continuity-protocol.md: "Keeper at start", "Keeper while
+ * The keeper's procedures (docs/protocol.md: "Keeper at start", "Keeper while
  * authoritative", "Keeper on SIGTERM"). Everything outside the process goes through ports, so the
  * same code runs in the keeper container (src/keeper/main.ts) and in the simulator (test/sim).
  */

@@ -1,5 +1,5 @@
 /**
- * Plain data of the home-continuity protocol (docs/continuity-protocol.md).
+ * Plain data of the home-continuity protocol (docs/protocol.md).
  * No SDK, no CDK: the keeper, the reconciler, the CLI and the simulator all share these shapes.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The reconciler's procedure (docs/continuity-protocol.md, "Reconciler"). The Lambda handler
+ * The reconciler's procedure (docs/protocol.md, "Reconciler"). The Lambda handler
  * (src/reconciler/handler.ts) calls {@link reconcile} with AWS adapters; the simulator calls it
  * with in-memory ports. Safe to run on every event: it only ever targets the head.
  */

@@ -1,5 +1,5 @@
 /**
- * Point-in-time restore (docs/continuity-protocol.md, "Restore"), run by the operations CLI.
+ * Point-in-time restore (docs/protocol.md, "Restore"), run by the operations CLI.
  * Every step checks whether it is already done, so re-running after an interruption finishes the
  * job instead of starting over.
  */

@@ -1,7 +1,7 @@
 /**
  * Task metadata endpoint v4 client (`$ECS_CONTAINER_METADATA_URI_V4/task`). It gives the task
  * ARN and the containers' KnownStatus; it does not expose the EBS volume id, which is why the
- * keeper asks DescribeTasks; see docs/aws-facts.md.
+ * keeper asks DescribeTasks; see docs/aws-notes.md.
  */
 
 export interface TaskMetadata {

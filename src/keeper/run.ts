@@ -1,5 +1,5 @@
 /**
- * The keeper process (docs/continuity-protocol.md): read the environment, find the task, run the
+ * The keeper process (docs/protocol.md): read the environment, find the task, run the
  * core Keeper's gate, the periodic snapshots and the SIGTERM procedure, with JSON logs and a
  * heartbeat for the container health check. `main.ts` is the entry point; this module is the logic.
  */

@@ -24,7 +24,7 @@ export function snapshotIdOfArn(arn: string | undefined): string | undefined {
 }
 
 /**
- * "EBS Snapshot Notification" carries no tags (see docs/aws-facts.md), so the handler looks the
+ * "EBS Snapshot Notification" carries no tags (see docs/aws-notes.md), so the handler looks the
  * snapshot up; "ECS Task State Change" names the service in `detail.group` (`service:<name>`).
  */
 export function parseTrigger(event: unknown): Trigger {

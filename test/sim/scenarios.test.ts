@@ -1,5 +1,5 @@
 /**
- * Every scenario named in docs/continuity-protocol.md, scripted on the simulator. The simulator
+ * Every scenario named in docs/protocol.md, scripted on the simulator. The simulator
  * checks I1–I6 continuously (see world.ts); each test also asserts what the scenario is about.
  */
 import { describe, test } from 'node:test';

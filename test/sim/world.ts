@@ -2,7 +2,7 @@
  * A deterministic, seeded model of the ECS service scheduler, EBS and SSM, implementing the
  * continuity ports in memory. It drives the real Keeper, reconcile() and restore() through those
  * ports under virtual time, models Jenkins as a writer of numbered records, and checks the
- * protocol's invariants I1–I6 (docs/continuity-protocol.md) as it goes.
+ * protocol's invariants I1–I6 (docs/protocol.md) as it goes.
  */
 import { Keeper, KeeperError, type KeeperConfig } from '../../src/continuity/keeper.js';
 import { deploymentSnapshotIds, selectHead } from '../../src/continuity/decisions.js';
