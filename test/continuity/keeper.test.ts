@@ -84,6 +84,21 @@ describe('Keeper.start', () => {
     assert.equal(aws.volumes.get('vol-1')?.holder, 'ci');
   });
 
+  test('the head moves while it takes the holder tag (a predecessor\'s final snapshot): removes its tag and goes stale', async () => {
+    const { aws, keeper } = setup({ source: 'snap-h' });
+    completed(aws, 'snap-h', 5);
+    const p = keeper.start();
+    // Tagged, now in the settle pause: the previous holder's final snapshot lands and its tag is gone.
+    await aws.clock.runUntil(aws.clock.ms + 1_000);
+    assert.equal(aws.volumes.get('vol-1')?.holder, 'ci');
+    aws.snapshots.set('snap-final', { id: 'snap-final', state: 'pending', startTime: aws.clock.now(), lineage: 'ci', kind: 'final' });
+    assert.equal((await aws.settle(p, 60_000)).done, false, 'the gate stays closed');
+    assert.ok(aws.logs.some((l) => l.msg.startsWith('the lineage moved while taking the holder tag')));
+    assert.equal(aws.volumes.get('vol-1')?.holder, undefined, 'the holder tag is withdrawn');
+    assert.equal(aws.markers.has('authorized'), false);
+    assert.match(aws.markers.get('stale') ?? '', /snap-h.*snap-final/);
+  });
+
   test('the EBS attachment never becomes ATTACHED: fails with attachment-timeout after the bound', async () => {
     const { aws } = setup();
     aws.attachment = { status: 'ATTACHING' };
@@ -152,6 +167,20 @@ describe('Keeper.stop', () => {
     assert.ok(final);
     assert.equal(aws.volumes.get('vol-1')?.holder, undefined);
     assert.ok(aws.synced >= 1);
+  });
+
+  test('order on SIGTERM: sync, then the final CreateSnapshot, and only then the holder tag removal', async () => {
+    const { aws } = setup();
+    const sync = async (path: string): Promise<void> => {
+      aws.calls.push('sync');
+      await aws.host.sync(path);
+    };
+    const host = { ...aws.host, sync };
+    const keeper = new Keeper({ ec2: aws.ec2, ecs: aws.ecs, clock: aws.clock, host, log: aws.log }, CFG);
+    await aws.settle(keeper.start());
+    aws.calls.length = 0;
+    assert.equal((await aws.settle(keeper.stop())).value, 0);
+    assert.deepEqual(aws.calls.filter((c) => ['sync', 'createSnapshot', 'tagHolder', 'untagHolder'].includes(c)), ['sync', 'createSnapshot', 'untagHolder']);
   });
 
   test('throttled CreateSnapshot calls are retried within the budget', async () => {
