@@ -22,7 +22,7 @@ import type { Clock } from '../src/continuity/ports.js';
 import { e2eName, stackOutput, writeTempConfig } from './e2e/config.js';
 import { refusal } from './e2e/guard.js';
 import { checkMarkers, newMarker, parseMarkers, wasWritten, type Marker } from './e2e/marker.js';
-import { capture, commandWorks, runStreamed } from './e2e/proc.js';
+import { capture, commandWorks, onPath, runStreamed } from './e2e/proc.js';
 import { StepAborted, Steps } from './e2e/steps.js';
 import { ExecTransport, jenkinsAnswers, readAdminSecret, ScriptConsoleTransport, type MarkerTransport } from './e2e/transport.js';
 import { convergence, waitFor } from './e2e/wait.js';
@@ -287,11 +287,14 @@ export async function run(argv: readonly string[], env: Record<string, string | 
     );
     return 2;
   }
-  const exec = sessionManager;
+  // Without a terminal on stdin the plugin needs `script` to lend it a pseudo-terminal.
+  const terminal = Boolean(process.stdin.isTTY) || onPath('script');
+  const exec = sessionManager && terminal;
   if (!exec) {
     console.log(
-      'e2e-aws: session-manager-plugin not found, so ECS Exec is unavailable (aws ecs execute-command needs it); ' +
-        'using the Jenkins script console over the ALB instead (the ALB must admit this machine: see --allowed-cidr)',
+      `e2e-aws: ${sessionManager ? 'no terminal on stdin and no `script` command' : 'session-manager-plugin not found'}, so ECS Exec ` +
+        'is unavailable (aws ecs execute-command needs the plugin and a terminal); using the Jenkins script console over the ALB ' +
+        'instead (the ALB must admit this machine: see --allowed-cidr)',
     );
   }
 

@@ -7,6 +7,12 @@ export function commandWorks(cmd: string, args: readonly string[] = ['--version'
   return !r.error && r.status === 0;
 }
 
+/** True when `cmd` is on PATH (for tools without a `--version`, like BSD `script`). */
+export function onPath(cmd: string): boolean {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore', timeout: 10_000 });
+  return !r.error && r.status === 0;
+}
+
 /** Runs a command with its output streamed to ours, each line prefixed; resolves the exit code. */
 export function runStreamed(cmd: string, args: readonly string[], prefix: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve) => {
@@ -40,10 +46,13 @@ export interface Captured {
   readonly stderr: string;
 }
 
-/** Runs a command and captures its output (stdin closed: nothing may prompt). */
-export function capture(cmd: string, args: readonly string[], timeoutMs = 120_000): Promise<Captured> {
+/**
+ * Runs a command and captures its output. stdin is closed (nothing may prompt) unless `stdin`
+ * is 'inherit' (the session-manager plugin wants a terminal; see transport.ts).
+ */
+export function capture(cmd: string, args: readonly string[], timeoutMs = 120_000, stdin: 'ignore' | 'inherit' = 'ignore'): Promise<Captured> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(cmd, [...args], { stdio: [stdin, 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -13,6 +13,30 @@ export interface MarkerTransport {
   run(taskArn: string, write?: Marker): Promise<string>;
 }
 
+/** POSIX shell single-quoting. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface Invocation {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly stdin: 'ignore' | 'inherit';
+}
+
+/**
+ * How to start `aws ecs execute-command` so that it works: the session-manager plugin fails
+ * ("Cannot perform start session: EOF") without a terminal on stdin. From a terminal, lend it
+ * ours; otherwise give it a pseudo-terminal with `script` (util-linux and BSD spell it apart).
+ */
+export function execInvocation(awsArgs: readonly string[], stdinIsTty: boolean, platform: NodeJS.Platform): Invocation {
+  if (stdinIsTty) return { cmd: 'aws', args: awsArgs, stdin: 'inherit' };
+  if (platform === 'darwin' || platform === 'freebsd' || platform === 'openbsd') {
+    return { cmd: 'script', args: ['-q', '/dev/null', 'aws', ...awsArgs], stdin: 'ignore' };
+  }
+  return { cmd: 'script', args: ['-qec', ['aws', ...awsArgs].map(shellQuote).join(' '), '/dev/null'], stdin: 'ignore' };
+}
+
 export class ExecTransport implements MarkerTransport {
   readonly kind = 'ecs-exec';
 
@@ -24,7 +48,7 @@ export class ExecTransport implements MarkerTransport {
 
   async run(taskArn: string, write?: Marker): Promise<string> {
     const shell = write ? writeShell(write) : readShell();
-    const r = await capture('aws', [
+    const inv = execInvocation([
       'ecs',
       'execute-command',
       '--region',
@@ -38,7 +62,9 @@ export class ExecTransport implements MarkerTransport {
       '--interactive',
       '--command',
       `sh -c '${shell}'`,
-    ]);
+    ], Boolean(process.stdin.isTTY), process.platform);
+    // The plugin does not pass the command's exit code on; the framed output is the verdict.
+    const r = await capture(inv.cmd, inv.args, 120_000, inv.stdin);
     if (r.code !== 0) throw new Error(`aws ecs execute-command exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
     return r.stdout;
   }

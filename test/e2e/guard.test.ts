@@ -18,7 +18,7 @@ import { e2eConfigYaml, e2eName, stackOutput } from '../../scripts/e2e/config.js
 import { isLocalEndpoint, refusal } from '../../scripts/e2e/guard.js';
 import { checkMarkers, newMarker, parseMarkers, readShell, wasWritten, writeShell, type Marker } from '../../scripts/e2e/marker.js';
 import { StepAborted, Steps } from '../../scripts/e2e/steps.js';
-import { parseAdminSecret, ScriptConsoleTransport } from '../../scripts/e2e/transport.js';
+import { execInvocation, parseAdminSecret, ScriptConsoleTransport, shellQuote } from '../../scripts/e2e/transport.js';
 import { convergence, E2eTimeoutError, formatElapsed, waitFor } from '../../scripts/e2e/wait.js';
 
 const ROOT = join(__dirname, '../..');
@@ -390,6 +390,30 @@ describe('script console transport (fake fetch, no network)', () => {
   test('parseAdminSecret reads the generated secret JSON and refuses other shapes', () => {
     assert.deepEqual(parseAdminSecret('{"username":"admin","password":"p"}'), { username: 'admin', password: 'p' });
     assert.throws(() => parseAdminSecret('{"username":"admin"}'), /username\/password/);
+  });
+});
+
+describe('ECS Exec invocation', () => {
+  const awsArgs = ['ecs', 'execute-command', '--task', 'arn:aws:ecs:eu-west-1:1:task/c/abc', '--interactive', '--command', `sh -c '${readShell()}'`];
+
+  test('from a terminal, aws runs directly and borrows our stdin', () => {
+    assert.deepEqual(execInvocation(awsArgs, true, 'linux'), { cmd: 'aws', args: awsArgs, stdin: 'inherit' });
+  });
+
+  test('without a terminal, script provides one (util-linux -qec "<cmd>", BSD/macOS -q /dev/null cmd...)', () => {
+    const linux = execInvocation(awsArgs, false, 'linux');
+    assert.equal(linux.cmd, 'script');
+    assert.deepEqual([linux.args[0], linux.args[2]], ['-qec', '/dev/null']);
+    assert.deepEqual(execInvocation(awsArgs, false, 'darwin').args.slice(0, 3), ['-q', '/dev/null', 'aws']);
+  });
+
+  test('the command line given to script -c reads back, through sh, as the same arguments', () => {
+    const line = execInvocation(awsArgs, false, 'linux').args[1]!;
+    // Replace the program with printf to see how sh splits the line.
+    const r = spawnSync('sh', ['-c', line.replace(/^aws /, "printf '%s\\n' ")], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').slice(0, -1), awsArgs);
+    assert.equal(shellQuote("it's"), `'it'\\''s'`);
   });
 });
 
