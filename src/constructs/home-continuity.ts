@@ -28,6 +28,7 @@ import { JENKINS_HOME, POINTER_NONE, RUN_DIR, type DeploymentNames } from '../co
 import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
 import { KEEPER_ENV, METRICS, RECONCILER_ENV } from '../continuity/settings.js';
 import { JenkinsEcsConstructError } from './errors.js';
+import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
 import { keeperImage } from './keeper-image.js';
 
 
@@ -105,7 +106,7 @@ export interface HomeContinuityProps {
   readonly keeperHealthCheckCommand?: readonly string[];
   /**
    * TypeScript entry of the reconciler Lambda function (export `handler`).
-   * @default - `src/reconciler/handler.ts` under the current working directory (the project root)
+   * @default - `src/reconciler/handler.ts` in this project (found from this module, not the working directory)
    */
   readonly reconcilerEntry?: string;
   /**
@@ -335,8 +336,9 @@ export class HomeContinuity extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `jenkins-ecs ${names.lineage}: reconciler (rolls the controller service to the lineage head)`,
     });
-    const fn = new nodejs.NodejsFunction(this, 'Reconciler', {
-      entry: resolve(props.reconcilerEntry ?? 'src/reconciler/handler.ts'),
+    // Input-hashed code asset: an unchanged reconciler reuses the bundle of an earlier synth.
+    const fn = cachedNodejsFunction(this, 'Reconciler', {
+      entry: resolve(props.reconcilerEntry ?? resolve(PROJECT_ROOT, 'src/reconciler/handler.ts')),
       handler: 'handler',
       // Not 20.x: Lambda deprecated nodejs20.x on 2026-04-30 (cfn-lint W2531) and will refuse to
       // create it from 2027-02-01. The bundle targets Node 20 syntax, so it runs on either.

@@ -1,41 +1,65 @@
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
+import {
+  DEFAULT_SOURCE_ROOT,
+  PROJECT_ROOT,
+  assertInputsCovered,
+  bundleCacheDir,
+  bundleInputHash,
+  sourceRootsFor,
+  touchAndPrune,
+  writeDirAtomically,
+} from './bundle-cache.js';
 import { JenkinsEcsConstructError } from './errors.js';
 
 /** Path of the bundle inside the build context; keeper/Dockerfile copies it to /app/keeper.js. */
 export const KEEPER_BUNDLE_FILE = 'dist/keeper.js';
 
+/** How the keeper is bundled; part of the cache key. */
+const KEEPER_ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  legalComments: 'none',
+} as const satisfies BuildOptions;
+
 export interface KeeperImageOptions {
   /**
    * TypeScript entry of the keeper process.
-   * @default - `src/keeper/main.ts` under the current working directory (the project root, as for `cdk synth`)
+   * @default - `src/keeper/main.ts` in this project (found from this module, not the working directory)
    */
   readonly entry?: string;
   /**
    * Dockerfile of the keeper image. It finds the bundle at `dist/keeper.js` in its context.
-   * @default - `keeper/Dockerfile` under the current working directory
+   * @default - `keeper/Dockerfile` in this project
    */
   readonly dockerfile?: string;
   /**
-   * Where to stage the build context.
-   * @default - a content-addressed folder under the OS temp directory
+   * Directories holding every non-node_modules file the entry imports; all their files are hashed.
+   * A bundle that reads a file elsewhere is refused.
+   * @default - the project's `src/`, plus the entry's directory if it lies elsewhere
+   */
+  readonly sourceRoots?: readonly string[];
+  /**
+   * Where to stage (and keep) the build contexts, one folder per input hash.
+   * @default - bundleCacheDir(): `$JENKINS_ECS_BUNDLE_CACHE`, else `node_modules/.cache/jenkins-ecs` in this project
    */
   readonly stagingRoot?: string;
 }
 
 /**
  * Bundles the keeper with esbuild (locally, never in Docker) and stages the bundle next to its
- * Dockerfile in a content-addressed folder, which it returns. Synth needs neither Docker nor a
- * network; the image itself is built at deploy time.
+ * Dockerfile in a folder named by the hash of the build's inputs, which it returns. When that
+ * folder exists, an earlier synth built exactly this bundle and esbuild does not run again.
+ * Synth needs neither Docker nor a network; the image itself is built at deploy time.
  */
 export function stageKeeperImage(options: KeeperImageOptions = {}): string {
-  const entry = resolve(options.entry ?? 'src/keeper/main.ts');
-  const dockerfile = resolve(options.dockerfile ?? 'keeper/Dockerfile');
+  const entry = resolve(options.entry ?? join(PROJECT_ROOT, 'src', 'keeper', 'main.ts'));
+  const dockerfile = resolve(options.dockerfile ?? join(PROJECT_ROOT, 'keeper', 'Dockerfile'));
   for (const [prop, file] of [['entry', entry], ['dockerfile', dockerfile]] as const) {
     if (!existsSync(file)) {
       throw new JenkinsEcsConstructError(
@@ -43,39 +67,45 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
       );
     }
   }
+  const sourceRoots = sourceRootsFor(entry, options.sourceRoots ?? [DEFAULT_SOURCE_ROOT]);
+  const hash = bundleInputHash({
+    entry,
+    sourceRoots,
+    files: [dockerfile],
+    options: { kind: 'keeper-image', esbuild: KEEPER_ESBUILD_OPTIONS, bundleFile: KEEPER_BUNDLE_FILE },
+  });
+  const root = options.stagingRoot ?? bundleCacheDir();
+  const target = join(root, `keeper-${hash.slice(0, 32)}`);
+  if (existsSync(target)) {
+    touchAndPrune(target);
+    return target;
+  }
+
   const result = buildSync({
+    ...KEEPER_ESBUILD_OPTIONS,
     entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    absWorkingDir: PROJECT_ROOT,
     write: false,
-    legalComments: 'none',
+    metafile: true,
     logLevel: 'silent',
   });
   const bundle = result.outputFiles[0];
   if (bundle === undefined) {
     throw new JenkinsEcsConstructError(`keeper image: esbuild produced no output for "${entry}"`);
   }
-  const dockerfileText = readFileSync(dockerfile);
-  const hash = createHash('sha256').update(bundle.contents).update('\0').update(dockerfileText).digest('hex');
-  const root = options.stagingRoot ?? join(tmpdir(), 'jenkins-ecs-image');
-  const target = join(root, `keeper-${hash.slice(0, 20)}`);
-  if (!existsSync(target)) {
-    // Stage privately, then rename, so a parallel synth never sees a half-written context.
-    const scratch = `${target}.${process.pid}.${Date.now()}`;
-    mkdirSync(scratch, { recursive: true });
-    copyFileSync(dockerfile, join(scratch, 'Dockerfile'));
-    mkdirSync(dirname(join(scratch, KEEPER_BUNDLE_FILE)), { recursive: true });
-    // Exactly the bytes that were hashed.
-    writeFileSync(join(scratch, KEEPER_BUNDLE_FILE), bundle.contents);
-    try {
-      renameSync(scratch, target);
-    } catch (err) {
-      rmSync(scratch, { recursive: true, force: true });
-      if (!existsSync(target)) throw err;
-    }
+  // The hash covers the source roots only: a bundle reading anything else must not be cached.
+  assertInputsCovered(Object.keys(result.metafile.inputs), PROJECT_ROOT, sourceRoots);
+  mkdirSync(root, { recursive: true });
+  // Staged privately, then renamed, so a parallel synth never sees a half-written context.
+  const written = writeDirAtomically(target, (dir) => {
+    copyFileSync(dockerfile, join(dir, 'Dockerfile'));
+    mkdirSync(dirname(join(dir, KEEPER_BUNDLE_FILE)), { recursive: true });
+    writeFileSync(join(dir, KEEPER_BUNDLE_FILE), bundle.contents);
+  });
+  if (!written && !existsSync(target)) {
+    throw new JenkinsEcsConstructError(`keeper image: could not stage the build context at "${target}"`);
   }
+  touchAndPrune(target);
   return target;
 }
 
