@@ -19,7 +19,7 @@ import { ConsoleIo, BufferIo, type Io } from '../src/cli/io.js';
 import { main as cli } from '../src/cli/main.js';
 import { deploymentNames } from '../src/config/names.js';
 import type { Clock } from '../src/continuity/ports.js';
-import { e2eName, stackOutput, writeTempConfig } from './e2e/config.js';
+import { e2eName, retainedFrom, stackOutput, writeTempConfig, type Retained } from './e2e/config.js';
 import { refusal } from './e2e/guard.js';
 import { checkMarkers, newMarker, parseMarkers, wasWritten, type Marker } from './e2e/marker.js';
 import { capture, commandWorks, onPath, runStreamed } from './e2e/proc.js';
@@ -204,16 +204,52 @@ async function scenario(ctx: Context): Promise<void> {
   await assertMarkers('assert restore (first present, second absent)', [first], [second]);
 }
 
-/** Deletes what `cdk destroy` leaves on purpose: the lineage's snapshots and the pointer. */
+/** Log groups and buckets of both stacks (read before destroying them, which keeps these). */
+async function listRetained(ctx: Context): Promise<Retained> {
+  const logGroups: string[] = [];
+  const buckets: string[] = [];
+  for (const stack of [ctx.deployment.names.stack, ctx.deployment.names.stateStack]) {
+    const r = await capture('aws', ['cloudformation', 'list-stack-resources', '--region', ctx.region, '--stack-name', stack, '--output', 'json']);
+    if (r.code !== 0) continue; // not deployed (yet)
+    const found = retainedFrom(JSON.parse(r.stdout));
+    logGroups.push(...found.logGroups);
+    buckets.push(...found.buckets);
+  }
+  return { logGroups, buckets };
+}
+
+/**
+ * `cdk destroy`, then what it leaves on purpose: the lineage's snapshots, the pointer, and the
+ * retained log groups and access-log bucket.
+ */
 async function cleanup(ctx: Context): Promise<void> {
   const { steps, deployment } = ctx;
   const names = deployment.names;
-  await steps
+  const retained = await listRetained(ctx).catch((): Retained => ({ logGroups: [], buckets: [] }));
+  const destroyed = await steps
     .run('destroy', async () => {
       const code = await runStreamed('npx', ['cdk', 'destroy', '--all', '--force', ...cdkArgs(ctx)], '    cdk| ');
       if (code !== 0) throw new Error(`cdk destroy exited ${code}; see docs/e2e.md to finish by hand`);
+      return true;
     })
-    .catch(() => undefined);
+    .catch(() => false);
+  if (destroyed && retained.logGroups.length + retained.buckets.length > 0) {
+    await steps
+      .run('delete retained log groups and buckets', async () => {
+        const failed: string[] = [];
+        for (const g of retained.logGroups) {
+          const r = await capture('aws', ['logs', 'delete-log-group', '--region', ctx.region, '--log-group-name', g]);
+          if (r.code !== 0 && !/ResourceNotFound/.test(r.stderr)) failed.push(`log group ${g}`);
+        }
+        for (const b of retained.buckets) {
+          const r = await capture('aws', ['s3', 'rb', `s3://${b}`, '--force', '--region', ctx.region], 600_000);
+          if (r.code !== 0 && !/NoSuchBucket/.test(r.stderr)) failed.push(`bucket ${b}`);
+        }
+        if (failed.length > 0) throw new Error(`could not delete ${failed.join(', ')}`);
+        return `${retained.logGroups.length} log group(s), ${retained.buckets.length} bucket(s)`;
+      }, (d) => d)
+      .catch(() => undefined);
+  }
   await steps
     .run('delete lineage snapshots', async () => {
       const ec2 = new Ec2Adapter(ctx.clients.ec2);

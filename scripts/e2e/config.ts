@@ -64,3 +64,20 @@ export function stackOutput(outputs: unknown, stack: string, id: string): string
   }
   return undefined;
 }
+
+export interface Retained {
+  readonly logGroups: readonly string[];
+  readonly buckets: readonly string[];
+}
+
+/**
+ * The resources of a stack that outlive `cdk destroy` by design (RETAIN: log groups, the ALB
+ * access-log bucket), from `aws cloudformation list-stack-resources --output json`.
+ */
+export function retainedFrom(listStackResources: unknown): Retained {
+  const rows = (listStackResources as { StackResourceSummaries?: { ResourceType?: string; PhysicalResourceId?: string }[] } | null)
+    ?.StackResourceSummaries;
+  const of = (type: string) =>
+    (rows ?? []).filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId as string);
+  return { logGroups: of('AWS::Logs::LogGroup'), buckets: of('AWS::S3::Bucket') };
+}

@@ -14,7 +14,7 @@ import type { StatusReport } from '../../src/cli/commands/status.js';
 import { parseConfigText } from '../../src/config/parse.js';
 import { NAME_PATTERN } from '../../src/config/schema.js';
 import type { Clock } from '../../src/continuity/ports.js';
-import { e2eConfigYaml, e2eName, stackOutput } from '../../scripts/e2e/config.js';
+import { e2eConfigYaml, e2eName, retainedFrom, stackOutput } from '../../scripts/e2e/config.js';
 import { isLocalEndpoint, refusal } from '../../scripts/e2e/guard.js';
 import { checkMarkers, newMarker, parseMarkers, readShell, wasWritten, writeShell, type Marker } from '../../scripts/e2e/marker.js';
 import { StepAborted, Steps } from '../../scripts/e2e/steps.js';
@@ -141,6 +141,22 @@ describe('throwaway config', () => {
     assert.equal(stackOutput(doc, 'jenkins-ecs-e2e-x', 'AdminSecretArn'), 'arn:secret');
     assert.equal(stackOutput(doc, 'other-stack', 'Url'), undefined);
     assert.equal(stackOutput(null, 'jenkins-ecs-e2e-x', 'Url'), undefined);
+  });
+
+  test('retainedFrom picks the log groups and buckets (kept by cdk destroy) from list-stack-resources', () => {
+    const doc = {
+      StackResourceSummaries: [
+        { ResourceType: 'AWS::Logs::LogGroup', PhysicalResourceId: 'jenkins-ecs-e2e-x-JenkinsControllerLogGroup-abc' },
+        { ResourceType: 'AWS::S3::Bucket', PhysicalResourceId: 'jenkins-ecs-e2e-x-accesslogbucket-xyz' },
+        { ResourceType: 'AWS::ECS::Service', PhysicalResourceId: 'arn:svc' },
+        { ResourceType: 'AWS::Logs::LogGroup' },
+      ],
+    };
+    assert.deepEqual(retainedFrom(doc), {
+      logGroups: ['jenkins-ecs-e2e-x-JenkinsControllerLogGroup-abc'],
+      buckets: ['jenkins-ecs-e2e-x-accesslogbucket-xyz'],
+    });
+    assert.deepEqual(retainedFrom({}), { logGroups: [], buckets: [] });
   });
 });
 
