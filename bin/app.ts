@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// CDK app entry: `npm run synth` or `npx cdk deploy -c config=PATH`.
+// CDK app entry: `npm run synth` or `npx cdk deploy --all -c config=PATH` (two stacks: state, then main).
 // A bad config prints every issue and exits 1 before any template is written.
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';

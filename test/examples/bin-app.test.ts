@@ -1,4 +1,4 @@
-// bin/app.ts, the CDK app entry (`npm run synth`, `npx cdk deploy -c config=PATH`): where the
+// bin/app.ts, the CDK app entry (`npm run synth`, `npx cdk deploy --all -c config=PATH`): where the
 // config comes from, bad configs refused before anything is written, and an offline synth.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
