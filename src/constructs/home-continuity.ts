@@ -35,7 +35,7 @@ import { keeperImage } from './keeper-image.js';
 /** Stale starts per hour that raise the StaleStart alarm; one per task replacement is normal. */
 export const STALE_STARTS_ALARM_THRESHOLD = 3;
 
-/** Tag keys of the protocol (docs/continuity-protocol.md). */
+/** Tag keys of the protocol (docs/protocol.md). */
 const TAG_LINEAGE = 'jenkins-ecs:lineage';
 const TAG_HOLDER = 'jenkins-ecs:holder';
 
@@ -118,7 +118,7 @@ export interface HomeContinuityProps {
 
 /**
  * Makes the controller's ECS-managed EBS home durable across task replacement
- * (docs/continuity-protocol.md): the keeper sidecar and its permissions, the run-dir volume the
+ * (docs/protocol.md): the keeper sidecar and its permissions, the run-dir volume the
  * gate reads, the reconciler Lambda function with its triggers, the deploy-time pointer on the
  * service's `SnapshotId`, and the alarms.
  */
@@ -314,7 +314,7 @@ export class HomeContinuity extends Construct {
       Fn.conditionIf(pointerIsNone.logicalId, seed ?? Aws.NO_VALUE, pointer.valueAsString),
     );
     if (rate !== undefined) {
-      // ECS accepts a rate only together with a snapshot (see docs/aws-facts.md).
+      // ECS accepts a rate only together with a snapshot (see docs/aws-notes.md).
       cfnService.addPropertyOverride(
         `${path}.VolumeInitializationRate`,
         seed !== undefined ? rate : Fn.conditionIf(pointerIsNone.logicalId, Aws.NO_VALUE, rate),
@@ -423,7 +423,7 @@ export class HomeContinuity extends Construct {
     const target = new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
     new events.Rule(this, 'OnSnapshot', {
       description: `jenkins-ecs ${names.lineage}: an EBS snapshot finished (the head may have moved)`,
-      // Tags are not in the event; the reconciler looks the snapshot up (see docs/aws-facts.md).
+      // Tags are not in the event; the reconciler looks the snapshot up (see docs/aws-notes.md).
       eventPattern: { source: ['aws.ec2'], detailType: ['EBS Snapshot Notification'], detail: { event: ['createSnapshot'] } },
       targets: [target],
     });
