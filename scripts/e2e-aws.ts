@@ -133,13 +133,16 @@ async function viaTransport(ctx: Context, transport: MarkerTransport, taskArn: s
 async function scenario(ctx: Context): Promise<void> {
   const steps = ctx.steps;
   const names = ctx.deployment.names;
-  await steps.run('deploy', async () => {
-    const code = await runStreamed('npx', ['cdk', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', ctx.outputsFile, ...cdkArgs(ctx)], '    cdk| ');
-    if (code !== 0) throw new Error(`cdk deploy exited ${code}`);
-  });
-  const outputs: unknown = JSON.parse(readFileSync(ctx.outputsFile, 'utf8'));
-  const url = stackOutput(outputs, names.stack, 'Url');
-  const secretArn = stackOutput(outputs, names.stack, 'AdminSecretArn');
+  const { url, secretArn } = await steps.run(
+    'deploy',
+    async () => {
+      const code = await runStreamed('npx', ['cdk', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', ctx.outputsFile, ...cdkArgs(ctx)], '    cdk| ');
+      if (code !== 0) throw new Error(`cdk deploy exited ${code}`);
+      const outputs: unknown = JSON.parse(readFileSync(ctx.outputsFile, 'utf8'));
+      return { url: stackOutput(outputs, names.stack, 'Url'), secretArn: stackOutput(outputs, names.stack, 'AdminSecretArn') };
+    },
+    (o) => `Jenkins at ${o.url ?? '(no Url output)'}`,
+  );
 
   let transport: MarkerTransport = new ExecTransport(ctx.region, names.cluster, names.jenkinsContainer);
   let task = await steps.run(
@@ -389,7 +392,8 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   try {
     await scenario(ctx);
   } catch (e) {
-    if (!(e instanceof StepAborted)) steps.log(`aborted: ${e instanceof Error ? e.message : String(e)}`);
+    // Step failures are recorded already; anything else still has to fail the run.
+    if (!(e instanceof StepAborted)) steps.fail('scenario', e);
   } finally {
     cleaningUp = true;
     steps.resume();
@@ -406,7 +410,9 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   }
   console.log('');
   for (const line of steps.summary()) console.log(line);
-  return steps.failed || interrupted ? 1 : 0;
+  // A run that did not reach every step is not a pass, even if nothing it did reach failed.
+  const incomplete = steps.results.some((r) => r.status === 'SKIP');
+  return steps.failed || incomplete || interrupted ? 1 : 0;
 }
 
 // Run only as the entry point (tests import the helpers, never this module's side effects).

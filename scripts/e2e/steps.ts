@@ -78,6 +78,11 @@ export class Steps {
     return verdict.ok;
   }
 
+  /** Records an error that happened outside any step. */
+  fail(name: string, cause: unknown): void {
+    this.record(name, 'ERROR', this.now(), cause instanceof Error ? cause.message.split('\n')[0]! : String(cause));
+  }
+
   skip(name: string, why: string): void {
     this.results.push({ name, status: 'SKIP', ms: 0, detail: why });
   }

@@ -352,7 +352,7 @@ describe('steps and summary', () => {
     assert.ok(lines.some((l) => l.startsWith('[+10m00s] ok deploy')));
   });
 
-  test('an exception ends the step as ERROR and surfaces as StepAborted; after stop() nothing starts', async () => {
+  test('an exception ends the step as ERROR and surfaces as StepAborted; after stop() nothing starts; errors outside steps are recorded', async () => {
     const steps = new Steps(() => 0, () => undefined);
     await assert.rejects(steps.run('deploy', async () => Promise.reject(new Error('cdk deploy exited 1'))), StepAborted);
     assert.equal(steps.results[0]?.status, 'ERROR');
@@ -368,6 +368,10 @@ describe('steps and summary', () => {
     steps.resume();
     await steps.run('destroy', async () => undefined);
     assert.equal(steps.results.at(-1)?.status, 'PASS');
+    const other = new Steps(() => 0, () => undefined);
+    other.fail('scenario', new Error('outputs file missing\nstack'));
+    assert.deepEqual(other.results[0], { name: 'scenario', status: 'ERROR', ms: 0, detail: 'outputs file missing' });
+    assert.equal(other.failed, true);
   });
 });
 
