@@ -99,6 +99,18 @@ describe('Keeper.start', () => {
     assert.match(aws.markers.get('stale') ?? '', /snap-h.*snap-final/);
   });
 
+  test('a holder tag that lands after the tag window (throttled CreateTags) is withdrawn and the round starts again', async () => {
+    const { aws, keeper } = setup({ source: 'snap-h' });
+    completed(aws, 'snap-h', 5);
+    // 250 + 500 + 1000 + 2000 ms of backoff: longer than the default window of 2500 ms.
+    aws.failures.set('tagHolder', ['RequestLimitExceeded', 'RequestLimitExceeded', 'RequestLimitExceeded', 'RequestLimitExceeded'].map(awsError));
+    const out = await aws.settle(keeper.start());
+    assert.equal(out.value, 'authorized');
+    assert.ok(aws.logs.some((l) => l.msg.startsWith('holder tag landed too late after the listing')));
+    const tagCalls = aws.calls.filter((c) => c === 'tagHolder' || c === 'untagHolder');
+    assert.ok(tagCalls.indexOf('untagHolder') > 0 && tagCalls.lastIndexOf('tagHolder') > tagCalls.indexOf('untagHolder'), 'tagged again after the withdrawal');
+  });
+
   test('the EBS attachment never becomes ATTACHED: fails with attachment-timeout after the bound', async () => {
     const { aws } = setup();
     aws.attachment = { status: 'ATTACHING' };

@@ -116,6 +116,29 @@ describe('reconcile', () => {
     assert.ok(aws.snapshots.has('snap-1'));
   });
 
+  test('a restore that promotes another snapshot after the first reads: no roll to the old head, no pointer write', async () => {
+    const aws = new FakeAws();
+    add(aws, 'snap-old', 60);
+    add(aws, 'snap-head', 5);
+    primary(aws, 'snap-old');
+    aws.pointer = 'snap-old';
+    aws.service = { ...aws.service!, desiredCount: 0, runningCount: 0 };
+    // The restore promotes snap-old right after the reconciler's first listing.
+    const original = aws.ec2.listLineage;
+    let listings = 0;
+    (aws.ec2 as { listLineage: typeof original }).listLineage = async (lineage) => {
+      const out = await original(lineage);
+      if (++listings === 1) aws.snapshots.set('snap-old', { ...aws.snapshots.get('snap-old')!, promotedAt: aws.clock.now() });
+      return out;
+    };
+    const { report } = await run(aws);
+    assert.deepEqual(report.decision, { action: 'roll', snapshotId: 'snap-head', from: 'snap-old' }, 'planned from the first reads');
+    assert.equal(report.rolled, false, 'decided again from fresh reads before writing');
+    assert.equal(aws.rolls.length, 0);
+    assert.equal(aws.pointer, 'snap-old');
+    assert.ok(aws.logs.some((l) => l.msg.startsWith('the lineage or the service changed while reconciling')));
+  });
+
   test('throttled calls are retried; an unknown AWS error fails the run', async () => {
     const aws = new FakeAws();
     add(aws, 'snap-head', 5);
