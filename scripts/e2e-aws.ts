@@ -136,7 +136,7 @@ async function scenario(ctx: Context): Promise<void> {
   const { url, secretArn } = await steps.run(
     'deploy',
     async () => {
-      const code = await runStreamed('npx', ['cdk', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', ctx.outputsFile, ...cdkArgs(ctx)], '    cdk| ');
+      const code = await runStreamed('npx', ['cdk', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', ctx.outputsFile, ...cdkArgs(ctx)], '    cdk| ', ctx.env);
       if (code !== 0) throw new Error(`cdk deploy exited ${code}`);
       const outputs: unknown = JSON.parse(readFileSync(ctx.outputsFile, 'utf8'));
       return { url: stackOutput(outputs, names.stack, 'Url'), secretArn: stackOutput(outputs, names.stack, 'AdminSecretArn') };
@@ -231,7 +231,7 @@ async function cleanup(ctx: Context): Promise<void> {
   const retained = await listRetained(ctx).catch((): Retained => ({ logGroups: [], buckets: [] }));
   const destroyed = await steps
     .run('destroy', async () => {
-      const code = await runStreamed('npx', ['cdk', 'destroy', '--all', '--force', ...cdkArgs(ctx)], '    cdk| ');
+      const code = await runStreamed('npx', ['cdk', 'destroy', '--all', '--force', ...cdkArgs(ctx)], '    cdk| ', ctx.env);
       if (code !== 0) throw new Error(`cdk destroy exited ${code}; see docs/e2e.md to finish by hand`);
       return true;
     })

@@ -14,7 +14,7 @@ export function onPath(cmd: string): boolean {
 }
 
 /** Runs a command with its output streamed to ours, each line prefixed; resolves the exit code. */
-export function runStreamed(cmd: string, args: readonly string[], prefix: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export function runStreamed(cmd: string, args: readonly string[], prefix: string, env: Record<string, string | undefined> = process.env): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
