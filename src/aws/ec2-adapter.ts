@@ -31,9 +31,14 @@ function parseDate(value: string | undefined): Date | undefined {
 
 function snapshotState(state: string | undefined): SnapshotState {
   if (state === 'pending' || state === 'completed') return state;
-  // 'error', and 'recoverable'/'recovering' (Recycle Bin): none of them can be launched from.
+  // Coming back from the Recycle Bin: not launchable yet, and it must not be counted as a failure
+  // and deleted by the reconciler while it recovers, so it is treated like a pending snapshot.
+  if (state === 'recovering') return 'pending';
   return 'error';
 }
+
+/** In the Recycle Bin: not part of the lineage until someone recovers it. */
+const IN_RECYCLE_BIN = 'recoverable';
 
 export function snapshotFromEc2(s: Ec2Snapshot): Snapshot {
   if (!s.SnapshotId) throw new AdapterError('MalformedResponse', 'ec2 returned a snapshot without SnapshotId');
@@ -88,7 +93,9 @@ export class Ec2Adapter implements Ec2Port {
       { client: this.client, pageSize: 500 },
       { OwnerIds: ['self'], Filters: [{ Name: `tag:${TAGS.lineage}`, Values: [lineage] }] },
     );
-    for await (const page of pages) for (const s of page.Snapshots ?? []) out.push(snapshotFromEc2(s));
+    for await (const page of pages) {
+      for (const s of page.Snapshots ?? []) if (s.State !== IN_RECYCLE_BIN) out.push(snapshotFromEc2(s));
+    }
     return out;
   }
 

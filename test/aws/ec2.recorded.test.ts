@@ -64,13 +64,26 @@ describe('Ec2Adapter with recorded responses', () => {
     assert.equal(calls[1]!.args[0].input.NextToken, 't1');
   });
 
-  test('a snapshot in the Recycle Bin state counts as error, and an unknown kind tag maps to no kind', async () => {
+  test('Recycle Bin states: a recoverable snapshot is left out of the lineage, a recovering one counts as pending (never pruned as failed)', async () => {
     const client = new EC2Client({ region: 'us-east-1' });
     mockClient(client)
       .on(DescribeSnapshotsCommand)
-      .resolves({ Snapshots: [{ SnapshotId: 'snap-r', State: 'recoverable', Tags: lineageTags('ci', 'weird') }] });
+      .resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-r', State: 'recoverable', Tags: lineageTags('ci', 'periodic') },
+          { SnapshotId: 'snap-v', State: 'recovering', Tags: lineageTags('ci', 'periodic') },
+        ],
+      });
+    const listed = await new Ec2Adapter(client).listLineage('ci');
+    assert.deepEqual(listed.map((s) => [s.id, s.state]), [['snap-v', 'pending']]);
+  });
+
+  test('an unknown kind tag maps to no kind', async () => {
+    const client = new EC2Client({ region: 'us-east-1' });
+    mockClient(client)
+      .on(DescribeSnapshotsCommand)
+      .resolves({ Snapshots: [{ SnapshotId: 'snap-w', State: 'completed', Tags: lineageTags('ci', 'weird') }] });
     const [s] = await new Ec2Adapter(client).listLineage('ci');
-    assert.equal(s?.state, 'error');
     assert.equal(s?.kind, undefined);
   });
 
