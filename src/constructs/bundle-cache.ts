@@ -130,7 +130,11 @@ export function writeDirAtomically(target: string, fill: (dir: string) => void, 
     renameSync(scratch, target);
     return true;
   } catch {
-    rmSync(scratch, { recursive: true, force: true });
+    try {
+      rmSync(scratch, { recursive: true, force: true });
+    } catch {
+      // Nothing was created (the parent is not a directory, or cannot be written).
+    }
     return false;
   }
 }

@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -46,7 +47,8 @@ export interface KeeperImageOptions {
   readonly sourceRoots?: readonly string[];
   /**
    * Where to stage (and keep) the build contexts, one folder per input hash.
-   * @default - bundleCacheDir(): `$JENKINS_ECS_BUNDLE_CACHE`, else `node_modules/.cache/jenkins-ecs` in this project
+   * @default - bundleCacheDir(): `$JENKINS_ECS_BUNDLE_CACHE`, else `node_modules/.cache/jenkins-ecs` in this
+   * project; the OS temp directory if that cannot be written
    */
   readonly stagingRoot?: string;
 }
@@ -74,11 +76,14 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
     files: [dockerfile],
     options: { kind: 'keeper-image', esbuild: KEEPER_ESBUILD_OPTIONS, bundleFile: KEEPER_BUNDLE_FILE },
   });
-  const root = options.stagingRoot ?? bundleCacheDir();
-  const target = join(root, `keeper-${hash.slice(0, 32)}`);
-  if (existsSync(target)) {
-    touchAndPrune(target);
-    return target;
+  // A read-only cache (node_modules in a CI image) falls back to the OS temp directory.
+  const roots = options.stagingRoot !== undefined ? [options.stagingRoot] : [bundleCacheDir(), join(tmpdir(), 'jenkins-ecs-bundles')];
+  const name = `keeper-${hash.slice(0, 32)}`;
+  for (const root of roots) {
+    if (existsSync(join(root, name))) {
+      touchAndPrune(join(root, name));
+      return join(root, name);
+    }
   }
 
   const result = buildSync({
@@ -95,18 +100,20 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
   }
   // The hash covers the source roots only: a bundle reading anything else must not be cached.
   assertInputsCovered(Object.keys(result.metafile.inputs), PROJECT_ROOT, sourceRoots);
-  mkdirSync(root, { recursive: true });
-  // Staged privately, then renamed, so a parallel synth never sees a half-written context.
-  const written = writeDirAtomically(target, (dir) => {
-    copyFileSync(dockerfile, join(dir, 'Dockerfile'));
-    mkdirSync(dirname(join(dir, KEEPER_BUNDLE_FILE)), { recursive: true });
-    writeFileSync(join(dir, KEEPER_BUNDLE_FILE), bundle.contents);
-  });
-  if (!written && !existsSync(target)) {
-    throw new JenkinsEcsConstructError(`keeper image: could not stage the build context at "${target}"`);
+  for (const root of roots) {
+    const target = join(root, name);
+    // Staged privately, then renamed, so a parallel synth never sees a half-written context.
+    const written = writeDirAtomically(target, (dir) => {
+      copyFileSync(dockerfile, join(dir, 'Dockerfile'));
+      mkdirSync(dirname(join(dir, KEEPER_BUNDLE_FILE)), { recursive: true });
+      writeFileSync(join(dir, KEEPER_BUNDLE_FILE), bundle.contents);
+    });
+    if (written || existsSync(target)) {
+      touchAndPrune(target);
+      return target;
+    }
   }
-  touchAndPrune(target);
-  return target;
+  throw new JenkinsEcsConstructError(`keeper image: could not stage the build context under ${roots.join(' or ')}`);
 }
 
 /** The keeper sidecar image, built at deploy time from the staged context. */

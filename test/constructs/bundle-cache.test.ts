@@ -15,6 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { buildSync } from 'esbuild';
 import {
+  BUNDLE_CACHE_ENV,
   DEFAULT_SOURCE_ROOT,
   PROJECT_ROOT,
   assertInputsCovered,
@@ -149,6 +150,26 @@ describe('keeper image context', () => {
       /bundle input ".*shared\.ts" lies outside the hashed source roots/,
     );
     assert.deepEqual(readdirSync(root), []);
+  });
+
+  test('a cache directory that cannot be written falls back to the OS temp directory', () => {
+    const tree = sourceTree();
+    const blocker = join(tempDir('blocked'), 'a-file');
+    writeFileSync(blocker, '');
+    const previous = process.env[BUNDLE_CACHE_ENV];
+    // Below a regular file: not even root can create it.
+    process.env[BUNDLE_CACHE_ENV] = join(blocker, 'cache');
+    let staged: string | undefined;
+    try {
+      staged = stageKeeperImage({ entry: tree.entry, dockerfile, sourceRoots: [tree.src] });
+      assert.ok(staged.startsWith(join(tmpdir(), 'jenkins-ecs-bundles')), staged);
+      assert.ok(existsSync(join(staged, KEEPER_BUNDLE_FILE)));
+      assert.equal(stageKeeperImage({ entry: tree.entry, dockerfile, sourceRoots: [tree.src] }), staged);
+    } finally {
+      if (previous === undefined) delete process.env[BUNDLE_CACHE_ENV];
+      else process.env[BUNDLE_CACHE_ENV] = previous;
+      if (staged !== undefined) rmSync(staged, { recursive: true, force: true });
+    }
   });
 
   test('the default entry and Dockerfile are found from the module, whatever the working directory', () => {
