@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DeleteParameterCommand } from '@aws-sdk/client-ssm';
 import { ListClustersCommand, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createClients, Ec2Adapter, type AwsClients } from '../src/aws/index.js';
-import { defaultAwsFactory, mapAwsError, realClock, type Deployment } from '../src/cli/aws-context.js';
+import { defaultAwsFactory, mapAwsError, realClock, type CliAws, type Deployment } from '../src/cli/aws-context.js';
 import { collectStatus } from '../src/cli/commands/status.js';
 import { ConsoleIo, BufferIo, type Io } from '../src/cli/io.js';
 import { main as cli } from '../src/cli/main.js';
@@ -21,11 +21,11 @@ import { deploymentNames } from '../src/config/names.js';
 import type { Clock } from '../src/continuity/ports.js';
 import { e2eName, retainedFrom, stackOutput, writeTempConfig, type Retained } from './e2e/config.js';
 import { refusal } from './e2e/guard.js';
-import { checkMarkers, newMarker, parseMarkers, wasWritten, type Marker } from './e2e/marker.js';
 import { capture, commandWorks, onPath, runStreamed } from './e2e/proc.js';
 import { StepAborted, Steps } from './e2e/steps.js';
-import { ExecTransport, jenkinsAnswers, readAdminSecret, ScriptConsoleTransport, type MarkerTransport } from './e2e/transport.js';
-import { convergence, waitFor } from './e2e/wait.js';
+import { PLAN, scenario, type ScenarioOps } from './e2e/scenario.js';
+import { ExecTransport, jenkinsAnswers, readAdminSecret, ScriptConsoleTransport } from './e2e/transport.js';
+import { waitFor } from './e2e/wait.js';
 
 const USAGE = `usage: npm run e2e:aws -- [--yes] [--keep] [--region R] [--allowed-cidr CIDR]... [--timeout-minutes M]
   JENKINS_ECS_E2E=1 is required; CI must be unset; AWS_ENDPOINT_URL must not point at localhost/moto.
@@ -37,21 +37,6 @@ const USAGE = `usage: npm run e2e:aws -- [--yes] [--keep] [--region R] [--allowe
 
 /** Approximate, us-east-1 list prices (docs/cost.md); see docs/e2e.md for the breakdown. */
 const COST_LINE = 'about $0.20-0.25 per hour while deployed (Fargate 2 vCPU/4 GiB, ALB, one NAT gateway, 20 GiB gp3); a run takes 1-1.5 h';
-
-const PLAN = [
-  'deploy',
-  'first start converges',
-  'write first marker',
-  'assert first marker after deploy',
-  'restart (force new deployment)',
-  'assert first marker after restart',
-  'crash (StopTask)',
-  'assert first marker after crash',
-  'snapshot before second marker',
-  'write second marker',
-  'restore to that snapshot',
-  'assert restore (first present, second absent)',
-] as const;
 
 interface Context {
   readonly name: string;
@@ -97,15 +82,6 @@ class IndentIo implements Io {
   }
 }
 
-async function waitConverged(ctx: Context, previousTaskArn: string | undefined, label: string): Promise<string> {
-  const aws = await defaultAwsFactory({ names: ctx.deployment.names, region: ctx.region, env: ctx.env });
-  return waitFor(
-    label,
-    async () => convergence(await collectStatus(aws, ctx.deployment, 5, new Date()), previousTaskArn),
-    { timeoutMs: ctx.timeoutMs, intervalMs: 15_000, clock: ctx.clock, onChange: (d) => ctx.steps.log(`   ${d}`) },
-  );
-}
-
 async function waitJenkins(ctx: Context, url: string): Promise<void> {
   await waitFor(
     `Jenkins at ${url}`,
@@ -117,94 +93,50 @@ async function waitJenkins(ctx: Context, url: string): Promise<void> {
   );
 }
 
-/** ECS Exec needs its agent up in the new task, which lags RUNNING: retry a few times. */
-async function viaTransport(ctx: Context, transport: MarkerTransport, taskArn: string, write?: Marker): Promise<string> {
-  return waitFor(
-    write ? `writing marker ${write.label}` : 'reading markers',
-    async () => {
-      const out = await transport.run(taskArn, write);
-      const finished = write ? wasWritten(out) : parseMarkers(out).complete;
-      return { done: finished, detail: finished ? 'ok' : `incomplete output: ${JSON.stringify(out.slice(-200))}`, value: out };
-    },
-    { timeoutMs: 5 * 60_000, intervalMs: 20_000, clock: ctx.clock, maxConsecutiveErrors: 8, onChange: (d) => ctx.steps.log(`   ${d}`) },
-  );
-}
-
-async function scenario(ctx: Context): Promise<void> {
-  const steps = ctx.steps;
+/** The scenario's operations on real AWS: cdk, the SDK clients and the CLI in-process. */
+function realOps(ctx: Context): ScenarioOps {
   const names = ctx.deployment.names;
-  const { url, secretArn } = await steps.run(
-    'deploy',
-    async () => {
+  const cliArgs = ['--config', ctx.configFile, '--region', ctx.region];
+  let status: Promise<CliAws> | undefined;
+  return {
+    async deploy() {
       const code = await runStreamed('npx', ['cdk', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', ctx.outputsFile, ...cdkArgs(ctx)], '    cdk| ', ctx.env);
       if (code !== 0) throw new Error(`cdk deploy exited ${code}`);
       const outputs: unknown = JSON.parse(readFileSync(ctx.outputsFile, 'utf8'));
       return { url: stackOutput(outputs, names.stack, 'Url'), secretArn: stackOutput(outputs, names.stack, 'AdminSecretArn') };
     },
-    (o) => `Jenkins at ${o.url ?? '(no Url output)'}`,
-  );
-
-  let transport: MarkerTransport = new ExecTransport(ctx.region, names.cluster, names.jenkinsContainer);
-  let task = await steps.run(
-    'first start converges',
-    async () => {
-      const arn = await waitConverged(ctx, undefined, 'the first start');
-      if (!ctx.exec) {
-        if (!url || !secretArn) throw new Error(`outputs Url/AdminSecretArn of ${names.stack} not found in ${ctx.outputsFile}`);
-        transport = new ScriptConsoleTransport(url, await readAdminSecret(ctx.region, secretArn));
-        await waitJenkins(ctx, url);
-      }
-      return arn;
+    async status() {
+      status ??= Promise.resolve(defaultAwsFactory({ names, region: ctx.region, env: ctx.env }));
+      return collectStatus(await status, ctx.deployment, 5, new Date());
     },
-    (arn) => `task ${arn.split('/').pop()}`,
-  );
-
-  const first = newMarker('first', ctx.name);
-  const second = newMarker('second', ctx.name);
-  const assertMarkers = (label: string, present: Marker[], absent: Marker[] = []) =>
-    steps.check(label, async () => checkMarkers(await viaTransport(ctx, transport, task), { present, absent }));
-
-  await steps.run('write first marker', () => viaTransport(ctx, transport, task, first), () => `${first.file} = ${first.token} (via ${transport.kind})`);
-  await assertMarkers('assert first marker after deploy', [first]);
-
-  await steps.run('restart (force new deployment)', async () => {
-    await ctx.clients.ecs.send(new UpdateServiceCommand({ cluster: names.cluster, service: names.service, forceNewDeployment: true }));
-    task = await waitConverged(ctx, task, 'the restart to converge');
-    if (url && !ctx.exec) await waitJenkins(ctx, url);
-  }, () => `now task ${task.split('/').pop()}`);
-  await assertMarkers('assert first marker after restart', [first]);
-
-  await steps.run('crash (StopTask)', async () => {
-    await ctx.clients.ecs.send(new StopTaskCommand({ cluster: names.cluster, task, reason: 'jenkins-ecs e2e: simulated crash' }));
-    task = await waitConverged(ctx, task, 'the replacement task to converge');
-    if (url && !ctx.exec) await waitJenkins(ctx, url);
-  }, () => `now task ${task.split('/').pop()}`);
-  await assertMarkers('assert first marker after crash', [first]);
-
-  // The first marker was flushed before the restart, so this snapshot holds it (and not the second).
-  const snapshotId = await steps.run('snapshot before second marker', async () => {
-    const io = new BufferIo();
-    const code = await cli(['snapshot', '--wait', '--json', '--config', ctx.configFile, '--region', ctx.region], { io, env: ctx.env });
-    for (const l of io.stderr) ctx.steps.log(`   | ${l}`);
-    if (code !== 0) throw new Error(`jenkins-ecs snapshot exited ${code}`);
-    const doc = JSON.parse(io.stdout.join('\n')) as { snapshotId?: string; state?: string };
-    if (!doc.snapshotId || doc.state !== 'completed') throw new Error(`unexpected snapshot result ${JSON.stringify(doc)}`);
-    return doc.snapshotId;
-  }, (id) => id);
-
-  await steps.run('write second marker', async () => {
-    await viaTransport(ctx, transport, task, second);
-    const v = checkMarkers(await viaTransport(ctx, transport, task), { present: [first, second] });
-    if (!v.ok) throw new Error(`after writing: ${v.detail}`);
-  }, () => `${second.file} = ${second.token}`);
-
-  await steps.run('restore to that snapshot', async () => {
-    const code = await cli(['restore', snapshotId, '--yes', '--config', ctx.configFile, '--region', ctx.region], { io: new IndentIo(), env: ctx.env });
-    if (code !== 0) throw new Error(`jenkins-ecs restore exited ${code}`);
-    task = await waitConverged(ctx, task, 'the restored task to converge');
-    if (url && !ctx.exec) await waitJenkins(ctx, url);
-  }, () => `now task ${task.split('/').pop()} from ${snapshotId}`);
-  await assertMarkers('assert restore (first present, second absent)', [first], [second]);
+    async connect(outputs) {
+      if (ctx.exec) return new ExecTransport(ctx.region, names.cluster, names.jenkinsContainer);
+      if (!outputs.url || !outputs.secretArn) throw new Error(`outputs Url/AdminSecretArn of ${names.stack} not found in ${ctx.outputsFile}`);
+      return new ScriptConsoleTransport(outputs.url, await readAdminSecret(ctx.region, outputs.secretArn));
+    },
+    async afterStart(outputs) {
+      if (!ctx.exec && outputs.url) await waitJenkins(ctx, outputs.url);
+    },
+    async forceNewDeployment() {
+      await ctx.clients.ecs.send(new UpdateServiceCommand({ cluster: names.cluster, service: names.service, forceNewDeployment: true }));
+    },
+    async stopTask(task) {
+      await ctx.clients.ecs.send(new StopTaskCommand({ cluster: names.cluster, task, reason: 'jenkins-ecs e2e: simulated crash' }));
+    },
+    async snapshot() {
+      const io = new BufferIo();
+      const code = await cli(['snapshot', '--wait', '--json', ...cliArgs], { io, env: ctx.env });
+      for (const l of io.stderr) ctx.steps.log(`   | ${l}`);
+      if (code !== 0) throw new Error(`jenkins-ecs snapshot exited ${code}`);
+      const doc = JSON.parse(io.stdout.join('\n')) as { snapshotId?: string; state?: string };
+      if (!doc.snapshotId || doc.state !== 'completed') throw new Error(`unexpected snapshot result ${JSON.stringify(doc)}`);
+      return doc.snapshotId;
+    },
+    async restore(snapshotId) {
+      const code = await cli(['restore', snapshotId, '--yes', ...cliArgs], { io: new IndentIo(), env: ctx.env });
+      if (code !== 0) throw new Error(`jenkins-ecs restore exited ${code}`);
+    },
+  };
 }
 
 /** Log groups and buckets of both stacks (read before destroying them, which keeps these). */
@@ -390,7 +322,7 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   steps.log(`config ${file}`);
   process.on('SIGINT', onSigint);
   try {
-    await scenario(ctx);
+    await scenario(realOps(ctx), { name, steps, clock, timeoutMs: ctx.timeoutMs });
   } catch (e) {
     // Step failures are recorded already; anything else still has to fail the run.
     if (!(e instanceof StepAborted)) steps.fail('scenario', e);
