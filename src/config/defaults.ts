@@ -1,4 +1,4 @@
-/** Defaults applied after validation. docs/configuration.md lists each with its reason. */
+/** Defaults applied after validation. The README's configuration reference lists each with its reason. */
 import type { AgentConfig, VolumeType } from './types.js';
 
 export const DEFAULTS = {
@@ -38,7 +38,7 @@ export const DEFAULT_AGENTS: readonly AgentConfig[] = [
   },
 ];
 
-/** Per-type EBS limits (ECS-managed volumes; see docs/aws-notes.md and docs/configuration.md). */
+/** Per-type EBS limits (ECS-managed volumes; see docs/aws-notes.md and the README's configuration reference). */
 export const VOLUME_LIMITS: Readonly<
   Record<VolumeType, { size: [number, number]; iops?: [number, number]; iopsPerGiB?: number; throughput?: [number, number] }>
 > = {

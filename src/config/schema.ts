@@ -139,7 +139,7 @@ const kmsKeyArn = (() => {
   const d: Describe = (v) => {
     if (typeof v === 'string' && parseKmsArn(v)?.kind === 'alias') {
       // IAM grants for the ECS infrastructure role are written on the key's ARN; an alias ARN in a
-      // policy does not match the key, so the volume could not be created. See docs/configuration.md.
+      // policy does not match the key, so the volume could not be created. See the README's configuration reference.
       return `${show(v)} is an alias ARN; allowed ${want} — use the key ARN the alias points to (aws kms describe-key --key-id alias/…)`;
     }
     return `${show(v)} is not ${want} — copy the key ARN from the KMS console or aws kms describe-key`;

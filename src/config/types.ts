@@ -1,6 +1,6 @@
 /**
  * The resolved jenkins-ecs configuration: what `loadConfig` returns after validation and defaults.
- * Key paths are fixed by README.md; tests and docs refer to them by these names.
+ * Key paths are fixed (README.md, "Configuration reference"); tests and docs refer to them by these names.
  * Pure types only: nothing here imports aws-cdk-lib or the AWS SDK.
  */
 

@@ -250,7 +250,7 @@ export class JenkinsController extends Construct {
   private grantKeyToInfrastructureRole(keyArn: string): void {
     const viaEc2 = { 'kms:ViaService': `ec2.${Stack.of(this).region}.amazonaws.com` };
     // An imported key's policy cannot be edited here: these are the IAM-side statements, and
-    // the key policy must also allow the account (see docs/deploy.md and docs/aws-notes.md).
+    // the key policy must also allow the account (see README "Deploying to AWS" and docs/aws-notes.md).
     this.infrastructureRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'HomeVolumeKeyUse',

@@ -366,7 +366,7 @@ export class JenkinsOnFargate extends Construct {
   ): elbv2.IListenerCertificate | undefined {
     if (certificateArn) return elbv2.ListenerCertificate.fromArn(certificateArn);
     if (!domainName) return undefined;
-    // Without a zone, ACM waits until someone adds the validation CNAME by hand (docs/deploy.md).
+    // Without a zone, ACM waits until someone adds the validation CNAME by hand (README, "Deploying to AWS").
     const cert = new acm.Certificate(this, 'Certificate', {
       domainName,
       validation: acm.CertificateValidation.fromDns(zone),
