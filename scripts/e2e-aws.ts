@@ -349,7 +349,13 @@ export async function run(argv: readonly string[], env: Record<string, string | 
 
 // Run only as the entry point (tests import the helpers, never this module's side effects).
 if (require.main === module) {
-  void run(process.argv.slice(2), process.env).then((code) => {
-    process.exitCode = code;
-  });
+  run(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(`e2e-aws: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = 1;
+    },
+  );
 }
