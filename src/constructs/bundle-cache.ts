@@ -2,6 +2,12 @@
 // the reconciler Lambda's code). Bundling is most of the synth time, and its inputs rarely change
 // between two synths: the cache keys each bundle on everything esbuild reads or is told, and an
 // unchanged key reuses the bundle of an earlier synth instead of running esbuild again.
+//
+// What esbuild reads comes from its metafile: the source files of the last build of that entry
+// (recorded next to the cache entries). The key hashes those files, the listings of their
+// directories (a new file there can change how an import resolves), the project's package.json,
+// lock file and tsconfig.json (node_modules is what the lock file says), the esbuild version and
+// the options. Any edit to a file the bundle reads changes the key; edits elsewhere do not.
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -15,11 +21,11 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { AssetStaging, Stage } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { version as esbuildVersion } from 'esbuild';
+import { buildSync, version as esbuildVersion, type Metafile } from 'esbuild';
 import { JenkinsEcsConstructError } from './errors.js';
 
 /**
@@ -28,14 +34,11 @@ import { JenkinsEcsConstructError } from './errors.js';
  */
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
-/** The bundles' own sources: every file below it is an input of every bundle. */
-export const DEFAULT_SOURCE_ROOT = join(PROJECT_ROOT, 'src');
-
 /** Environment variable naming another cache directory (benchmarks, tests, read-only checkouts). */
 export const BUNDLE_CACHE_ENV = 'JENKINS_ECS_BUNDLE_CACHE';
 
 /** Bump when the layout of a cache entry or the meaning of a key changes. */
-const CACHE_FORMAT = 'jenkins-ecs-bundle-cache/1';
+const CACHE_FORMAT = 'jenkins-ecs-bundle-cache/2';
 
 /** Directory of the bundle cache: `$JENKINS_ECS_BUNDLE_CACHE`, else `node_modules/.cache/jenkins-ecs`. */
 export function bundleCacheDir(): string {
@@ -47,11 +50,8 @@ export function bundleCacheDir(): string {
 export interface BundleInputs {
   /** The bundle's entry file. */
   readonly entry: string;
-  /**
-   * Directories whose files the bundle may import (node_modules excepted: the lock file stands
-   * for those). Every file below them is hashed, imported or not.
-   */
-  readonly sourceRoots: readonly string[];
+  /** Source files the bundle reads (node_modules excepted: the lock file stands for those). */
+  readonly sources: readonly string[];
   /** Further files that steer the build (Dockerfile, tsconfig.json, ...); a missing one counts as empty. */
   readonly files?: readonly string[];
   /** Bundler options and anything else that changes the output; must be JSON-serializable. */
@@ -59,21 +59,8 @@ export interface BundleInputs {
 }
 
 /**
- * The source roots of a bundle: the project's `src/`, plus the entry's own directory when the
- * entry lives elsewhere (a test fixture).
- */
-export function sourceRootsFor(entry: string, sourceRoots: readonly string[] = [DEFAULT_SOURCE_ROOT]): string[] {
-  const roots = sourceRoots.map((r) => resolve(r));
-  const abs = resolve(entry);
-  return roots.some((r) => isInside(abs, r)) ? roots : [...roots, resolve(abs, '..')];
-}
-
-/**
- * Hash of a bundle's inputs: the project manifest and lock file, the esbuild version, the options,
- * the entry and every file below the source roots (path and bytes). Paths enter the hash relative to
- * the project root, so two checkouts of one commit agree. Any changed, added or removed source file
- * changes it, which over-invalidates a little (a change to an unrelated module rebundles) but never
- * reuses a stale bundle.
+ * Hash of a bundle's inputs (see the top of this file). Paths enter it relative to the project
+ * root, so two checkouts of one commit agree.
  */
 export function bundleInputHash(inputs: BundleInputs): string {
   const hash = createHash('sha256');
@@ -90,30 +77,58 @@ export function bundleInputHash(inputs: BundleInputs): string {
     const abs = resolve(PROJECT_ROOT, file);
     field(`file:${portable(abs)}`, existsSync(abs) ? readFileSync(abs) : '');
   }
-  for (const root of [...new Set(inputs.sourceRoots.map((r) => resolve(r)))].sort()) {
-    field('root', portable(root));
-    for (const file of listFiles(root)) field(`src:${portable(file)}`, readFileSync(file));
+  const sources = [...new Set([resolve(inputs.entry), ...inputs.sources.map((f) => resolve(f))])].sort();
+  for (const file of sources) field(`src:${portable(file)}`, existsSync(file) ? readFileSync(file) : '\0missing');
+  for (const dir of [...new Set(sources.map((f) => dirname(f)))].sort()) {
+    field(`dir:${portable(dir)}`, existsSync(dir) ? readdirSync(dir).sort().join('\0') : '\0missing');
   }
   return hash.digest('hex');
 }
 
-/**
- * Refuses a bundle whose inputs (from an esbuild metafile, paths relative to `workingDir`) reach
- * outside the source roots and node_modules: such a file would not be part of the hash.
- */
-export function assertInputsCovered(inputPaths: readonly string[], workingDir: string, sourceRoots: readonly string[]): void {
-  for (const input of inputPaths) {
+/** The source files (not node_modules, not esbuild's virtual modules) of an esbuild metafile. */
+export function metafileSources(metafile: Metafile, workingDir: string): string[] {
+  return Object.keys(metafile.inputs)
     // esbuild names virtual inputs with a namespace prefix ("<runtime>", "ns:path"); those are not files.
-    if (input.startsWith('<') || /^[a-z-]+:/.test(input)) continue;
-    const abs = resolve(workingDir, input);
-    if (abs.split(sep).includes('node_modules')) continue;
-    if (!sourceRoots.some((r) => isInside(abs, resolve(r)))) {
-      throw new JenkinsEcsConstructError(
-        `bundle input "${abs}" lies outside the hashed source roots (${sourceRoots.join(', ')}); ` +
-          'move it under one of them or add its directory to sourceRoots',
-      );
+    .filter((input) => !input.startsWith('<') && !/^[a-z-]+:/.test(input))
+    .map((input) => resolve(workingDir, input))
+    .filter((abs) => !abs.split(sep).includes('node_modules'))
+    .sort();
+}
+
+/**
+ * The sources an entry was last built from, as recorded under `name` in the cache directory, or
+ * undefined if never recorded.
+ */
+export function recordedSources(cacheDir: string, name: string): string[] | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(join(cacheDir, `${name}.sources.json`), 'utf8')) as unknown;
+    return Array.isArray(parsed) && parsed.every((p) => typeof p === 'string') ? parsed.map((p) => resolve(PROJECT_ROOT, p)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the sources of the latest build of an entry (written atomically; failures ignored). */
+export function recordSources(cacheDir: string, name: string, sources: readonly string[]): void {
+  const file = join(cacheDir, `${name}.sources.json`);
+  const scratch = `${file}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(scratch, JSON.stringify(sources.map((f) => portable(f)), undefined, 1));
+    renameSync(scratch, file);
+  } catch {
+    try {
+      rmSync(scratch, { force: true });
+    } catch {
+      // nothing written
     }
   }
+}
+
+/** Short, stable name for the sources record of one entry built one way. */
+export function recordName(kind: string, entry: string, options: unknown): string {
+  const digest = createHash('sha256').update(`${portable(resolve(entry))}\0${stableJson(options)}`).digest('hex');
+  return `${kind}-sources-${digest.slice(0, 24)}`;
 }
 
 /**
@@ -177,11 +192,6 @@ export interface CachedNodejsFunctionProps extends nodejs.NodejsFunctionProps {
 /** Options of {@link cachedNodejsFunction}. */
 export interface CachedNodejsFunctionOptions {
   /**
-   * Directories holding every non-node_modules file the entry imports.
-   * @default - the project's `src/`, plus the entry's directory if it lies elsewhere
-   */
-  readonly sourceRoots?: readonly string[];
-  /**
    * Cache directory.
    * @default - bundleCacheDir()
    */
@@ -199,6 +209,9 @@ export interface CachedNodejsFunctionOptions {
  * assembly directory, stage the recorded bundle under that name before constructing the function.
  * Were CDK to arrive at another name (other options, another checkout path), it bundles as usual
  * and the stale copy is removed, so the cache can make synth faster but never change its output.
+ *
+ * The hash must be known before CDK bundles, so when the recorded sources of the entry are
+ * missing or changed, a metafile-only esbuild pass finds the current ones first.
  */
 export function cachedNodejsFunction(
   scope: Construct,
@@ -212,21 +225,36 @@ export function cachedNodejsFunction(
   const entry = resolve(props.entry);
   const depsLockFilePath = props.depsLockFilePath ?? join(PROJECT_ROOT, 'package-lock.json');
   const projectRoot = props.projectRoot ?? PROJECT_ROOT;
-  const sourceRoots = sourceRootsFor(entry, options.sourceRoots);
-  const inputHash = bundleInputHash({
-    entry,
-    sourceRoots,
-    files: [depsLockFilePath, ...(props.bundling?.tsconfig ? [props.bundling.tsconfig] : [])],
-    options: {
-      kind: 'nodejs-function',
-      // Functions (command hooks) count by their source text.
-      bundling: JSON.parse(JSON.stringify(props.bundling ?? {}, (_k, v: unknown) => (typeof v === 'function' ? String(v) : v))) as unknown,
-      runtime: props.runtime?.name,
-      architecture: props.architecture?.name,
-      projectRoot: portable(projectRoot),
-    },
-  });
-  const entryDir = join(options.cacheDir ?? bundleCacheDir(), `lambda-${inputHash.slice(0, 32)}`);
+  const cacheDir = options.cacheDir ?? bundleCacheDir();
+  const hashOptions = {
+    kind: 'nodejs-function',
+    // Functions (command hooks) count by their source text.
+    bundling: JSON.parse(JSON.stringify(props.bundling ?? {}, (_k, v: unknown) => (typeof v === 'function' ? String(v) : v))) as unknown,
+    runtime: props.runtime?.name,
+    architecture: props.architecture?.name,
+    projectRoot: portable(projectRoot),
+  };
+  const files = [depsLockFilePath, ...(props.bundling?.tsconfig ? [props.bundling.tsconfig] : [])];
+  const record = recordName('lambda', entry, hashOptions);
+  const keyFor = (sources: readonly string[]) => bundleInputHash({ entry, sources, files, options: hashOptions });
+  let sources = recordedSources(cacheDir, record);
+  let inputHash = sources !== undefined ? keyFor(sources) : undefined;
+  if (inputHash === undefined || !existsSync(join(cacheDir, `lambda-${inputHash.slice(0, 32)}`))) {
+    const scan = buildSync({
+      entryPoints: [entry],
+      absWorkingDir: projectRoot,
+      bundle: true,
+      platform: 'node',
+      ...(props.bundling?.tsconfig ? { tsconfig: props.bundling.tsconfig } : {}),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    sources = metafileSources(scan.metafile, projectRoot);
+    recordSources(cacheDir, record, sources);
+    inputHash = keyFor(sources);
+  }
+  const entryDir = join(cacheDir, `lambda-${inputHash.slice(0, 32)}`);
   const bundleDir = join(entryDir, 'bundle');
   const hintFile = join(entryDir, 'asset-hash');
   const hint = existsSync(hintFile) ? readFileSync(hintFile, 'utf8').trim() : undefined;
@@ -269,31 +297,9 @@ export function cachedNodejsFunction(
   return fn;
 }
 
-function isInside(file: string, dir: string): boolean {
-  const rel = relative(dir, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
-
 /** A path as it enters a hash: relative to the project root, with forward slashes. */
 function portable(abs: string): string {
   return relative(PROJECT_ROOT, abs).split(sep).join('/');
-}
-
-/** Files below `root`, sorted, skipping node_modules and dot-directories (.git, caches). */
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const ent of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, ent.name);
-      if (ent.isDirectory()) {
-        if (ent.name !== 'node_modules' && !ent.name.startsWith('.')) walk(path);
-      } else if (ent.isFile() || (ent.isSymbolicLink() && statSync(path).isFile())) {
-        out.push(path);
-      }
-    }
-  };
-  if (existsSync(root)) walk(root);
-  return out.sort();
 }
 
 /** JSON with object keys sorted, so equal options hash equally whatever their key order. */

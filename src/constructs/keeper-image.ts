@@ -5,12 +5,13 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { buildSync, type BuildOptions } from 'esbuild';
 import {
-  DEFAULT_SOURCE_ROOT,
   PROJECT_ROOT,
-  assertInputsCovered,
   bundleCacheDir,
   bundleInputHash,
-  sourceRootsFor,
+  metafileSources,
+  recordName,
+  recordSources,
+  recordedSources,
   touchAndPrune,
   writeDirAtomically,
 } from './bundle-cache.js';
@@ -40,12 +41,6 @@ export interface KeeperImageOptions {
    */
   readonly dockerfile?: string;
   /**
-   * Directories holding every non-node_modules file the entry imports; all their files are hashed.
-   * A bundle that reads a file elsewhere is refused.
-   * @default - the project's `src/`, plus the entry's directory if it lies elsewhere
-   */
-  readonly sourceRoots?: readonly string[];
-  /**
    * Where to stage (and keep) the build contexts, one folder per input hash.
    * @default - bundleCacheDir(): `$JENKINS_ECS_BUNDLE_CACHE`, else `node_modules/.cache/jenkins-ecs` in this
    * project; the OS temp directory if that cannot be written
@@ -69,20 +64,18 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
       );
     }
   }
-  const sourceRoots = sourceRootsFor(entry, options.sourceRoots ?? [DEFAULT_SOURCE_ROOT]);
-  const hash = bundleInputHash({
-    entry,
-    sourceRoots,
-    files: [dockerfile],
-    options: { kind: 'keeper-image', esbuild: KEEPER_ESBUILD_OPTIONS, bundleFile: KEEPER_BUNDLE_FILE },
-  });
+  const hashOptions = { kind: 'keeper-image', esbuild: KEEPER_ESBUILD_OPTIONS, bundleFile: KEEPER_BUNDLE_FILE };
+  const keyFor = (sources: readonly string[]) => bundleInputHash({ entry, sources, files: [dockerfile], options: hashOptions });
   // A read-only cache (node_modules in a CI image) falls back to the OS temp directory.
   const roots = options.stagingRoot !== undefined ? [options.stagingRoot] : [bundleCacheDir(), join(tmpdir(), 'jenkins-ecs-bundles')];
-  const name = `keeper-${hash.slice(0, 32)}`;
+  const record = recordName('keeper', entry, { ...hashOptions, dockerfile });
   for (const root of roots) {
-    if (existsSync(join(root, name))) {
-      touchAndPrune(join(root, name));
-      return join(root, name);
+    const sources = recordedSources(root, record);
+    if (sources === undefined) continue;
+    const target = join(root, `keeper-${keyFor(sources).slice(0, 32)}`);
+    if (existsSync(target)) {
+      touchAndPrune(target);
+      return target;
     }
   }
 
@@ -98,8 +91,8 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
   if (bundle === undefined) {
     throw new JenkinsEcsConstructError(`keeper image: esbuild produced no output for "${entry}"`);
   }
-  // The hash covers the source roots only: a bundle reading anything else must not be cached.
-  assertInputsCovered(Object.keys(result.metafile.inputs), PROJECT_ROOT, sourceRoots);
+  const sources = metafileSources(result.metafile, PROJECT_ROOT);
+  const name = `keeper-${keyFor(sources).slice(0, 32)}`;
   for (const root of roots) {
     const target = join(root, name);
     // Staged privately, then renamed, so a parallel synth never sees a half-written context.
@@ -109,6 +102,7 @@ export function stageKeeperImage(options: KeeperImageOptions = {}): string {
       writeFileSync(join(dir, KEEPER_BUNDLE_FILE), bundle.contents);
     });
     if (written || existsSync(target)) {
+      recordSources(root, record, sources);
       touchAndPrune(target);
       return target;
     }
