@@ -2,6 +2,7 @@
 // CDK app entry: `npm run synth` or `npx cdk deploy --all -c config=PATH` (two stacks: state, then main).
 // A bad config prints every issue and exits 1 before any template is written.
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { buildApp, resolveConfigPath } from '../src/app.js';
@@ -47,6 +48,12 @@ function main(): number {
           'run `npx cdk synth` (it resolves them with your credentials and caches them in cdk.context.json)',
       );
       return 1;
+    }
+    if (!process.env.CDK_OUTDIR) {
+      // Run directly (npm run synth): say what was written; under the cdk CLI it reports itself.
+      const templates = assembly.stacks.map((s) => `${assembly.directory}/${s.templateFile}`);
+      console.error(`${configPath}: synthesized ${templates.length} stack(s), cdk-nag clean:`);
+      for (const t of templates) console.error(`  ${relative(process.cwd(), t) || t}`);
     }
   } catch (err) {
     if (err instanceof JenkinsEcsConstructError) {
