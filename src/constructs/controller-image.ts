@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { JenkinsEcsConstructError } from './errors.js';
+import { writeDirAtomically } from './bundle-cache.js';
 
 /** The `jenkins/controller` folder of this package: Dockerfile, plugins.txt, casc/. */
 // This package compiles as CommonJS (no "type": "module"), so __dirname is available.
@@ -57,18 +58,13 @@ export function stageControllerImage(options: ControllerImageOptions): string {
   const root = options.stagingRoot ?? join(tmpdir(), 'jenkins-ecs-image');
   const target = join(root, `controller-${hash.digest('hex').slice(0, 20)}`);
   if (!existsSync(target)) {
-    // Stage into a private folder, then rename: parallel synths never see a half-written context.
-    const scratch = `${target}.${process.pid}.${Date.now()}`;
-    mkdirSync(scratch, { recursive: true });
-    cpSync(CONTROLLER_IMAGE_SOURCE, scratch, { recursive: true });
-    for (const [file, text] of Object.entries(extra)) {
-      writeFileSync(join(scratch, 'casc', file), text);
-    }
-    try {
-      renameSync(scratch, target);
-    } catch (err) {
-      rmSync(scratch, { recursive: true, force: true });
-      if (!existsSync(target)) throw err;
+    // Parallel synths never see a half-written context (see writeDirAtomically).
+    const written = writeDirAtomically(target, (dir) => {
+      cpSync(CONTROLLER_IMAGE_SOURCE, dir, { recursive: true });
+      for (const [file, text] of Object.entries(extra)) writeFileSync(join(dir, 'casc', file), text);
+    });
+    if (!written && !existsSync(target)) {
+      throw new JenkinsEcsConstructError(`could not stage the controller image build context in ${root}; check that it is writable`);
     }
   }
   return target;
