@@ -103,7 +103,7 @@ export class Ec2Adapter implements Ec2Port {
     try {
       const res = await this.client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
       const s = res.Snapshots?.[0];
-      return s ? snapshotFromEc2(s) : undefined;
+      return s && s.State !== IN_RECYCLE_BIN ? snapshotFromEc2(s) : undefined;
     } catch (e) {
       if (isAwsError(e, EC2_ERRORS.snapshotNotFound)) return undefined;
       throw e;

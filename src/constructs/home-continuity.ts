@@ -479,7 +479,7 @@ export class HomeContinuity extends Construct {
       const periods = Math.ceil(MIN_HEALTH_CHECK_GRACE_SECONDS / period.toSeconds()) + 1;
       alarms.push(
         new cloudwatch.Alarm(this, 'ControllerNoHealthyHost', {
-          alarmDescription: `jenkins-ecs ${names.lineage}: no healthy Jenkins controller behind the load balancer for ${periods * 5} minutes`,
+          alarmDescription: `jenkins-ecs ${names.lineage}: no healthy Jenkins controller behind the load balancer for ${periods * period.toMinutes()} minutes`,
           metric: props.targetGroup.metrics.healthyHostCount({ statistic: 'Minimum', period }),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -488,7 +488,7 @@ export class HomeContinuity extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         }),
         new cloudwatch.Alarm(this, 'ControllerUnhealthyHost', {
-          alarmDescription: `jenkins-ecs ${names.lineage}: a Jenkins controller target failed health checks for ${periods * 5} minutes`,
+          alarmDescription: `jenkins-ecs ${names.lineage}: a Jenkins controller target failed health checks for ${periods * period.toMinutes()} minutes`,
           metric: props.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period }),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

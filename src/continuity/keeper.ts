@@ -251,13 +251,16 @@ export class Keeper {
         return again.decision === 'stale' ? this.cfg.staleRecheckMs : this.cfg.holderPollMs;
       }
       checkAborted(sig);
-      this.authorizedAt = clock.now();
+      const at = clock.now();
       const head = again.head?.id;
       if (this.staleReason !== undefined) await host.clearMarker('stale');
       await host.writeMarker(
         'authorized',
-        JSON.stringify({ lineage: this.cfg.lineage, volume: volume.id, source: this.source ?? null, head: head ?? null, at: this.authorizedAt.toISOString() }),
+        JSON.stringify({ lineage: this.cfg.lineage, volume: volume.id, source: this.source ?? null, head: head ?? null, at: at.toISOString() }),
       );
+      // Authoritative only once the gate can open: if the marker cannot be written, the catch
+      // below withdraws the holder tag and stop() takes no final snapshot of a Jenkins-less home.
+      this.authorizedAt = at;
       this.log('info', 'gate decision', { decision: 'authoritative', reason: again.reason, source: this.source ?? null, head: head ?? null });
       return 'authorized';
     } catch (err) {

@@ -78,6 +78,14 @@ describe('Ec2Adapter with recorded responses', () => {
     assert.deepEqual(listed.map((s) => [s.id, s.state]), [['snap-v', 'pending']]);
   });
 
+  test('describeSnapshot treats a snapshot in the Recycle Bin as absent, not as a failure', async () => {
+    const client = new EC2Client({ region: 'us-east-1' });
+    mockClient(client)
+      .on(DescribeSnapshotsCommand)
+      .resolves({ Snapshots: [{ SnapshotId: 'snap-r', State: 'recoverable', Tags: lineageTags('ci', 'periodic') }] });
+    assert.equal(await new Ec2Adapter(client).describeSnapshot('snap-r'), undefined);
+  });
+
   test('an unknown kind tag maps to no kind', async () => {
     const client = new EC2Client({ region: 'us-east-1' });
     mockClient(client)

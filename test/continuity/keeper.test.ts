@@ -47,6 +47,24 @@ describe('Keeper.start', () => {
     assert.equal(metrics.length, 1, 'one stale metric per task, however long it waits');
   });
 
+  test('the authorized marker cannot be written: the holder tag is withdrawn, the round is retried, and stop takes no final snapshot', async () => {
+    const { aws, keeper } = setup();
+    aws.host.writeMarker = async (kind) => {
+      if (kind === 'authorized') throw new Error('EROFS: read-only file system');
+    };
+    const started = keeper.start();
+    const out = await aws.settle(started, 60_000);
+    assert.equal(out.done, false, 'the gate stays closed and the round is retried');
+    assert.ok(aws.logs.some((l) => l.msg === 'gate round failed; the gate stays closed' && /EROFS/.test(String(l.error))));
+    assert.ok(aws.calls.includes('untagHolder'), 'each failed round withdraws its holder tag');
+    assert.equal(keeper.authoritative, false);
+    started.catch(() => undefined);
+    assert.equal((await aws.settle(keeper.stop())).value, 0);
+    await aws.settle(started);
+    assert.equal(aws.volumes.get('vol-1')?.holder, undefined, 'no holder tag left behind');
+    assert.equal(aws.calls.includes('createSnapshot'), false, 'no final snapshot of a home Jenkins never ran on');
+  });
+
   test('another in-use holder: waits until it goes away, then decides again', async () => {
     const { aws, keeper } = setup({ source: 'snap-h' });
     completed(aws, 'snap-h', 5);
