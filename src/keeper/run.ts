@@ -8,8 +8,9 @@ import { createClients } from '../aws/clients.js';
 import { RUN_DIR } from '../config/names.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
+import { systemClock } from '../continuity/clock.js';
 import { Keeper, KeeperError } from '../continuity/keeper.js';
-import type { Clock, LogEntry } from '../continuity/ports.js';
+import type { LogEntry } from '../continuity/ports.js';
 import { awsErrorCode } from '../continuity/retry.js';
 import { KEEPER_ENV } from '../continuity/settings.js';
 import { checkHealth, HEARTBEAT_INTERVAL_MS, writeHeartbeat } from './health.js';
@@ -21,11 +22,6 @@ import { KeeperSettingsError, readKeeperSettings, regionOfArn, type KeeperSettin
 /** Exit codes of the keeper process beyond the core's KEEPER_EXIT (0 ok, 1 final snapshot failed). */
 export const PROCESS_EXIT = { ok: 0, finalSnapshotFailed: 1, startFailed: 3, badEnvironment: 2 } as const;
 
-export const realClock: Clock = {
-  now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 async function taskMetadataWithRetries(client: TaskMetadataClient, log: (e: LogEntry) => void): Promise<TaskMetadata> {
   // The endpoint can lag the container start by a moment; a short bounded retry covers it.
   for (let attempt = 1; ; attempt++) {
@@ -34,7 +30,7 @@ async function taskMetadataWithRetries(client: TaskMetadataClient, log: (e: LogE
     } catch (e) {
       if (attempt >= 10) throw e;
       log({ level: 'warn', msg: 'task metadata not available yet, retrying', attempt, error: String(e) });
-      await realClock.sleep(500 * attempt);
+      await systemClock.sleep(500 * attempt);
     }
   }
 }
@@ -93,7 +89,7 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
     const clients = createClients({ ...(region ? { region } : {}), env });
     const host = new ContainerHost({ runDir: settings.runDir, metadata, jenkinsContainer: settings.jenkinsContainer });
     keeper = new Keeper(
-      { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), clock: realClock, host, log },
+      { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), clock: systemClock, host, log },
       {
         lineage: settings.lineage,
         cluster,

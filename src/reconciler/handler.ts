@@ -6,6 +6,7 @@ import { createClients, type AwsClients } from '../aws/clients.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
 import { SsmPointerAdapter } from '../aws/pointer-adapter.js';
+import { systemClock } from '../continuity/clock.js';
 import type { Clock, LogEntry } from '../continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../continuity/reconciler.js';
 import { createLogger, type LogSink } from '../keeper/log.js';
@@ -29,8 +30,6 @@ export interface HandlerOptions {
   readonly print?: LogSink;
   readonly clock?: Clock;
 }
-
-const systemClock: Clock = { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 const stdoutPrint: LogSink = (line) => {
   process.stdout.write(`${line}\n`);
