@@ -7,6 +7,7 @@ import {
   type ECSClient,
   type Service,
   type ServiceVolumeConfiguration,
+  type Task,
 } from '@aws-sdk/client-ecs';
 import type { Deployment, DeploymentStatus, RolloutState, ServiceState, VolumeAttachment } from '../continuity/model.js';
 import type { EcsPort } from '../continuity/ports.js';
@@ -29,6 +30,20 @@ function deploymentStatus(s: string | undefined): DeploymentStatus {
 
 function rolloutState(s: string | undefined): RolloutState | undefined {
   return s === 'IN_PROGRESS' || s === 'COMPLETED' || s === 'FAILED' ? s : undefined;
+}
+
+/** A task's ECS-managed EBS attachment as DescribeTasks reports it; undefined when it has none. */
+export interface EbsAttachment {
+  readonly status?: string;
+  /** Appears in the attachment's details only once ECS has created the volume. */
+  readonly volumeId?: string;
+}
+
+export function ebsAttachment(task: Task | undefined): EbsAttachment | undefined {
+  const attachment = task?.attachments?.find((a) => a.type === EBS_ATTACHMENT_TYPE);
+  if (!attachment) return undefined;
+  const volumeId = attachment.details?.find((d) => d.name === 'volumeId')?.value;
+  return { status: attachment.status, volumeId: volumeId || undefined };
 }
 
 export function deploymentFromEcs(d: EcsDeployment): Deployment {
@@ -77,11 +92,9 @@ export class EcsAdapter implements EcsPort {
   public async describeVolumeAttachment(cluster: string, taskArn: string): Promise<VolumeAttachment | undefined> {
     const res = await this.client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
     const task = res.tasks?.find((t) => t.taskArn === taskArn) ?? res.tasks?.[0];
-    const attachment = task?.attachments?.find((a) => a.type === EBS_ATTACHMENT_TYPE);
+    const attachment = ebsAttachment(task);
     if (!attachment) return undefined;
-    // volumeId appears in details only once ECS has created the volume.
-    const volumeId = attachment.details?.find((d) => d.name === 'volumeId')?.value;
-    return { status: attachment.status ?? 'UNKNOWN', volumeId: volumeId || undefined };
+    return { status: attachment.status ?? 'UNKNOWN', volumeId: attachment.volumeId };
   }
 
   private async service(cluster: string, service: string): Promise<Service | undefined> {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
-import { createClients, EBS_ATTACHMENT_TYPE, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
+import { createClients, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../config/names.js';
 import { loadConfigFile } from '../config/parse.js';
 import type { JenkinsEcsConfig } from '../config/types.js';
@@ -172,14 +172,13 @@ export class EcsServiceTasks implements ServiceTasksPort {
 }
 
 export function serviceTaskFromEcs(t: Task): ServiceTask {
-  const ebs = (t.attachments ?? []).find((a) => a.type === EBS_ATTACHMENT_TYPE);
-  const volumeId = ebs?.details?.find((d) => d.name === 'volumeId')?.value;
+  const ebs = ebsAttachment(t);
   return {
     arn: t.taskArn ?? '',
     lastStatus: t.lastStatus ?? 'UNKNOWN',
     desiredStatus: t.desiredStatus,
     startedAt: t.startedAt,
-    volumeId: volumeId || undefined,
+    volumeId: ebs?.volumeId,
     attachmentStatus: ebs?.status,
   };
 }
