@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
-import { createClients, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
+import { awsErrorCode, createClients, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../config/names.js';
 import { loadConfigFile } from '../config/parse.js';
 import type { JenkinsEcsConfig } from '../config/types.js';
@@ -201,20 +201,15 @@ const THROTTLING_ERRORS = new Set([
   'ThrottledException',
 ]);
 
-function errorName(e: unknown): string | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
-  const o = e as { name?: unknown; Code?: unknown; code?: unknown };
-  for (const v of [o.Code, o.name, o.code]) if (typeof v === 'string' && v !== 'Error') return v;
-  return undefined;
-}
-
 /**
  * One clear line and a distinct exit code for the SDK errors an operator can act on.
  * `target` names the deployment so "not found" says what was looked for.
  */
 export function mapAwsError(e: unknown, target?: Deployment): CliError {
   if (e instanceof CliError) return e;
-  const name = errorName(e) ?? '';
+  // A plain Error's name says nothing: leave it out of the message.
+  const code = awsErrorCode(e);
+  const name = code === undefined || code === 'Error' ? '' : code;
   const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(detail)) {
     return new CliError('no AWS credentials found: configure the standard chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...)', EXIT.noCredentials);
