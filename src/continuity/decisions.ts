@@ -160,8 +160,6 @@ export function decideRoll(input: RollInput): RollDecision {
   return current === undefined ? { action: 'roll', snapshotId: head.id } : { action: 'roll', snapshotId: head.id, from: current };
 }
 
-export const DEFAULT_PROTECTED_KINDS: readonly SnapshotKind[] = ['manual', 'seed', 'restore'];
-
 export interface RetentionInput {
   readonly snapshots: readonly Snapshot[];
   readonly head?: Snapshot;

@@ -3,7 +3,6 @@
  * No SDK, no CDK: the keeper, the reconciler, the CLI and the simulator all share these shapes.
  */
 
-export const TAG_PREFIX = 'jenkins-ecs:';
 export const TAGS = {
   lineage: 'jenkins-ecs:lineage',
   kind: 'jenkins-ecs:kind',
