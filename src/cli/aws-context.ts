@@ -9,6 +9,7 @@ import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } fro
 import { awsErrorCode, createClients, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../config/names.js';
 import { loadConfigFile } from '../config/parse.js';
+import { NAME_PATTERN } from '../config/schema.js';
 import type { JenkinsEcsConfig } from '../config/types.js';
 import { CONFIG_ENV, resolveConfigPath } from './args.js';
 import type { CommandContext } from './context.js';
@@ -84,8 +85,6 @@ export interface Deployment {
   readonly intervalMinutes?: number;
 }
 
-const NAME_RE = /^[a-z][a-z0-9-]{1,30}$/;
-
 /**
  * `--name N` selects the deployment; without it, the config's `name`. The config (`--config`,
  * `$JENKINS_ECS_CONFIG`, else ./jenkins-ecs.yaml) also gives the region and the snapshot interval.
@@ -114,8 +113,8 @@ export function resolveDeployment(
     if (loaded.ok && loaded.config.name === values.name) config = loaded.config;
   }
   const name = values.name ?? config?.name;
-  if (!name || !NAME_RE.test(name)) {
-    throw new CliError(`invalid deployment name '${name ?? ''}': expected ^[a-z][a-z0-9-]{1,30}$`, EXIT.usage);
+  if (!name || !NAME_PATTERN.test(name)) {
+    throw new CliError(`invalid deployment name '${name ?? ''}': expected ${NAME_PATTERN.source}`, EXIT.usage);
   }
   return {
     name,
