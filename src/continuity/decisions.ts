@@ -111,8 +111,8 @@ export interface RollInput {
   readonly service: ServiceState;
   /** Current value of the pointer parameter, if readable. */
   readonly pointer?: string;
-  /** Needed to recognise holders; when omitted every in-use holder-tagged volume counts. */
-  readonly lineage?: string;
+  /** The lineage whose holders count (see {@link liveHolders}). */
+  readonly lineage: string;
 }
 
 export type RollDecision =
@@ -146,16 +146,14 @@ export function decideRoll(input: RollInput): RollDecision {
   const { head, service } = input;
   if (head === undefined) return { action: 'nothing', reason: 'no-head' };
   if (head.state !== 'completed') return { action: 'nothing', reason: 'head-pending' };
-  const live = input.holders.filter((v) => v.state === 'in-use' && v.holder !== undefined && (input.lineage === undefined || v.holder === input.lineage));
-  if (live.length > 0) return { action: 'nothing', reason: 'live-holder' };
+  if (liveHolders(input.lineage, input.holders).length > 0) return { action: 'nothing', reason: 'live-holder' };
   const primary = primaryDeployment(service);
   const current = primary?.snapshotId;
   if (current === head.id) {
     return input.pointer === head.id ? { action: 'nothing', reason: 'up-to-date' } : { action: 'write-pointer', snapshotId: head.id };
   }
-  const rolling = service.deployments.some(
-    (d) => d.snapshotId === head.id && (d.status === 'PRIMARY' || (d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS')),
-  );
+  // A PRIMARY deployment on the head was handled just above (ECS has exactly one PRIMARY).
+  const rolling = service.deployments.some((d) => d.snapshotId === head.id && d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS');
   if (rolling) return { action: 'nothing', reason: 'rollout-in-progress' };
   return current === undefined ? { action: 'roll', snapshotId: head.id } : { action: 'roll', snapshotId: head.id, from: current };
 }

@@ -129,45 +129,49 @@ describe('resolveHolderRace', () => {
 describe('decideRoll', () => {
   const head = snap('snap-h', 10);
   test('no head: nothing', () => {
-    assert.deepEqual(decideRoll({ holders: [], service: svc([dep('d1', 'PRIMARY', undefined)]) }), { action: 'nothing', reason: 'no-head' });
+    assert.deepEqual(decideRoll({ lineage: L, holders: [], service: svc([dep('d1', 'PRIMARY', undefined)]) }), { action: 'nothing', reason: 'no-head' });
   });
   test('pending head: nothing yet', () => {
-    const d = decideRoll({ head: snap('snap-p', 10, { state: 'pending' }), holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-o')]) });
+    const d = decideRoll({ lineage: L, head: snap('snap-p', 10, { state: 'pending' }), holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-o')]) });
     assert.deepEqual(d, { action: 'nothing', reason: 'head-pending' });
   });
   test('live holder: nothing, even if the service is behind the head', () => {
     const d = decideRoll({ head, holders: [vol('vol-1', 0, { holder: L })], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), lineage: L });
     assert.deepEqual(d, { action: 'nothing', reason: 'live-holder' });
   });
+  test('an attached volume holding another lineage does not block the roll', () => {
+    const d = decideRoll({ lineage: L, head, holders: [vol('vol-1', 0, { holder: 'other' })], service: svc([dep('d1', 'PRIMARY', 'snap-o')]) });
+    assert.equal(d.action, 'roll');
+  });
   test('a detached holder-tagged volume does not block the roll', () => {
     const d = decideRoll({ head, holders: [vol('vol-1', 0, { holder: L, state: 'available' })], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), lineage: L });
     assert.equal(d.action, 'roll');
   });
   test('service on the head, pointer behind: write the pointer', () => {
-    assert.deepEqual(decideRoll({ head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-h')]), pointer: 'snap-o' }), { action: 'write-pointer', snapshotId: 'snap-h' });
+    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-h')]), pointer: 'snap-o' }), { action: 'write-pointer', snapshotId: 'snap-h' });
   });
   test('service and pointer on the head: up to date', () => {
-    assert.deepEqual(decideRoll({ head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-h')]), pointer: 'snap-h' }), { action: 'nothing', reason: 'up-to-date' });
+    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-h')]), pointer: 'snap-h' }), { action: 'nothing', reason: 'up-to-date' });
   });
   test('service behind the head: roll to the head', () => {
-    assert.deepEqual(decideRoll({ head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), pointer: 'snap-o' }), { action: 'roll', snapshotId: 'snap-h', from: 'snap-o' });
+    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), pointer: 'snap-o' }), { action: 'roll', snapshotId: 'snap-h', from: 'snap-o' });
   });
   test('service launched empty (bootstrap) and a head exists: roll', () => {
-    assert.deepEqual(decideRoll({ head, holders: [], service: svc([dep('d1', 'PRIMARY', undefined)]) }), { action: 'roll', snapshotId: 'snap-h' });
+    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', undefined)]) }), { action: 'roll', snapshotId: 'snap-h' });
   });
   test('never a second update while an ACTIVE deployment is still rolling out the head', () => {
     const service = svc([dep('d2', 'PRIMARY', 'snap-o'), dep('d1', 'ACTIVE', 'snap-h', { rolloutState: 'IN_PROGRESS' })]);
-    assert.deepEqual(decideRoll({ head, holders: [], service }), { action: 'nothing', reason: 'rollout-in-progress' });
+    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service }), { action: 'nothing', reason: 'rollout-in-progress' });
   });
   test('an ACTIVE deployment with the head that is no longer rolling out does not block', () => {
     const service = svc([dep('d2', 'PRIMARY', 'snap-o'), dep('d1', 'ACTIVE', 'snap-h', { rolloutState: 'FAILED' })]);
-    assert.equal(decideRoll({ head, holders: [], service }).action, 'roll');
+    assert.equal(decideRoll({ lineage: L, head, holders: [], service }).action, 'roll');
   });
   test('property: never rolls to a head that a PRIMARY deployment already has', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom('snap-h', 'snap-o', undefined), { minLength: 1, maxLength: 3 }), fc.constantFrom('IN_PROGRESS', 'COMPLETED', 'FAILED'), (ids, rs) => {
         const deployments = ids.map((id, i) => dep(`d${i}`, i === 0 ? 'PRIMARY' : 'ACTIVE', id, { rolloutState: rs as 'IN_PROGRESS' }));
-        const d = decideRoll({ head, holders: [], service: svc(deployments) });
+        const d = decideRoll({ lineage: L, head, holders: [], service: svc(deployments) });
         if (ids[0] === 'snap-h') assert.notEqual(d.action, 'roll');
         if (d.action === 'roll') assert.equal(d.snapshotId, 'snap-h');
       }),
