@@ -54,13 +54,12 @@ export type AwsFactory = (target: AwsTarget) => CliAws | Promise<CliAws>;
 /** The CLI's CommandContext; `aws` (optional) lets tests hand in ports instead of SDK adapters. */
 export type AwsCommandContext = CommandContext;
 
-/** Options every AWS command accepts. */
+/** Options every AWS command accepts (`--debug` is global: main() takes it out before the command runs). */
 export const COMMON_OPTIONS = {
   name: { type: 'string' },
   config: { type: 'string', short: 'c' },
   region: { type: 'string' },
   json: { type: 'boolean', default: false },
-  debug: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `node:util` parseArgs with usage errors mapped to EXIT.usage. */
