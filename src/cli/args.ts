@@ -1,5 +1,5 @@
-/** Argument helpers shared by the config-reading commands (validate, plan). */
-import { isAbsolute, resolve } from 'node:path';
+/** Argument helpers shared by the CLI commands. */
+import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandContext } from './context.js';
 import { CliError, EXIT } from './errors.js';
@@ -37,4 +37,23 @@ export function numberOption(flag: string, raw: string | undefined, fallback: nu
     throw new CliError(`--${flag}: "${raw}" is not a number in ${range}`, EXIT.usage);
   }
   return n;
+}
+
+/**
+ * A strictly positive number option (`--poll-seconds`, `--timeout-minutes`); `command`, when given,
+ * prefixes the usage error.
+ */
+export function positive(value: string | undefined, flag: string, fallback: number, command?: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new CliError(`${command ? `${command}: ` : ''}invalid ${flag} '${value}': expected a positive number`, EXIT.usage);
+  }
+  return n;
+}
+
+/** How a config path is shown: relative to `cwd` when it lies below it, else as given. */
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') ? rel : path;
 }

@@ -4,11 +4,10 @@
  * What would be deployed and an approximate monthly cost, beside the same home on EFS.
  * Pure: reads the config file only; no AWS SDK, no network.
  */
-import { relative } from 'node:path';
 import { deploymentNames, fargateEbsCeiling, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, type CostAssumptions, type CostEstimate } from '../../config/cost.js';
 import { PRICE_REGION } from '../../config/prices.js';
-import { numberOption, parseOptions, resolveConfigPath } from '../args.js';
+import { displayPath, numberOption, parseOptions, resolveConfigPath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
 
@@ -108,8 +107,7 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
   });
   const assumptions = assumptionsFrom(values);
   const path = resolveConfigPath(values.config, ctx);
-  const rel = relative(ctx.cwd, path);
-  const shown = rel && !rel.startsWith('..') ? rel : path;
+  const shown = displayPath(path, ctx.cwd);
   const result = loadConfigFile(path);
   if (!result.ok) {
     if (values.json) {

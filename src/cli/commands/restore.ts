@@ -18,6 +18,7 @@ import {
   type AwsCommandContext,
   type Deployment,
 } from '../aws-context.js';
+import { positive } from '../args.js';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { formatAge } from '../format.js';
 
@@ -56,8 +57,8 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     throw new CliError('restore: give either a snapshot id or --before <ISO time> (one of the two)', EXIT.usage);
   }
   const before = values.before === undefined ? undefined : parseTime(values.before);
-  const pollMs = positive(values['poll-seconds'], '--poll-seconds', 5) * 1000;
-  const timeoutMs = positive(values['timeout-minutes'], '--timeout-minutes', 10) * 60_000;
+  const pollMs = positive(values['poll-seconds'], '--poll-seconds', 5, 'restore') * 1000;
+  const timeoutMs = positive(values['timeout-minutes'], '--timeout-minutes', 10, 'restore') * 60_000;
   const deployment = resolveDeployment(values, ctx);
   const { io } = ctx;
   // With --json, stdout carries only the result document; progress goes to stderr.
@@ -127,13 +128,6 @@ function parseTime(value: string): Date {
     throw new CliError(`restore: --before '${value}' is not an ISO time, e.g. 2026-03-01T09:00:00Z`, EXIT.usage);
   }
   return d;
-}
-
-function positive(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`restore: invalid ${flag} '${value}': expected a positive number`, EXIT.usage);
-  return n;
 }
 
 function chooseBefore(lineage: readonly Snapshot[], before: Date, name: string): Snapshot {

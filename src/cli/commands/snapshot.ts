@@ -16,6 +16,7 @@ import {
   type CliAws,
   type Deployment,
 } from '../aws-context.js';
+import { positive } from '../args.js';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { parseProgress, progressBar } from '../format.js';
@@ -56,13 +57,6 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     }
     return EXIT.ok;
   });
-}
-
-function positive(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`invalid ${flag} '${value}': expected a positive number`, EXIT.usage);
-  return n;
 }
 
 /** The live holder (tagged holder=L and in-use), or a refusal that says why there is none. */

@@ -2,9 +2,8 @@
  * `jenkins-ecs validate [--config FILE] [--json]`: every problem at once; exit 1 if any error.
  * Warnings are printed but do not fail.
  */
-import { relative } from 'node:path';
 import { formatIssue, loadConfigFile } from '../../config/index.js';
-import { parseOptions, resolveConfigPath } from '../args.js';
+import { displayPath, parseOptions, resolveConfigPath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
 
@@ -16,8 +15,7 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
     json: { type: 'boolean', default: false },
   });
   const path = resolveConfigPath(values.config, ctx);
-  const rel = relative(ctx.cwd, path);
-  const shown = rel && !rel.startsWith('..') ? rel : path;
+  const shown = displayPath(path, ctx.cwd);
   const result = loadConfigFile(path);
   const errors = result.ok ? [] : result.errors;
   if (values.json) {
