@@ -3,7 +3,7 @@
  * (src/reconciler/handler.ts) calls {@link reconcile} with AWS adapters; the simulator calls it
  * with in-memory ports. Safe to run on every event: it only ever targets the head.
  */
-import { decideRoll, deploymentSnapshotIds, liveHolders, planRetention, primaryDeployment, selectHead, type RollDecision } from './decisions.js';
+import { decideRoll, deploymentSnapshotIds, planRetention, selectHead, type RollDecision } from './decisions.js';
 import { effectiveTime, type SnapshotKind } from './model.js';
 import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit, PointerPort } from './ports.js';
 import { awsErrorCode, backoffDelay, DEFAULT_RETRY_POLICY, isRetryable, withRetries, type RetryPolicy } from './retry.js';
@@ -147,7 +147,8 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
     if (applied === undefined) log('info', 'the lineage or the service changed while reconciling; leaving it to the next run', { planned: decision.action, snapshot: decision.snapshotId });
     else if (applied.action === 'roll') {
       rolled = true;
-      if (service.runningCount > 0 && liveHolders(cfg.lineage, holders).length === 0) staleStarts = 1;
+      // decideRoll rolls only when no volume holds the lineage, so a running task is one waiting at the gate.
+      if (service.runningCount > 0) staleStarts = 1;
       log('info', 'rolled the service to the head', { snapshot: applied.snapshotId, from: applied.from ?? null, staleTaskReplaced: staleStarts > 0 });
     }
   } else {
@@ -157,11 +158,9 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
   const pruned: string[] = [];
   // A pending head may still fail; keep the whole lineage until the head is settled.
   if (head !== undefined && head.state === 'completed') {
+    // A roll's target is the head, which planRetention keeps; the PRIMARY deployment's snapshot is in deploymentSnapshotIds.
     const referenced = deploymentSnapshotIds(service);
     if (pointerNow) referenced.add(pointerNow);
-    if (decision.action === 'roll') referenced.add(decision.snapshotId);
-    const primary = primaryDeployment(service)?.snapshotId;
-    if (primary) referenced.add(primary);
     const plan = planRetention({
       snapshots: snapshots.filter((s) => !failures.includes(s.id)),
       head,
