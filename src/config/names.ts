@@ -18,8 +18,6 @@ export interface DeploymentNames {
   readonly keeperContainer: string;
   /** Task-definition volume that ECS configures at launch with the managed EBS volume. */
   readonly homeVolume: string;
-  /** CloudWatch namespace for the continuity metrics. */
-  readonly metricsNamespace: string;
 }
 
 export function deploymentNames(name: string): DeploymentNames {
@@ -33,7 +31,6 @@ export function deploymentNames(name: string): DeploymentNames {
     jenkinsContainer: 'jenkins',
     keeperContainer: 'keeper',
     homeVolume: 'jenkins-home',
-    metricsNamespace: 'JenkinsEcs',
   };
 }
 

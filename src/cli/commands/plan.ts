@@ -7,6 +7,7 @@
 import { deploymentNames, fargateEbsCeiling, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, type CostAssumptions, type CostEstimate } from '../../config/cost.js';
 import { PRICE_REGION } from '../../config/prices.js';
+import { METRICS } from '../../continuity/settings.js';
 import { displayPath, numberOption, parseOptions, resolveConfigPath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
@@ -127,7 +128,8 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
           approximate: true,
           currency: 'USD',
           priceRegion: PRICE_REGION,
-          names: deploymentNames(result.config.name),
+          // metricsNamespace stays in the document (it used to be a DeploymentNames field).
+          names: { ...deploymentNames(result.config.name), metricsNamespace: METRICS.namespace },
           deployment: Object.fromEntries(describeDeployment(result.config).filter(([k]) => k !== '')),
           config: result.config,
           warnings: result.warnings,
