@@ -16,12 +16,15 @@ export function formatAge(then: Date, now: Date): string {
   return `${Math.floor(h / 24)}d ago`;
 }
 
-/** Column-aligned table; the last column is not padded so lines carry no trailing spaces. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
+/**
+ * Column-aligned table; the last column is not padded so lines carry no trailing spaces.
+ * Columns listed in `rightAlign` (e.g. money) are padded on the left instead, the last one too.
+ */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], rightAlign: readonly number[] = []): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => (rightAlign.includes(i) ? c.padStart(widths[i] ?? 0) : i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(headers), ...rows.map(line)];

@@ -142,4 +142,9 @@ describe('format helpers used by the tables', () => {
   test('tables align columns and leave no trailing spaces', () => {
     assert.deepEqual(formatTable(['A', 'LONG'], [['xyz', ''], ['x', 'y']]), ['A    LONG', 'xyz', 'x    y']);
   });
+
+  test('right-aligned columns are padded on the left, the last column too', () => {
+    assert.deepEqual(formatTable(['ITEM', 'USD', ''], [['a', '$1.00', '*'], ['bb', '$12.50', '']], [1]), ['ITEM     USD', 'a      $1.00  *', 'bb    $12.50']);
+    assert.deepEqual(formatTable(['X', 'USD'], [['a', '$1'], ['b', '$100']], [1]), ['X   USD', 'a    $1', 'b  $100']);
+  });
 });

@@ -11,15 +11,14 @@ import { METRICS } from '../../continuity/settings.js';
 import { displayPath, numberOption, parseOptions, resolveConfigPath } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { formatTable } from '../format.js';
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
-/** Left-aligned columns except the money column (right-aligned); no trailing spaces. */
-function table(rows: readonly (readonly string[])[], moneyColumn: number, indent = '  '): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) =>
-    (indent + r.map((cell, i) => (i === moneyColumn ? cell.padStart(widths[i]!) : i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).trimEnd(),
-  );
+/** A plan table (first row as the header row), indented by two spaces, no trailing spaces. */
+function indentedTable(rows: readonly (readonly string[])[], rightAlign: readonly number[] = []): string[] {
+  const [header = [], ...body] = rows;
+  return formatTable(header, body, rightAlign).map((l) => `  ${l}`.trimEnd());
 }
 
 function ceilingText(cpu: number): string {
@@ -61,19 +60,19 @@ export function renderPlan(file: string, config: JenkinsEcsConfig, est: CostEsti
   const a = est.assumptions;
   const out: string[] = [];
   out.push(`plan for '${config.name}' from ${file} (no AWS calls made)`, '');
-  out.push('What would be deployed', ...table(describeDeployment(config), -1), '');
+  out.push('What would be deployed', ...indentedTable(describeDeployment(config)), '');
   const elsewhere = config.region && config.region !== PRICE_REGION ? `; ${config.region} prices differ` : '';
   out.push(`Approximate monthly cost (USD, ${PRICE_REGION} list prices${elsewhere}; * = rests on an assumption, see --help)`);
   const rows = [['ITEM', 'DETAIL', 'USD/MONTH', ''], ...est.lines.map((l) => [l.item, l.detail, usd(l.usdPerMonth), l.basis === 'assumed' ? '*' : ''])];
   rows.push(['Total (approximate)', 'not counted: data transfer, alarms, Lambda, EventBridge', `~${usd(est.totalUsdPerMonth)}`, '']);
-  out.push(...table(rows, 2), '');
+  out.push(...indentedTable(rows, [2]), '');
   out.push(`JENKINS_HOME: EBS vs EFS Standard (approximate; ${config.controller.home.sizeGiB} GiB stored, ${a.ioMiBps} MiB/s sustained I/O, ${Math.round(a.readFraction * 100)}% reads)`);
   const homeRows = [
     ['OPTION', 'USD/MONTH', 'NOTE'],
     [`EBS ${config.controller.home.volumeType} (this plan)`, usd(est.home.ebsUsdPerMonth), 'performance is provisioned; no credits to run out'],
     ...est.home.efs.map((o) => [`EFS ${o.mode}`, usd(o.usdPerMonth), o.detail]),
   ];
-  out.push(...table(homeRows, 1));
+  out.push(...indentedTable(homeRows, [1]));
   const b = est.home.burst;
   if (b.hoursUntilEmpty !== undefined) {
     out.push(
