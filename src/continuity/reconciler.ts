@@ -170,17 +170,19 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
       keepDailyDays: cfg.keepDailyDays,
       ...(cfg.pruneKinds ? { pruneKinds: cfg.pruneKinds } : {}),
     });
+    // The plan comes from reads that may be stale: a restore may have promoted a planned snapshot
+    // (made it the head) and deployed it since. Read the pointer and the service again once before
+    // deleting; a restore promotes before it writes the pointer or rolls, so the promoted-at read
+    // right before each deletion (and after any throttled attempt) catches a later one.
+    const freshPointer = plan.delete.length > 0 ? await retry(() => pointer.getPointer()) : undefined;
+    const freshService = plan.delete.length > 0 ? await retry(() => ecs.describeService(cfg.cluster, cfg.service)) : undefined;
+    const freshReferenced = freshService !== undefined ? deploymentSnapshotIds(freshService) : new Set<string>();
     for (const s of plan.delete) {
-      // The plan comes from reads that may be stale: a restore may have promoted this snapshot
-      // (made it the head) and deployed it since. Check again right before each deletion, and
-      // again after any throttled attempt.
       for (let attempt = 1; ; attempt++) {
         const fresh = await retry(() => ec2.describeSnapshot(s.id));
         if (fresh === undefined) break;
         const promoted = fresh.promotedAt !== undefined && fresh.promotedAt.getTime() !== s.promotedAt?.getTime();
-        const freshPointer = await retry(() => pointer.getPointer());
-        const freshService = await retry(() => ecs.describeService(cfg.cluster, cfg.service));
-        if (promoted || freshPointer === s.id || (freshService !== undefined && deploymentSnapshotIds(freshService).has(s.id))) {
+        if (promoted || freshPointer === s.id || freshReferenced.has(s.id)) {
           log('info', 'snapshot became the head or referenced meanwhile; kept', { snapshot: s.id });
           break;
         }

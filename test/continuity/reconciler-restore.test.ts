@@ -86,6 +86,28 @@ describe('reconcile', () => {
     for (const id of ['snap-0', 'snap-5', 'snap-6', 'snap-7', 'snap-man']) assert.ok(aws.snapshots.has(id), id);
   });
 
+  test('retention reads the pointer and the service once for all its deletions, after the first reads', async () => {
+    const aws = new FakeAws();
+    for (let i = 0; i < 8; i++) add(aws, `snap-${i}`, 100 - i * 10);
+    primary(aws, 'snap-0');
+    aws.pointer = 'snap-0';
+    aws.volumes.set('vol-1', { id: 'vol-1', state: 'in-use', createTime: aws.clock.now(), holder: 'ci' });
+    // A deployment starts from snap-2 right after the reconciler's first reads.
+    const original = aws.pointerPort.getPointer;
+    let reads = 0;
+    (aws.pointerPort as { getPointer: typeof original }).getPointer = async () => {
+      const out = await original();
+      if (++reads === 1) aws.service = { ...aws.service!, deployments: [...aws.service!.deployments, { id: 'd2', status: 'ACTIVE', rolloutState: 'IN_PROGRESS', createdAt: aws.clock.now(), snapshotId: 'snap-2' }] };
+      return out;
+    };
+    const { report } = await run(aws);
+    assert.deepEqual([...report.pruned].sort(), ['snap-1', 'snap-3', 'snap-4']);
+    assert.ok(aws.snapshots.has('snap-2'));
+    assert.equal(aws.calls.filter((c) => c === 'getPointer').length, 2);
+    assert.equal(aws.calls.filter((c) => c === 'describeService').length, 2);
+    assert.equal(aws.calls.filter((c) => c === 'describeSnapshot').length, 4);
+  });
+
   test('a pending head: no roll and no pruning until it settles', async () => {
     const aws = new FakeAws();
     for (let i = 0; i < 6; i++) add(aws, `snap-${i}`, 100 - i * 10);
