@@ -30,11 +30,11 @@ export const DEFAULT_AGENT_IMAGE = 'jenkins/inbound-agent:3345.v03dee9b_f88fc-1-
 export const DEFAULT_AGENTS: readonly AgentConfig[] = [
   {
     label: 'linux',
-    cpu: 1024,
+    cpu: DEFAULTS.agentCpu,
     memoryMiB: 2048,
     image: DEFAULT_AGENT_IMAGE,
-    capacity: 'spot',
-    maxAgents: 10,
+    capacity: DEFAULTS.agentCapacity,
+    maxAgents: DEFAULTS.agentMaxAgents,
   },
 ];
 

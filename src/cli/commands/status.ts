@@ -3,7 +3,8 @@
  * One screen of what an operator needs: service and deployments, the running task, the holder,
  * the head, the pointer, snapshot ages, and warnings in plain words.
  */
-import { liveHolders, selectHead } from '../../continuity/decisions.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { liveHolders, primaryDeployment, selectHead } from '../../continuity/decisions.js';
 import { effectiveTime, type Deployment as EcsDeployment, type Snapshot, type Volume } from '../../continuity/model.js';
 import {
   awsFor,
@@ -20,7 +21,7 @@ import { CliError, EXIT } from '../errors.js';
 import { formatAge, formatTable, shortArn } from '../format.js';
 
 /** Used when neither `--interval` nor the config gives `controller.snapshots.intervalMinutes`. */
-export const DEFAULT_INTERVAL_MINUTES = 15;
+export const DEFAULT_INTERVAL_MINUTES = DEFAULTS.intervalMinutes;
 
 export interface StatusWarning {
   /** Stable code for scripts: `stale-start`, `no-recent-snapshot`, `pointer-behind-head`, ... */
@@ -103,7 +104,7 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
   const live = liveHolders(names.lineage, holderVolumes);
   const liveTasks = tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
   const volumes = await describeTaskVolumes(aws, liveTasks, holderVolumes);
-  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const primary = primaryDeployment(service);
   const primarySnapshotId = primary?.snapshotId;
 
   const warnings = computeWarnings({
