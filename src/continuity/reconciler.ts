@@ -25,7 +25,6 @@ export interface ReconcilerConfig {
   readonly service: string;
   readonly keepLast: number;
   readonly keepDailyDays: number;
-  readonly intervalMinutes: number;
   /** Kinds retention may delete. @default ['periodic', 'final'] */
   readonly pruneKinds?: readonly SnapshotKind[];
   /** @default DEFAULT_RETRY_POLICY */

@@ -106,7 +106,6 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
           service: settings.service,
           keepLast: settings.keepLast,
           keepDailyDays: settings.keepDailyDays,
-          intervalMinutes: settings.intervalMinutes,
         },
       );
     } catch (e) {

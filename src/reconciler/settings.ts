@@ -8,7 +8,6 @@ export interface ReconcilerSettings {
   readonly pointerParameter: string;
   readonly keepLast: number;
   readonly keepDailyDays: number;
-  readonly intervalMinutes: number;
   /** @default - the rate already on the service's volume configuration */
   readonly initializationRateMiBps?: number;
 }
@@ -46,7 +45,6 @@ export function readReconcilerSettings(env: NodeJS.ProcessEnv): ReconcilerSettin
   const pointerParameter = required(RECONCILER_ENV.pointerParameter);
   const keepLast = integer(RECONCILER_ENV.keepLast, 1, 12);
   const keepDailyDays = integer(RECONCILER_ENV.keepDailyDays, 0, 14);
-  const intervalMinutes = integer(RECONCILER_ENV.intervalMinutes, 1, 15);
   const rate = integer(RECONCILER_ENV.initializationRateMiBps, 100, 0);
   if (rate !== undefined && rate !== 0 && rate > 300) problems.push(`${RECONCILER_ENV.initializationRateMiBps} must be 100..300, got ${rate}`);
   if (problems.length > 0) throw new ReconcilerSettingsError(problems);
@@ -57,7 +55,6 @@ export function readReconcilerSettings(env: NodeJS.ProcessEnv): ReconcilerSettin
     pointerParameter,
     keepLast: keepLast!,
     keepDailyDays: keepDailyDays!,
-    intervalMinutes: intervalMinutes!,
     ...(rate ? { initializationRateMiBps: rate } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { reconcile, type ReconcilerConfig } from '../../src/continuity/reconcile
 import { pickBefore, restore, RestoreError, type RestoreErrorCode } from '../../src/continuity/restore.js';
 import { awsError, FakeAws } from './fake.js';
 
-const RCFG: ReconcilerConfig = { lineage: 'ci', cluster: 'c', service: 's', keepLast: 2, keepDailyDays: 0, intervalMinutes: 15 };
+const RCFG: ReconcilerConfig = { lineage: 'ci', cluster: 'c', service: 's', keepLast: 2, keepDailyDays: 0 };
 
 function add(aws: FakeAws, id: string, minutesAgo: number, extra: Partial<Snapshot> = {}): void {
   aws.snapshots.set(id, { id, state: 'completed', startTime: new Date(aws.clock.ms - minutesAgo * 60_000), lineage: 'ci', kind: 'periodic', ...extra });

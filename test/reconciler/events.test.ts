@@ -44,7 +44,7 @@ describe('reconciler settings', () => {
     [RECONCILER_ENV.pointerParameter]: '/p',
   };
 
-  test('retention and interval default when unset; no initialization rate unless given', () => {
+  test('retention defaults when unset; no initialization rate unless given', () => {
     assert.deepEqual(readReconcilerSettings(base), {
       lineage: 'ci',
       cluster: 'c',
@@ -52,7 +52,6 @@ describe('reconciler settings', () => {
       pointerParameter: '/p',
       keepLast: 12,
       keepDailyDays: 14,
-      intervalMinutes: 15,
     });
   });
 

@@ -791,7 +791,7 @@ export class Sim {
       const c = this.reconcilerCaller;
       reconcile(
         { ec2: this.ec2For(c), ecs: this.ecsFor(c), pointer: this.pointerFor(c), clock: this.clockFor(c), log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') ? this.say(`reconciler ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined), metric: () => undefined },
-        { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays, intervalMinutes: this.opts.intervalMinutes },
+        { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays },
       ).then(
         (report) => {
           this.reconcileReports.push(report);
