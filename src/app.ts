@@ -1,12 +1,13 @@
 import { App, Stack, Tags, type Environment } from 'aws-cdk-lib';
+import { CONFIG_ENV, DEFAULT_CONFIG_FILE } from './cli/args.js';
 import { deploymentNames, type DeploymentNames } from './config/names.js';
 import type { JenkinsEcsConfig } from './config/types.js';
 import { JenkinsOnFargate } from './constructs/jenkins-on-fargate.js';
 import { JenkinsState } from './constructs/jenkins-state.js';
 import { addNagChecks } from './nag.js';
 
-/** Config file used when nothing else names one. */
-export const DEFAULT_CONFIG_PATH = 'jenkins-ecs.yaml';
+/** Config file used when nothing else names one (the CLI's DEFAULT_CONFIG_FILE). */
+export const DEFAULT_CONFIG_PATH = DEFAULT_CONFIG_FILE;
 
 export interface ConfigPathSources {
   /** `-c config=PATH` (the cdk CLI passes it as app context). */
@@ -26,7 +27,7 @@ export function resolveConfigPath(sources: ConfigPathSources): string {
     if (arg === '--config' && argv[i + 1]) return argv[i + 1] as string;
     if (arg?.startsWith('--config=') && arg.length > '--config='.length) return arg.slice('--config='.length);
   }
-  const fromEnv = sources.env?.JENKINS_ECS_CONFIG;
+  const fromEnv = sources.env?.[CONFIG_ENV];
   if (fromEnv) return fromEnv;
   return DEFAULT_CONFIG_PATH;
 }
