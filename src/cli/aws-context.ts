@@ -13,6 +13,7 @@ import { NAME_PATTERN } from '../config/schema.js';
 import type { JenkinsEcsConfig } from '../config/types.js';
 import { CONFIG_ENV, resolveConfigPath } from './args.js';
 import type { CommandContext } from './context.js';
+import { systemClock } from '../continuity/clock.js';
 import type { Clock, Ec2Port, EcsPort, PointerPort } from '../continuity/ports.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -130,10 +131,8 @@ export async function awsFor(ctx: AwsCommandContext, deployment: Deployment): Pr
   return factory(target);
 }
 
-export const realClock: Clock = {
-  now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+/** The real clock (src/continuity/clock.ts); kept under this name for scripts/e2e-aws.ts. */
+export const realClock: Clock = systemClock;
 
 /** The SDK adapters of src/aws; `AWS_ENDPOINT_URL` is honoured by `createClients`. */
 export const defaultAwsFactory: AwsFactory = (target) => {
