@@ -284,9 +284,14 @@ export class Keeper {
     this.staleCounted = true;
   }
 
-  private async untagQuietly(volumeId: string): Promise<void> {
+  /** Removes the own holder tag with a few retries; a failure is logged, never thrown. */
+  private async untagQuietly(volumeId: string, opts: { readonly deadline?: Date; readonly maxAttempts?: number } = {}): Promise<void> {
     try {
-      await withRetries(() => this.deps.ec2.untagHolder(volumeId, this.cfg.lineage), { clock: this.deps.clock, policy: { ...this.cfg.retry, maxAttempts: 3 } });
+      await withRetries(() => this.deps.ec2.untagHolder(volumeId, this.cfg.lineage), {
+        clock: this.deps.clock,
+        policy: { ...this.cfg.retry, maxAttempts: opts.maxAttempts ?? 3 },
+        ...(opts.deadline ? { deadline: opts.deadline } : {}),
+      });
     } catch (err) {
       this.log('warn', 'could not remove the holder tag', { code: awsErrorCode(err) ?? 'unknown' });
     }
@@ -365,7 +370,7 @@ export class Keeper {
   }
 
   private async doStop(): Promise<number> {
-    const { clock, host, ec2 } = this.deps;
+    const { clock, host } = this.deps;
     const started = clock.now().getTime();
     const deadline = new Date(started + this.cfg.stopBudgetMs);
     this.lifecycle.abort();
@@ -407,12 +412,8 @@ export class Keeper {
     }
     this.lastSnapshot = final;
     this.authorizedAt = undefined;
-    try {
-      await withRetries(() => ec2.untagHolder(volume.id, this.cfg.lineage), { clock, policy: this.cfg.retry, deadline });
-    } catch (err) {
-      // Best effort: ECS deletes the volume when the task stops, and with it the tag.
-      this.log('warn', 'could not remove the holder tag', { code: awsErrorCode(err) ?? 'unknown' });
-    }
+    // Best effort: ECS deletes the volume when the task stops, and with it the tag.
+    await this.untagQuietly(volume.id, { deadline, maxAttempts: this.cfg.retry.maxAttempts });
     this.log('info', 'final snapshot requested', {
       snapshot: final.id,
       kind: 'final',
