@@ -3,21 +3,19 @@
  * core Keeper's gate, the periodic snapshots and the SIGTERM procedure, with JSON logs and a
  * heartbeat for the container health check. `main.ts` is the entry point; this module is the logic.
  */
-import { rm } from 'node:fs/promises';
 import { createClients } from '../aws/clients.js';
-import { RUN_DIR } from '../config/names.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
 import { systemClock } from '../continuity/clock.js';
 import { Keeper, KeeperError } from '../continuity/keeper.js';
-import type { LogEntry } from '../continuity/ports.js';
+import type { LogEntry, MarkerKind } from '../continuity/ports.js';
 import { awsErrorCode } from '../continuity/retry.js';
-import { KEEPER_ENV } from '../continuity/settings.js';
+import { MARKERS } from '../continuity/settings.js';
 import { checkHealth, HEARTBEAT_INTERVAL_MS, writeHeartbeat } from './health.js';
 import { ContainerHost } from './host.js';
 import { createLogger } from './log.js';
 import { TaskMetadataClient, type TaskMetadata } from './metadata.js';
-import { KeeperSettingsError, readKeeperSettings, regionOfArn, type KeeperSettings } from './settings.js';
+import { KeeperSettingsError, readKeeperSettings, readRunDir, regionOfArn, type KeeperSettings } from './settings.js';
 
 /** Exit codes of the keeper process beyond the core's KEEPER_EXIT (0 ok, 1 final snapshot failed). */
 export const PROCESS_EXIT = { ok: 0, finalSnapshotFailed: 1, startFailed: 3, badEnvironment: 2 } as const;
@@ -78,16 +76,16 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
   };
 
   const run = async (): Promise<void> => {
-    // Markers from an earlier keeper in this task must not open the gate for this one.
-    await Promise.all(['authorized', 'stale'].map((m) => rm(`${settings.runDir}/${m}`, { force: true })));
     const metadata = new TaskMetadataClient(settings.metadataUri);
+    const host = new ContainerHost({ runDir: settings.runDir, metadata, jenkinsContainer: settings.jenkinsContainer });
+    // Markers from an earlier keeper in this task must not open the gate for this one.
+    await Promise.all((Object.keys(MARKERS) as MarkerKind[]).map((kind) => host.clearMarker(kind)));
     const task = await taskMetadataWithRetries(metadata, log);
     if (terminated) return;
     const cluster = settings.cluster ?? task.cluster;
     if (!cluster) throw new KeeperSettingsError(['no cluster: set JENKINS_ECS_CLUSTER or run where task metadata has Cluster']);
     const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || regionOfArn(task.taskArn);
     const clients = createClients({ ...(region ? { region } : {}), env });
-    const host = new ContainerHost({ runDir: settings.runDir, metadata, jenkinsContainer: settings.jenkinsContainer });
     keeper = new Keeper(
       { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), clock: systemClock, host, log },
       {
@@ -145,8 +143,4 @@ export async function keeperMain(argv: readonly string[], env: NodeJS.ProcessEnv
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   return proc.done;
-}
-
-function readRunDir(env: NodeJS.ProcessEnv): string {
-  return env[KEEPER_ENV.runDir] || RUN_DIR;
 }

@@ -45,6 +45,11 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, problems: string[]
   return n;
 }
 
+/** The run dir shared with the gate (markers, heartbeat); also what `--health` reads. */
+export function readRunDir(env: NodeJS.ProcessEnv): string {
+  return env[KEEPER_ENV.runDir] || RUN_DIR;
+}
+
 /** Reads and checks the environment; all problems at once. */
 export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
   const problems: string[] = [];
@@ -64,7 +69,7 @@ export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
     ...(env[KEEPER_ENV.cluster] ? { cluster: env[KEEPER_ENV.cluster] } : {}),
     intervalMinutes,
     homePath: env[KEEPER_ENV.homePath] || JENKINS_HOME,
-    runDir: env[KEEPER_ENV.runDir] || RUN_DIR,
+    runDir: readRunDir(env),
     jenkinsContainer: env[KEEPER_ENV.jenkinsContainer] || deploymentNames(lineage!).jenkinsContainer,
     metadataUri: metadataUri!,
     tuning,
