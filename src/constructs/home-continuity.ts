@@ -26,6 +26,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { JENKINS_HOME, POINTER_NONE, RUN_DIR, type DeploymentNames } from '../config/names.js';
 import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
+import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
+import { TAGS } from '../continuity/model.js';
 import { KEEPER_ENV, METRICS, RECONCILER_ENV } from '../continuity/settings.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
@@ -34,10 +36,6 @@ import { keeperImage } from './keeper-image.js';
 
 /** Stale starts per hour that raise the StaleStart alarm; one per task replacement is normal. */
 export const STALE_STARTS_ALARM_THRESHOLD = 3;
-
-/** Tag keys of the protocol (docs/protocol.md). */
-const TAG_LINEAGE = 'jenkins-ecs:lineage';
-const TAG_HOLDER = 'jenkins-ecs:holder';
 
 /** Task-local bind volume where the keeper leaves its verdict for the gate. */
 export const RUN_VOLUME_NAME = 'jenkins-ecs-run';
@@ -55,6 +53,14 @@ export const RUN_VOLUME_NAME = 'jenkins-ecs-run';
  * and is still short enough that a Jenkins that truly hangs gets replaced.
  */
 export const MIN_HEALTH_CHECK_GRACE_SECONDS = 900;
+
+/**
+ * Whether ECS accepts `rate` as a managed EBS volume's `volumeInitializationRate`: a whole number
+ * of MiB/s from 100 to 300. Shared by HomeContinuity and JenkinsController (each words its own error).
+ */
+export function isValidInitializationRate(rate: number): boolean {
+  return Number.isInteger(rate) && rate >= 100 && rate <= 300;
+}
 
 /** How often the reconciler runs even when no event arrives. */
 const RECONCILE_EVERY = Duration.minutes(5);
@@ -222,14 +228,14 @@ export class HomeContinuity extends Construct {
         sid: 'KeeperSnapshotLineageVolume',
         actions: ['ec2:CreateSnapshot'],
         resources: [volumes],
-        conditions: { StringEquals: { [`aws:ResourceTag/${TAG_LINEAGE}`]: names.lineage } },
+        conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage } },
       }),
       // The snapshot side: the new snapshot must carry the lineage tag from birth.
       new iam.PolicyStatement({
         sid: 'KeeperSnapshotTaggedWithLineage',
         actions: ['ec2:CreateSnapshot'],
         resources: [snapshots],
-        conditions: { StringEquals: { [`aws:RequestTag/${TAG_LINEAGE}`]: names.lineage } },
+        conditions: { StringEquals: { [`aws:RequestTag/${TAGS.lineage}`]: names.lineage } },
       }),
       // Tags on snapshots only as part of CreateSnapshot: the keeper cannot retag history.
       new iam.PolicyStatement({
@@ -245,10 +251,10 @@ export class HomeContinuity extends Construct {
         resources: [volumes],
         conditions: {
           StringEquals: {
-            [`aws:ResourceTag/${TAG_LINEAGE}`]: names.lineage,
-            [`aws:RequestTag/${TAG_HOLDER}`]: names.lineage,
+            [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage,
+            [`aws:RequestTag/${TAGS.holder}`]: names.lineage,
           },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG_HOLDER] },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.holder] },
         },
       }),
       new iam.PolicyStatement({
@@ -256,8 +262,8 @@ export class HomeContinuity extends Construct {
         actions: ['ec2:DeleteTags'],
         resources: [volumes],
         conditions: {
-          StringEquals: { [`aws:ResourceTag/${TAG_LINEAGE}`]: names.lineage },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG_HOLDER] },
+          StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.holder] },
           // DeleteTags without a tag list deletes every tag, ECS's AmazonECSManaged included, and
           // ForAllValues holds on an empty list: require the list.
           Null: { 'aws:TagKeys': 'false' },
@@ -398,7 +404,7 @@ export class HomeContinuity extends Construct {
         sid: 'ReconcilerPruneLineage',
         actions: ['ec2:DeleteSnapshot'],
         resources: [snapshotArns(stack)],
-        conditions: { StringEquals: { [`aws:ResourceTag/${TAG_LINEAGE}`]: names.lineage } },
+        conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage } },
       }),
       new iam.PolicyStatement({
         sid: 'ReconcilerPointer',
@@ -591,11 +597,11 @@ function validate(props: HomeContinuityProps): void {
     problems.push(`snapshots.keepDailyDays is ${keepDailyDays}; use a whole number of days, 0 or more`);
   }
   const rate = props.home.initializationRateMiBps;
-  if (rate !== undefined && (!Number.isInteger(rate) || rate < 100 || rate > 300)) {
+  if (rate !== undefined && !isValidInitializationRate(rate)) {
     problems.push(`home.initializationRateMiBps is ${rate}; ECS accepts 100 to 300 MiB/s, or leave it unset`);
   }
   const seed = props.home.seedSnapshotId;
-  if (seed !== undefined && !Token.isUnresolved(seed) && !/^snap-[0-9a-f]{8,17}$/.test(seed)) {
+  if (seed !== undefined && !Token.isUnresolved(seed) && !SNAPSHOT_ID_PATTERN.test(seed)) {
     problems.push(`home.seedSnapshotId is "${seed}"; use a snapshot id like snap-0123456789abcdef0`);
   }
   if (problems.length > 0) {

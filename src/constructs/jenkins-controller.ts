@@ -7,30 +7,28 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { deploymentNames, JENKINS_HOME } from '../config/names.js';
+import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
 import type { ControllerConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { controllerImage } from './controller-image.js';
 import { JenkinsEcsConstructError } from './errors.js';
+import { isValidInitializationRate, MIN_HEALTH_CHECK_GRACE_SECONDS } from './home-continuity.js';
 
 /**
  * Seconds ECS ignores failing ALB health checks after a task starts. Covers the gate's wait for
  * the keeper (volume attach + lineage check) plus a Jenkins boot with plugins; raise it if a
  * large home needs longer. Too short and ECS kills a healthy but still booting controller.
  * A task that starts stale waits at the gate for the final snapshot plus the reconciler's roll
- * (about 10 minutes at worst), hence 15 minutes; HomeContinuity refuses less
- * (MIN_HEALTH_CHECK_GRACE_SECONDS in home-continuity.ts).
+ * (about 10 minutes at worst), hence 15 minutes: exactly the least HomeContinuity accepts
+ * (MIN_HEALTH_CHECK_GRACE_SECONDS in home-continuity.ts, the one definition).
  */
-export const CONTROLLER_HEALTH_CHECK_GRACE_SECONDS = 900;
+export const CONTROLLER_HEALTH_CHECK_GRACE_SECONDS = MIN_HEALTH_CHECK_GRACE_SECONDS;
 
 /** The Jenkins HTTP port inside the task (UI, API and WebSocket agents). */
 export const JENKINS_HTTP_PORT = 8080;
 
 /** Name of the Cloud Map service the controller registers as. */
 export const CONTROLLER_DISCOVERY_NAME = 'controller';
-
-/** Tag keys put on every home volume; the continuity machinery finds volumes by them. */
-export const LINEAGE_TAG = TAGS.lineage;
-export const SERVICE_TAG = TAGS.service;
 
 /** Environment variables the construct owns; `environment` may not override them. */
 const RESERVED_ENV = ['JENKINS_URL', 'JENKINS_ADMIN_ID', 'JENKINS_ADMIN_PASSWORD', 'CASC_JENKINS_CONFIG'];
@@ -224,8 +222,8 @@ export class JenkinsController extends Construct {
               resourceType: 'volume',
               // ECS adds its own AmazonECSCreated/AmazonECSManaged tags; these only add ours.
               tags: [
-                { key: LINEAGE_TAG, value: names.lineage },
-                { key: SERVICE_TAG, value: names.service },
+                { key: TAGS.lineage, value: names.lineage },
+                { key: TAGS.service, value: names.service },
               ],
             },
           ],
@@ -295,11 +293,11 @@ function validateControllerProps(props: JenkinsControllerProps): void {
     fail(`controller.home.iops: required for volumeType ${home.volumeType}; set e.g. iops: 3000`);
   }
   const rate = home.initializationRateMiBps;
-  if (rate !== undefined && !Token.isUnresolved(rate) && (rate < 100 || rate > 300)) {
-    fail(`controller.home.initializationRateMiBps: got ${rate}; allowed 100..300 MiB/s`);
+  if (rate !== undefined && !Token.isUnresolved(rate) && !isValidInitializationRate(rate)) {
+    fail(`controller.home.initializationRateMiBps: got ${rate}; allowed 100..300 MiB/s, whole numbers`);
   }
   const seed = home.seedSnapshotId;
-  if (seed !== undefined && !Token.isUnresolved(seed) && !/^snap-[0-9a-f]{8,17}$/.test(seed)) {
+  if (seed !== undefined && !Token.isUnresolved(seed) && !SNAPSHOT_ID_PATTERN.test(seed)) {
     fail(`controller.home.seedSnapshotId: got "${seed}"; expected a snapshot id like snap-0123456789abcdef0`);
   }
   for (const key of Object.keys(props.environment ?? {})) {

@@ -598,6 +598,21 @@ describe('construct validation (no synth)', () => {
     );
   });
 
+  test('an initialization rate outside 100..300 or not whole, or a malformed seed id, is refused', () => {
+    for (const [home, pattern] of [
+      [{ initializationRateMiBps: 50 }, /initializationRateMiBps: got 50;/],
+      [{ initializationRateMiBps: 150.5 }, /initializationRateMiBps: got 150\.5;/],
+      [{ seedSnapshotId: 'snapshot-1' }, /seedSnapshotId: got "snapshot-1"/],
+    ] as const) {
+      const { stack, base } = controllerScope();
+      const controller = { ...cfg.controller, home: { ...cfg.controller.home, ...home } };
+      assert.throws(
+        () => new JenkinsController(stack, 'C', { ...base, controller }),
+        (e: unknown) => e instanceof JenkinsEcsConstructError && pattern.test(e.message),
+      );
+    }
+  });
+
   test('overriding JENKINS_URL through environment is refused', () => {
     const { stack, base } = controllerScope();
     assert.throws(
