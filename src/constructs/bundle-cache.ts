@@ -73,8 +73,9 @@ export function bundleInputHash(inputs: BundleInputs): string {
   field('options', stableJson(inputs.options));
   field('entry', portable(resolve(inputs.entry)));
   // npm keeps package-lock.json in step with every install: it stands for node_modules.
-  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', ...(inputs.files ?? [])]) {
-    const abs = resolve(PROJECT_ROOT, file);
+  // Each file once: callers often name the lock file or tsconfig.json again in `files`.
+  const files = new Set(['package.json', 'package-lock.json', 'tsconfig.json', ...(inputs.files ?? [])].map((f) => resolve(PROJECT_ROOT, f)));
+  for (const abs of files) {
     field(`file:${portable(abs)}`, existsSync(abs) ? readFileSync(abs) : '');
   }
   const sources = [...new Set([resolve(inputs.entry), ...inputs.sources.map((f) => resolve(f))])].sort();

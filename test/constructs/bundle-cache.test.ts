@@ -100,6 +100,10 @@ describe('input hash', () => {
     const two = { entry: tree.entry, sources: [tree.lib] };
     assert.equal(bundleInputHash({ ...two, options: { a: 1, b: 2 } }), bundleInputHash({ ...two, options: { b: 2, a: 1 } }));
   });
+
+  test('a build file that is already hashed (the lock file, tsconfig.json) named again in files changes nothing', () => {
+    assert.equal(bundleInputHash({ ...inputs, files: [join(PROJECT_ROOT, 'package-lock.json'), 'tsconfig.json'] }), base);
+  });
 });
 
 describe('keeper image context', () => {
