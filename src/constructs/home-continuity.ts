@@ -365,7 +365,6 @@ export class HomeContinuity extends Construct {
         [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
         [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
         [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
-        [RECONCILER_ENV.intervalMinutes]: String(props.snapshots.intervalMinutes),
         ...(props.home.initializationRateMiBps !== undefined
           ? { [RECONCILER_ENV.initializationRateMiBps]: String(props.home.initializationRateMiBps) }
           : {}),

@@ -22,8 +22,6 @@ export const RECONCILER_ENV = {
   keepLast: 'JENKINS_ECS_KEEP_LAST',
   keepDailyDays: 'JENKINS_ECS_KEEP_DAILY_DAYS',
   initializationRateMiBps: 'JENKINS_ECS_INITIALIZATION_RATE',
-  /** Set on the function by the HomeContinuity construct; the reconciler does not read it. */
-  intervalMinutes: 'JENKINS_ECS_INTERVAL_MINUTES',
 } as const;
 
 /** CloudWatch embedded-metric-format metrics (namespace JenkinsEcs, dimension Lineage). */

@@ -464,7 +464,6 @@ describe('reconciler Lambda function', () => {
           [RECONCILER_ENV.pointerParameter]: '/jenkins-ecs/ci/pointer',
           [RECONCILER_ENV.keepLast]: '12',
           [RECONCILER_ENV.keepDailyDays]: '14',
-          [RECONCILER_ENV.intervalMinutes]: '15',
           [RECONCILER_ENV.initializationRateMiBps]: '200',
         },
       },

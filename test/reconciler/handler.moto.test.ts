@@ -28,7 +28,6 @@ function envFor(lineage: string, extra: Record<string, string> = {}): NodeJS.Pro
     [RECONCILER_ENV.pointerParameter]: `/jenkins-ecs/${lineage}/pointer`,
     [RECONCILER_ENV.keepLast]: '1',
     [RECONCILER_ENV.keepDailyDays]: '0',
-    [RECONCILER_ENV.intervalMinutes]: '15',
     [RECONCILER_ENV.initializationRateMiBps]: '200',
     ...extra,
   };
