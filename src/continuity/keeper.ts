@@ -271,8 +271,9 @@ export class Keeper {
 
   private async markStale(reason: string, head: Snapshot): Promise<void> {
     if (reason === this.staleReason) return;
-    this.staleReason = reason;
+    // Remembered only once written, so a failed write is tried again on the next re-check.
     await this.deps.host.writeMarker('stale', reason);
+    this.staleReason = reason;
     this.log('warn', 'gate decision', {
       decision: 'stale',
       reason,

@@ -65,6 +65,21 @@ describe('Keeper.start', () => {
     assert.equal(aws.calls.includes('createSnapshot'), false, 'no final snapshot of a home Jenkins never ran on');
   });
 
+  test('a stale marker that fails to be written is written on a later re-check', async () => {
+    const { aws, keeper } = setup({ source: 'snap-old' });
+    completed(aws, 'snap-old', 30);
+    completed(aws, 'snap-new', 5);
+    const write = aws.host.writeMarker;
+    let failures = 1;
+    aws.host.writeMarker = async (kind, body) => {
+      if (kind === 'stale' && failures-- > 0) throw new Error('EIO');
+      await write(kind, body);
+    };
+    const out = await aws.settle(keeper.start(), 120_000);
+    assert.equal(out.done, false, 'still stale');
+    assert.match(aws.markers.get('stale') ?? '', /snap-old/);
+  });
+
   test('another in-use holder: waits until it goes away, then decides again', async () => {
     const { aws, keeper } = setup({ source: 'snap-h' });
     completed(aws, 'snap-h', 5);
