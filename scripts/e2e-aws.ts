@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { DeleteParameterCommand } from '@aws-sdk/client-ssm';
 import { ListClustersCommand, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createClients, Ec2Adapter, type AwsClients } from '../src/aws/index.js';
-import { defaultAwsFactory, mapAwsError, realClock, type CliAws, type Deployment } from '../src/cli/aws-context.js';
+import { defaultAwsFactory, mapAwsError, type CliAws, type Deployment } from '../src/cli/aws-context.js';
+import { systemClock } from '../src/continuity/clock.js';
 import { collectStatus } from '../src/cli/commands/status.js';
 import { ConsoleIo, BufferIo, type Io } from '../src/cli/io.js';
 import { main as cli } from '../src/cli/main.js';
@@ -196,7 +197,7 @@ async function cleanup(ctx: Context): Promise<void> {
           const pending = lineage.filter((s) => s.state === 'pending').length;
           return { done: pending === 0, detail: `${lineage.length} snapshot(s), ${pending} pending`, value: lineage };
         },
-        { timeoutMs: 30 * 60_000, intervalMs: 20_000, clock: realClock, onChange: (d) => steps.log(`   ${d}`) },
+        { timeoutMs: 30 * 60_000, intervalMs: 20_000, clock: systemClock, onChange: (d) => steps.log(`   ${d}`) },
       );
       for (const s of all) await ec2.deleteSnapshot(s.id);
       return all.length;
@@ -303,7 +304,7 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   };
   const clock: Clock = {
     now: () => new Date(),
-    sleep: (ms) => (interrupted && !cleaningUp ? Promise.reject(new Error('interrupted by Ctrl-C')) : realClock.sleep(ms)),
+    sleep: (ms) => (interrupted && !cleaningUp ? Promise.reject(new Error('interrupted by Ctrl-C')) : systemClock.sleep(ms)),
   };
   const childEnv = { ...env, AWS_REGION: region, CDK_DEFAULT_REGION: region };
   const ctx: Context = {

@@ -131,9 +131,6 @@ export async function awsFor(ctx: AwsCommandContext, deployment: Deployment): Pr
   return factory(target);
 }
 
-/** The real clock (src/continuity/clock.ts); kept under this name for scripts/e2e-aws.ts. */
-export const realClock: Clock = systemClock;
-
 /** The SDK adapters of src/aws; `AWS_ENDPOINT_URL` is honoured by `createClients`. */
 export const defaultAwsFactory: AwsFactory = (target) => {
   const clients = createClients({ region: target.region, env: target.env, maxAttempts: 5 });
@@ -142,7 +139,7 @@ export const defaultAwsFactory: AwsFactory = (target) => {
     ecs: new EcsAdapter(clients.ecs),
     pointer: new SsmPointerAdapter(clients.ssm, target.names.pointerParameter),
     tasks: new EcsServiceTasks(clients.ecs),
-    clock: realClock,
+    clock: systemClock,
   };
 };
 
