@@ -13,6 +13,8 @@ export interface DeploymentNames {
   readonly lineage: string;
   /** SSM String parameter holding the snapshot id the service should launch from. */
   readonly pointerParameter: string;
+  /** DynamoDB table holding the lineage record (src/continuity/record.ts). */
+  readonly recordTable: string;
   /** Container names inside the controller task. */
   readonly jenkinsContainer: string;
   readonly keeperContainer: string;
@@ -28,6 +30,7 @@ export function deploymentNames(name: string): DeploymentNames {
     service: `jenkins-ecs-${name}-controller`,
     lineage: name,
     pointerParameter: `/jenkins-ecs/${name}/pointer`,
+    recordTable: `jenkins-ecs-${name}-lineage`,
     jenkinsContainer: 'jenkins',
     keeperContainer: 'keeper',
     homeVolume: 'jenkins-home',

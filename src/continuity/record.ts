@@ -1,0 +1,97 @@
+/**
+ * The lineage record: the one strongly consistent item that coordinates a lineage
+ * (docs/protocol.md; design contract in docs/design/lineage-record.md).
+ *
+ * Correctness never rests on an EC2 listing, on tag propagation or on a client's clock: the head,
+ * the holder and any operation in progress are read from here with a consistent read, and every
+ * transition is one conditional write (compare-and-swap on `seq`).
+ *
+ * Plain data only: no SDK, no CDK. `src/aws/record-adapter.ts` implements {@link RecordPort} on
+ * DynamoDB; the simulator implements it in memory with the same semantics.
+ */
+import type { SnapshotKind } from './model.js';
+
+/** Version of the item layout; a reader refuses a record with a greater format. */
+export const RECORD_FORMAT = 1;
+
+/** A snapshot the protocol created and wrote into the record. Only these can become the head. */
+export interface RecordedSnapshot {
+  readonly snapshotId: string;
+  /** `seq` of the write that added it: its place in the lineage's order (never a wall clock). */
+  readonly seq: number;
+  readonly kind: SnapshotKind;
+  /** Task whose volume was snapshotted (keeper snapshots and manual ones taken from the holder). */
+  readonly task?: string;
+  /** The snapshot the snapshotted volume was created from. */
+  readonly source?: string;
+}
+
+/** The one task allowed to run Jenkins on the lineage: a lease with a fencing token. */
+export interface Holder {
+  readonly taskArn: string;
+  readonly volumeId: string;
+  /**
+   * Fencing token: the record's `seq` at the write that granted the lease. Every later write by
+   * the holder is conditioned on the record still naming this token, so a holder whose lease was
+   * taken over (its task was reported STOPPED) can never advance the head again.
+   */
+  readonly token: number;
+}
+
+export type OperationKind = 'restore' | 'handover' | 'migrate';
+
+/** An operation in progress; retention and the reconciler respect it, and no holder is granted meanwhile unless the operation allows it. */
+export interface Operation {
+  readonly kind: OperationKind;
+  /** Random id chosen by whoever began it; re-running with the same id resumes it. */
+  readonly id: string;
+  /** The snapshot the operation is moving the lineage to, once known. */
+  readonly target?: string;
+  /** `seq` of the write that began it. */
+  readonly seq: number;
+  /** Free-form step name, so `status` can say where an interrupted operation stopped. */
+  readonly step?: string;
+}
+
+export interface LineageRecord {
+  readonly lineage: string;
+  readonly format: number;
+  /** Incremented by exactly one on every write. Orders everything; never compared with a clock. */
+  readonly seq: number;
+  /** The newest state of the home the lineage must continue from. Absent: empty lineage (bootstrap). */
+  readonly head?: RecordedSnapshot;
+  /**
+   * The snapshot id the controller service launches from: what the deploy-time value handed to
+   * CloudFormation must equal, so that a deploy that changes nothing else does not replace the
+   * task. Written by the reconciler when it rolls the service, by a restore and by a handover.
+   */
+  readonly launch?: string;
+  readonly holder?: Holder;
+  readonly operation?: Operation;
+  /**
+   * Every snapshot the protocol wrote into the record and has not deleted yet, in `seq` order.
+   * Retention deletes only from this list (removing the entry in a conditional write first), and
+   * a restore may only promote a completed member of it.
+   */
+  readonly snapshots: readonly RecordedSnapshot[];
+}
+
+/** Strongly consistent store of lineage records (DynamoDB on AWS). */
+export interface RecordPort {
+  /** Consistent read. Undefined when the lineage has no record yet. */
+  read(lineage: string): Promise<LineageRecord | undefined>;
+  /**
+   * Conditional write of the whole record: succeeds only if the stored record's `seq` equals
+   * `expectedSeq`, or, when `expectedSeq` is undefined, if no record exists. `next.seq` must be
+   * `expectedSeq + 1` (or 1 for a new record). Resolves false when the condition fails
+   * (`ConditionalCheckFailedException`); throws on any other error (throttling is retried by the
+   * caller through `withRetries`).
+   */
+  write(next: LineageRecord, expectedSeq: number | undefined): Promise<boolean>;
+}
+
+/** DynamoDB layout of the record table (one item per lineage). */
+export const RECORD_TABLE = {
+  /** Partition key attribute (string): the lineage id. */
+  partitionKey: 'lineage',
+} as const;
