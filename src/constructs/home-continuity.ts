@@ -1,41 +1,22 @@
-import { resolve } from 'node:path';
-import {
-  ArnFormat,
-  Aws,
-  CfnCondition,
-  CfnElement,
-  CfnParameter,
-  Duration,
-  Fn,
-  Stack,
-  Token,
-  Validations,
-} from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Aws, CfnCondition, CfnParameter, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { JENKINS_HOME, POINTER_NONE, RUN_DIR, type DeploymentNames } from '../config/names.js';
 import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
 import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
 import { TAGS } from '../continuity/model.js';
-import { KEEPER_ENV, METRICS, RECONCILER_ENV } from '../continuity/settings.js';
+import { KEEPER_ENV } from '../continuity/settings.js';
 import { JenkinsEcsConstructError } from './errors.js';
-import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
+import { addContinuityAlarms, createAlarmTopic } from './continuity-alarms.js';
+import { acknowledgeWildcards, describeEbsStatement, nagArn, snapshotArns } from './continuity-iam.js';
+import { addReconciler } from './continuity-reconciler.js';
 import { keeperImage } from './keeper-image.js';
-
-
-/** Stale starts per hour that raise the StaleStart alarm; one per task replacement is normal. */
-export const STALE_STARTS_ALARM_THRESHOLD = 3;
 
 /** Task-local bind volume where the keeper leaves its verdict for the gate. */
 export const RUN_VOLUME_NAME = 'jenkins-ecs-run';
@@ -61,9 +42,6 @@ export const MIN_HEALTH_CHECK_GRACE_SECONDS = 900;
 export function isValidInitializationRate(rate: number): boolean {
   return Number.isInteger(rate) && rate >= 100 && rate <= 300;
 }
-
-/** How often the reconciler runs even when no event arrives. */
-const RECONCILE_EVERY = Duration.minutes(5);
 
 export interface HomeContinuityProps {
   /** Names of the deployment (`deploymentNames(config.name)`). */
@@ -149,10 +127,15 @@ export class HomeContinuity extends Construct {
     this.keeperContainer = this.addKeeper(props);
     this.grantKeeper(props);
     this.pointer = this.followPointer(props, cfnService);
-    this.reconciler = this.addReconciler(props);
+    this.reconciler = addReconciler(this, { ...props, entry: props.reconcilerEntry });
 
-    this.alarmTopic = props.alarmTopic ?? (props.createAlarmTopic ? this.createAlarmTopic() : undefined);
-    this.alarms = this.addAlarms(props);
+    this.alarmTopic = props.alarmTopic ?? (props.createAlarmTopic ? createAlarmTopic(this) : undefined);
+    this.alarms = addContinuityAlarms(this, {
+      ...props,
+      reconciler: this.reconciler,
+      healthCheckGraceSeconds: MIN_HEALTH_CHECK_GRACE_SECONDS,
+      topic: this.alarmTopic,
+    });
 
     this.node.addValidation({
       validate: () => {
@@ -330,257 +313,6 @@ export class HomeContinuity extends Construct {
     }
     return pointer;
   }
-
-  private addReconciler(props: HomeContinuityProps): nodejs.NodejsFunction {
-    const { names } = props;
-    const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'ReconcilerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
-    // An explicit role: only this log group, instead of the AWSLambdaBasicExecutionRole managed policy.
-    const role = new iam.Role(this, 'ReconcilerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `jenkins-ecs ${names.lineage}: reconciler (rolls the controller service to the lineage head)`,
-    });
-    // Input-hashed code asset: an unchanged reconciler reuses the bundle of an earlier synth.
-    const fn = cachedNodejsFunction(this, 'Reconciler', {
-      entry: resolve(props.reconcilerEntry ?? resolve(PROJECT_ROOT, 'src/reconciler/handler.ts')),
-      handler: 'handler',
-      // Not 20.x: Lambda deprecated nodejs20.x on 2026-04-30 (cfn-lint W2531) and will refuse to
-      // create it from 2027-02-01. The bundle targets Node 20 syntax, so it runs on either.
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      role,
-      logGroup,
-      memorySize: 256,
-      // A run is a handful of API calls; a minute leaves room for throttling retries.
-      timeout: Duration.minutes(1),
-      // One reconciler at a time, so two runs never race to roll the same head.
-      reservedConcurrentExecutions: 1,
-      description: `jenkins-ecs ${names.lineage}: keeps the controller service's snapshotId on the lineage head`,
-      environment: {
-        [RECONCILER_ENV.lineage]: names.lineage,
-        [RECONCILER_ENV.cluster]: props.cluster.clusterName,
-        [RECONCILER_ENV.service]: props.service.serviceName,
-        [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
-        [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
-        [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
-        ...(props.home.initializationRateMiBps !== undefined
-          ? { [RECONCILER_ENV.initializationRateMiBps]: String(props.home.initializationRateMiBps) }
-          : {}),
-      },
-      bundling: {
-        // Synth and tests run without Docker: esbuild from node_modules.
-        forceDockerBundling: false,
-        target: 'node20',
-        format: nodejs.OutputFormat.CJS,
-        // Ship the SDK version the adapters are tested against, not whatever the runtime carries.
-        bundleAwsSDK: true,
-        // Unminified, so the code in the console reads like the source.
-        minify: false,
-      },
-    });
-
-    const pointerArn = stack.formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      // The name starts with "/", which the ARN does not repeat.
-      resourceName: names.pointerParameter.replace(/^\//, ''),
-    });
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'ReconcilerRollService',
-        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
-        resources: [props.service.serviceArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReconcilerPassInfrastructureRole',
-        actions: ['iam:PassRole'],
-        resources: [props.infrastructureRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReconcilerPruneLineage',
-        actions: ['ec2:DeleteSnapshot'],
-        resources: [snapshotArns(stack)],
-        conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReconcilerPointer',
-        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-        resources: [pointerArn],
-      }),
-      describeEbsStatement('ReconcilerDescribeEbs'),
-    ];
-    for (const statement of statements) role.addToPrincipalPolicy(statement);
-    logGroup.grantWrite(role);
-    acknowledgeWildcards(role, [
-      ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions.'],
-      [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'Retention deletes old snapshots by id; limited to snapshots tagged with this lineage.'],
-    ]);
-    // The function must wait for its policy; the role itself is already implied by the GetAtt,
-    // and listing it again is what cfn-lint W3005 reports.
-    const policy = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-    if (policy instanceof CfnElement) {
-      (fn.node.defaultChild as lambda.CfnFunction).addOverride('DependsOn', [stack.getLogicalId(policy)]);
-    }
-
-    const target = new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
-    new events.Rule(this, 'OnSnapshot', {
-      description: `jenkins-ecs ${names.lineage}: an EBS snapshot finished (the head may have moved)`,
-      // Tags are not in the event; the reconciler looks the snapshot up (see docs/aws-notes.md).
-      eventPattern: { source: ['aws.ec2'], detailType: ['EBS Snapshot Notification'], detail: { event: ['createSnapshot'] } },
-      targets: [target],
-    });
-    new events.Rule(this, 'OnTaskChange', {
-      description: `jenkins-ecs ${names.lineage}: a controller task changed state`,
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: { clusterArn: [props.cluster.clusterArn], group: [`service:${props.service.serviceName}`] },
-      },
-      targets: [target],
-    });
-    new events.Rule(this, 'Schedule', {
-      description: `jenkins-ecs ${names.lineage}: reconcile even when no event arrives`,
-      schedule: events.Schedule.rate(RECONCILE_EVERY),
-      targets: [target],
-    });
-    return fn;
-  }
-
-  private createAlarmTopic(): sns.ITopic {
-    const key = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'jenkins-ecs: encrypts the alarm topic',
-      enableKeyRotation: true,
-    });
-    // CloudWatch publishes to an encrypted topic only if the key lets it (not the AWS-managed key).
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    );
-    return new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
-  }
-
-  private addAlarms(props: HomeContinuityProps): cloudwatch.Alarm[] {
-    const { names } = props;
-    const period = RECONCILE_EVERY;
-    const lineageMetric = (metricName: string, statistic: string): cloudwatch.Metric =>
-      new cloudwatch.Metric({
-        namespace: METRICS.namespace,
-        metricName,
-        dimensionsMap: { [METRICS.dimension]: names.lineage },
-        statistic,
-        period,
-      });
-    const alarms: cloudwatch.Alarm[] = [];
-
-    if (props.targetGroup) {
-      // Longer than the grace period: a task waiting at the gate is unhealthy by design.
-      const periods = Math.ceil(MIN_HEALTH_CHECK_GRACE_SECONDS / period.toSeconds()) + 1;
-      alarms.push(
-        new cloudwatch.Alarm(this, 'ControllerNoHealthyHost', {
-          alarmDescription: `jenkins-ecs ${names.lineage}: no healthy Jenkins controller behind the load balancer for ${periods * period.toMinutes()} minutes`,
-          metric: props.targetGroup.metrics.healthyHostCount({ statistic: 'Minimum', period }),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          evaluationPeriods: periods,
-          // The load balancer stops reporting when no target is registered: that is "no healthy host".
-          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        }),
-        new cloudwatch.Alarm(this, 'ControllerUnhealthyHost', {
-          alarmDescription: `jenkins-ecs ${names.lineage}: a Jenkins controller target failed health checks for ${periods * period.toMinutes()} minutes`,
-          metric: props.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period }),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: periods,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    }
-
-    // Head age matters only while a controller task runs (scaled to 0, the head ages by design).
-    // ECS reports CPUUtilization only while the service has tasks. While it does, a missing head
-    // age means the reconciler is silent (it emits every 5 minutes), which counts as breaching.
-    // That FILL also fills a series with no data point at all in the window is unverified; if it
-    // does not, a silent reconciler leaves this alarm in OK (missing = not breaching), and the
-    // ReconcilerSilent and ReconcilerFailing alarms are the signal.
-    const thresholdSeconds = 2 * props.snapshots.intervalMinutes * 60;
-    const running = new cloudwatch.Metric({
-      namespace: 'AWS/ECS',
-      metricName: 'CPUUtilization',
-      dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
-      statistic: 'SampleCount',
-      period,
-    });
-    const headAge = new cloudwatch.MathExpression({
-      label: 'Head age while the controller runs (s)',
-      expression: `IF(FILL(running, 0) > 0, FILL(age, ${thresholdSeconds + 1}), 0)`,
-      usingMetrics: { running, age: lineageMetric(METRICS.headAgeSeconds, 'Maximum') },
-      period,
-    });
-    alarms.push(
-      new cloudwatch.Alarm(this, 'HeadTooOld', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: the newest snapshot is older than 2 x ${props.snapshots.intervalMinutes} min while Jenkins runs; a crash now would lose more than one interval`,
-        metric: headAge,
-        threshold: thresholdSeconds,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'SnapshotFailed', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: a snapshot of the Jenkins home failed`,
-        metric: lineageMetric(METRICS.snapshotFailures, 'Sum'),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      // Liveness rests on the reconciler: a run that keeps failing must be seen, not only retried.
-      new cloudwatch.Alarm(this, 'ReconcilerFailing', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: the reconciler failed in 3 consecutive 5-minute periods; the service may not follow the head`,
-        metric: this.reconciler.metricErrors({ statistic: 'Sum', period }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      // The schedule alone invokes it every 5 minutes, so no invocation for 15 minutes means the
-      // rules or the function are broken; this does not rely on FILL above.
-      new cloudwatch.Alarm(this, 'ReconcilerSilent', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: the reconciler has not run for 15 minutes though it is scheduled every 5`,
-        metric: this.reconciler.metricInvocations({ statistic: 'Sum', period: Duration.minutes(15) }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-      // A stale start is how every task replacement ends in v1 (the new task starts from the
-      // pointer it was deployed with, waits at the gate, and the reconciler rolls it forward), so a
-      // single one is normal. Several in an hour mean tasks keep coming up stale: the roll is not
-      // taking effect (pointer, IAM, volume configuration), which is worth waking someone for.
-      new cloudwatch.Alarm(this, 'StaleStart', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: ${STALE_STARTS_ALARM_THRESHOLD} or more controller tasks started on a stale home within an hour (one per deploy or restart is expected); the service is not converging on the head`,
-        metric: lineageMetric(METRICS.staleStarts, 'Sum').with({ period: Duration.hours(1) }),
-        threshold: STALE_STARTS_ALARM_THRESHOLD,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
-    if (this.alarmTopic) {
-      const action = new cwActions.SnsAction(this.alarmTopic);
-      for (const alarm of alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
-    return alarms;
-  }
 }
 
 function validate(props: HomeContinuityProps): void {
@@ -605,36 +337,5 @@ function validate(props: HomeContinuityProps): void {
   }
   if (problems.length > 0) {
     throw new JenkinsEcsConstructError(`HomeContinuity: ${problems.join('; ')}`);
-  }
-}
-
-/** All snapshots of this region: snapshot ARNs carry no account. */
-function snapshotArns(stack: Stack): string {
-  return stack.formatArn({ service: 'ec2', resource: 'snapshot', resourceName: '*', account: '', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-}
-
-function describeEbsStatement(sid: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid,
-    actions: ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes'],
-    resources: ['*'],
-  });
-}
-
-/**
- * An EC2 ARN as cdk-nag spells it in a finding id: pseudo parameters as `<AWS::Region>` etc.,
- * concrete values when the stack has an explicit environment.
- */
-function nagArn(stack: Stack, resource: string, withAccount: boolean): string {
-  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-  const account = withAccount ? (Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account) : '';
-  const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
-  return `arn:${partition}:ec2:${region}:${account}:${resource}`;
-}
-
-/** cdk-nag AwsSolutions-IAM5 acknowledgements for the wildcards above, on the role's policy. */
-function acknowledgeWildcards(role: iam.IRole, findings: readonly (readonly [string, string])[]): void {
-  for (const [finding, reason] of findings) {
-    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   }
 }

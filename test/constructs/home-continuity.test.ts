@@ -30,9 +30,9 @@ import {
   HomeContinuity,
   MIN_HEALTH_CHECK_GRACE_SECONDS,
   RUN_VOLUME_NAME,
-  STALE_STARTS_ALARM_THRESHOLD,
   type HomeContinuityProps,
 } from '../../src/constructs/home-continuity.js';
+import { STALE_STARTS_ALARM_THRESHOLD } from '../../src/constructs/continuity-alarms.js';
 import { JenkinsState, POINTER_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
 import { KEEPER_BUNDLE_FILE, keeperImage, stageKeeperImage } from '../../src/constructs/keeper-image.js';
 

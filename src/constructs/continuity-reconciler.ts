@@ -1,0 +1,168 @@
+import { resolve } from 'node:path';
+import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { DeploymentNames } from '../config/names.js';
+import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
+import { TAGS } from '../continuity/model.js';
+import { RECONCILER_ENV } from '../continuity/settings.js';
+import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
+import { acknowledgeWildcards, describeEbsStatement, nagArn, snapshotArns } from './continuity-iam.js';
+
+/** How often the reconciler runs even when no event arrives. */
+export const RECONCILE_EVERY = Duration.minutes(5);
+
+export interface ReconcilerProps {
+  /** Names of the deployment (`deploymentNames(config.name)`). */
+  readonly names: DeploymentNames;
+  /** `controller.snapshots` of the resolved config (retention settings). */
+  readonly snapshots: SnapshotsConfig;
+  /** `controller.home` of the resolved config: the initialization rate of a roll. */
+  readonly home: Pick<HomeConfig, 'initializationRateMiBps'>;
+  /** Cluster of the controller service. */
+  readonly cluster: ecs.ICluster;
+  /** The controller service the reconciler rolls. */
+  readonly service: ecs.IBaseService;
+  /** ECS infrastructure role of the managed EBS volume; passed on UpdateService. */
+  readonly infrastructureRole: iam.IRole;
+  /**
+   * TypeScript entry of the reconciler Lambda function (export `handler`).
+   * @default - `src/reconciler/handler.ts` in this project
+   */
+  readonly entry?: string;
+  /**
+   * Retention of the reconciler's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The reconciler Lambda function (src/reconciler/handler.ts), its role and log group, and the
+ * EventBridge rules and schedule that invoke it. Added directly to `scope` (HomeContinuity), so
+ * the logical ids of its log group stay what they were before this file was split out.
+ */
+export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.NodejsFunction {
+  const { names } = props;
+  const stack = Stack.of(scope);
+  const logGroup = new logs.LogGroup(scope, 'ReconcilerLogs', {
+    retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+  });
+  // An explicit role: only this log group, instead of the AWSLambdaBasicExecutionRole managed policy.
+  const role = new iam.Role(scope, 'ReconcilerRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `jenkins-ecs ${names.lineage}: reconciler (rolls the controller service to the lineage head)`,
+  });
+  // Input-hashed code asset: an unchanged reconciler reuses the bundle of an earlier synth.
+  const fn = cachedNodejsFunction(scope, 'Reconciler', {
+    entry: resolve(props.entry ?? resolve(PROJECT_ROOT, 'src/reconciler/handler.ts')),
+    handler: 'handler',
+    // Not 20.x: Lambda deprecated nodejs20.x on 2026-04-30 (cfn-lint W2531) and will refuse to
+    // create it from 2027-02-01. The bundle targets Node 20 syntax, so it runs on either.
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    role,
+    logGroup,
+    memorySize: 256,
+    // A run is a handful of API calls; a minute leaves room for throttling retries.
+    timeout: Duration.minutes(1),
+    // One reconciler at a time, so two runs never race to roll the same head.
+    reservedConcurrentExecutions: 1,
+    description: `jenkins-ecs ${names.lineage}: keeps the controller service's snapshotId on the lineage head`,
+    environment: {
+      [RECONCILER_ENV.lineage]: names.lineage,
+      [RECONCILER_ENV.cluster]: props.cluster.clusterName,
+      [RECONCILER_ENV.service]: props.service.serviceName,
+      [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
+      [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
+      [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
+      ...(props.home.initializationRateMiBps !== undefined
+        ? { [RECONCILER_ENV.initializationRateMiBps]: String(props.home.initializationRateMiBps) }
+        : {}),
+    },
+    bundling: {
+      // Synth and tests run without Docker: esbuild from node_modules.
+      forceDockerBundling: false,
+      target: 'node20',
+      format: nodejs.OutputFormat.CJS,
+      // Ship the SDK version the adapters are tested against, not whatever the runtime carries.
+      bundleAwsSDK: true,
+      // Unminified, so the code in the console reads like the source.
+      minify: false,
+    },
+  });
+
+  const pointerArn = stack.formatArn({
+    service: 'ssm',
+    resource: 'parameter',
+    // The name starts with "/", which the ARN does not repeat.
+    resourceName: names.pointerParameter.replace(/^\//, ''),
+  });
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReconcilerRollService',
+      actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+      resources: [props.service.serviceArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReconcilerPassInfrastructureRole',
+      actions: ['iam:PassRole'],
+      resources: [props.infrastructureRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReconcilerPruneLineage',
+      actions: ['ec2:DeleteSnapshot'],
+      resources: [snapshotArns(stack)],
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReconcilerPointer',
+      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+      resources: [pointerArn],
+    }),
+    describeEbsStatement('ReconcilerDescribeEbs'),
+  ];
+  for (const statement of statements) role.addToPrincipalPolicy(statement);
+  logGroup.grantWrite(role);
+  acknowledgeWildcards(role, [
+    ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions.'],
+    [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'Retention deletes old snapshots by id; limited to snapshots tagged with this lineage.'],
+  ]);
+  // The function must wait for its policy; the role itself is already implied by the GetAtt,
+  // and listing it again is what cfn-lint W3005 reports.
+  const policy = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+  if (policy instanceof CfnElement) {
+    (fn.node.defaultChild as lambda.CfnFunction).addOverride('DependsOn', [stack.getLogicalId(policy)]);
+  }
+
+  const target = new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
+  new events.Rule(scope, 'OnSnapshot', {
+    description: `jenkins-ecs ${names.lineage}: an EBS snapshot finished (the head may have moved)`,
+    // Tags are not in the event; the reconciler looks the snapshot up (see docs/aws-notes.md).
+    eventPattern: { source: ['aws.ec2'], detailType: ['EBS Snapshot Notification'], detail: { event: ['createSnapshot'] } },
+    targets: [target],
+  });
+  new events.Rule(scope, 'OnTaskChange', {
+    description: `jenkins-ecs ${names.lineage}: a controller task changed state`,
+    eventPattern: {
+      source: ['aws.ecs'],
+      detailType: ['ECS Task State Change'],
+      detail: { clusterArn: [props.cluster.clusterArn], group: [`service:${props.service.serviceName}`] },
+    },
+    targets: [target],
+  });
+  new events.Rule(scope, 'Schedule', {
+    description: `jenkins-ecs ${names.lineage}: reconcile even when no event arrives`,
+    schedule: events.Schedule.rate(RECONCILE_EVERY),
+    targets: [target],
+  });
+  return fn;
+}
+
