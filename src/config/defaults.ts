@@ -1,8 +1,10 @@
 /** Defaults applied after validation. The README's configuration reference lists each with its reason. */
+import { PLUGIN_LOCK } from './plugin-lock.js';
 import type { AgentConfig, VolumeType } from './types.js';
 
 export const DEFAULTS = {
-  jenkinsVersion: '2.516.3',
+  /** The core plugins.lock.json was checked on (a jenkins/jenkins <version>-lts-jdk21 tag). */
+  jenkinsVersion: PLUGIN_LOCK.jenkins.version,
   controllerCpu: 2048,
   sizeGiB: 50,
   volumeType: 'gp3' as VolumeType,

@@ -10,6 +10,7 @@ import { DEFAULTS, GP3_MIBPS_PER_IOPS, VOLUME_LIMITS } from './defaults.js';
 import { defaultMemoryFor, describeMemoryChoices, fargateEbsCeiling, fargateMemoryChoices, isFargatePair } from './fargate.js';
 import { error, pathToString, show, warning, type PathSegment } from './issues.js';
 import { isOpenCidr, partitionOf } from './network.js';
+import { jenkinsVersionIssues } from './plugin-lock.js';
 import { GP3_PRICES } from './prices.js';
 import type { ConfigIssue, VolumeType } from './types.js';
 
@@ -284,6 +285,8 @@ export function crossFieldRules(view: View): ConfigIssue[] {
   accessRules(view, out);
   agentRules(view, out);
   vpcRules(view, out);
+  const jenkinsVersion = view.str(['controller', 'jenkinsVersion']);
+  if (jenkinsVersion !== undefined) out.push(...jenkinsVersionIssues(jenkinsVersion));
   return out;
 }
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { parseCertificateArn, parseKmsArn } from './arn.js';
 import { FARGATE_CPUS, isFargateCpu } from './fargate.js';
+import { DEFAULTS } from './defaults.js';
 import { closest, show } from './issues.js';
 import { cidrProblem, HOSTED_ZONE_ID_PATTERN, isDnsName, REGION_PATTERN, SNAPSHOT_ID_PATTERN, VPC_ID_PATTERN } from './network.js';
 
@@ -118,9 +119,9 @@ export const AGENT_LABEL_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const jenkinsVersion = (() => {
   const key = 'jenkinsVersion';
   const d: Describe = (v) => {
-    const fix = `set ${key} to a pinned LTS release in quotes, e.g. "2.516.3"`;
+    const fix = `set ${key} to a pinned LTS release in quotes, e.g. "${DEFAULTS.jenkinsVersion}"`;
     if (typeof v === 'number') return `${v} is a number (YAML reads unquoted versions as numbers) and not a pinned X.Y.Z LTS version — ${fix}`;
-    if (v === 'latest' || v === 'lts') return `${show(v)} is not pinned; allowed X.Y.Z, e.g. "2.516.3" — ${fix}; a moving tag changes Jenkins under you on every restart`;
+    if (v === 'latest' || v === 'lts') return `${show(v)} is not pinned; allowed X.Y.Z, e.g. "${DEFAULTS.jenkinsVersion}" — ${fix}; a moving tag changes Jenkins under you on every restart`;
     return `${show(v)} is not a pinned X.Y.Z LTS version — ${fix}`;
   };
   return z.string({ error: msg(d) }).regex(JENKINS_VERSION_PATTERN, { error: msg(d) });

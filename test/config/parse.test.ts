@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderAgentsCasc } from '../../src/config/agents-casc.js';
-import { formatIssue, formatIssues, parseConfig, parseConfigText, type ConfigIssue, type ConfigResult } from '../../src/config/index.js';
+import { DEFAULTS, formatIssue, formatIssues, parseConfig, parseConfigText, type ConfigIssue, type ConfigResult } from '../../src/config/index.js';
 
 const KMS = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -67,7 +67,7 @@ const INVALID: readonly InvalidCase[] = [
   { scenario: 'certificate ARN from another service', input: { name: 'ci', access: { domainName: 'ci.example.com', certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' } }, path: 'access.certificateArn', value: '"arn:aws:iam::123456789012:server-certificate/x"', mentions: ['ACM certificate ARN'] },
   { scenario: 'hostedZoneId without domainName', input: { name: 'ci', access: { hostedZoneId: 'Z0123456789ABC' } }, path: 'access.hostedZoneId', value: '"Z0123456789ABC"', mentions: ['access.domainName', 'access.hostedZoneId'] },
   { scenario: 'domain name that is not a DNS name', input: { name: 'ci', access: { domainName: 'jenkins_example' } }, path: 'access.domainName', value: '"jenkins_example"' },
-  { scenario: 'jenkinsVersion latest', input: { name: 'ci', controller: { jenkinsVersion: 'latest' } }, path: 'controller.jenkinsVersion', value: '"latest"', mentions: ['"2.516.3"'] },
+  { scenario: 'jenkinsVersion latest', input: { name: 'ci', controller: { jenkinsVersion: 'latest' } }, path: 'controller.jenkinsVersion', value: '"latest"', mentions: [`"${DEFAULTS.jenkinsVersion}"`] },
   { scenario: 'jenkinsVersion unquoted 2.516 read as a number', input: { name: 'ci', controller: { jenkinsVersion: 2.516 } }, path: 'controller.jenkinsVersion', value: '2.516', mentions: ['quotes'] },
   { scenario: 'jenkinsVersion with two parts', input: { name: 'ci', controller: { jenkinsVersion: '2.516' } }, path: 'controller.jenkinsVersion', value: '"2.516"', mentions: ['X.Y.Z'] },
   { scenario: 'agent label with a space', input: { name: 'ci', agents: [{ label: 'big box' }] }, path: 'agents[0].label', value: '"big box"' },
@@ -172,7 +172,7 @@ describe('defaults', () => {
     const r = parseConfig({ name: 'ci' });
     assert.ok(r.ok);
     const c = r.config;
-    assert.equal(c.controller.jenkinsVersion, '2.516.3');
+    assert.equal(c.controller.jenkinsVersion, '2.568.2');
     assert.deepEqual([c.controller.cpu, c.controller.memoryMiB], [2048, 4096]);
     assert.deepEqual(c.controller.home, { sizeGiB: 50, volumeType: 'gp3', iops: 3000, throughputMiBps: 125, fileSystem: 'xfs' });
     assert.deepEqual(c.controller.snapshots, { intervalMinutes: 15, keepLast: 12, keepDailyDays: 14 });

@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { parse as parseYaml } from 'yaml';
@@ -65,6 +65,30 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /^ENTRYPOINT \["\/usr\/local\/bin\/jenkins-ecs-gate"\]$/m);
     assert.ok(existsSync(join(CONTROLLER_IMAGE_SOURCE, 'gate.sh')), 'jenkins/controller/gate.sh missing');
   });
+
+  test('installs the plugin sync the gate runs before Jenkins, executable', () => {
+    assert.match(dockerfile, /^COPY sync-plugins\.sh \/usr\/local\/bin\/jenkins-ecs-sync-plugins$/m);
+    assert.match(dockerfile, /^RUN chmod 0755 .*\/usr\/local\/bin\/jenkins-ecs-sync-plugins/m);
+    assert.match(readFileSync(join(CONTROLLER_IMAGE_SOURCE, 'gate.sh'), 'utf8'), /\/usr\/local\/bin\/jenkins-ecs-sync-plugins/);
+  });
+});
+
+describe('both Dockerfiles build with BuildKit off', () => {
+  // The classic builder rejects these: COPY/ADD --chmod and --link, RUN --mount/--network/--security,
+  // heredocs, and a # syntax= frontend line.
+  const buildKitOnly = /^\s*(?:(?:COPY|ADD)\s+(?:--\S+\s+)*--(?:chmod|link|parents|exclude)\b|RUN\s+(?:--\S+\s+)*--(?:mount|network|security)\b|\S+.*<<-?\s*['"]?[A-Z]+|#\s*syntax\s*=)/im;
+  for (const file of [join(CONTROLLER_IMAGE_SOURCE, 'Dockerfile'), resolve('keeper/Dockerfile')]) {
+    test(file.replace(/^.*\/(jenkins|keeper)\//, '$1/'), () => {
+      const text = readFileSync(file, 'utf8').split('\n').filter((l) => !/^\s*#(?!\s*syntax)/i.test(l)).join('\n');
+      assert.doesNotMatch(text, buildKitOnly);
+    });
+  }
+  test('the pattern catches what it is for', () => {
+    for (const bad of ['COPY --chmod=0755 gate.sh /x', 'COPY --chown=a:b --chmod=755 a /b', 'RUN --mount=type=cache,target=/r npm ci', 'RUN <<EOF', '# syntax=docker/dockerfile:1']) {
+      assert.match(bad, buildKitOnly, bad);
+    }
+    assert.doesNotMatch('COPY --chown=jenkins:jenkins casc/ /usr/share/jenkins/casc/', buildKitOnly);
+  });
 });
 
 describe('casc/jenkins.yaml', () => {
@@ -101,12 +125,12 @@ describe('casc/jenkins.yaml', () => {
 describe('staged build context', () => {
   test('contains the image folder plus the extra JCasC files, and its name follows the content', () => {
     const root = mkdtempSync(join(tmpdir(), 'jenkins-ecs-stage-test-'));
-    const a = stageControllerImage({ jenkinsVersion: '2.516.3', stagingRoot: root, extraCascFiles: { 'agents.yaml': 'jenkins: {}\n' } });
+    const a = stageControllerImage({ jenkinsVersion: '2.568.2', stagingRoot: root, extraCascFiles: { 'agents.yaml': 'jenkins: {}\n' } });
     for (const f of ['Dockerfile', 'plugins.txt', 'gate.sh', 'casc/jenkins.yaml']) assert.ok(existsSync(join(a, f)), f);
     assert.equal(readFileSync(join(a, 'casc/agents.yaml'), 'utf8'), 'jenkins: {}\n');
-    const again = stageControllerImage({ jenkinsVersion: '2.516.3', stagingRoot: root, extraCascFiles: { 'agents.yaml': 'jenkins: {}\n' } });
+    const again = stageControllerImage({ jenkinsVersion: '2.568.2', stagingRoot: root, extraCascFiles: { 'agents.yaml': 'jenkins: {}\n' } });
     assert.equal(again, a);
-    const other = stageControllerImage({ jenkinsVersion: '2.516.3', stagingRoot: root, extraCascFiles: { 'agents.yaml': 'jenkins: { x: 1 }\n' } });
+    const other = stageControllerImage({ jenkinsVersion: '2.568.2', stagingRoot: root, extraCascFiles: { 'agents.yaml': 'jenkins: { x: 1 }\n' } });
     assert.notEqual(other, a);
   });
 
@@ -114,7 +138,7 @@ describe('staged build context', () => {
     const root = mkdtempSync(join(tmpdir(), 'jenkins-ecs-stage-test-'));
     for (const bad of ['jenkins.yaml', '../Dockerfile.yaml', 'agents.txt']) {
       assert.throws(
-        () => stageControllerImage({ jenkinsVersion: '2.516.3', stagingRoot: root, extraCascFiles: { [bad]: 'x: 1\n' } }),
+        () => stageControllerImage({ jenkinsVersion: '2.568.2', stagingRoot: root, extraCascFiles: { [bad]: 'x: 1\n' } }),
         JenkinsEcsConstructError,
         bad,
       );
@@ -126,7 +150,7 @@ describe('staged build context', () => {
     const app = new App({ outdir });
     const stack = new Stack(app, 'ImageTest');
     const td = new ecs.FargateTaskDefinition(stack, 'Td');
-    td.addContainer('jenkins', { image: controllerImage({ jenkinsVersion: '2.516.3' }) });
+    td.addContainer('jenkins', { image: controllerImage({ jenkinsVersion: '2.568.2' }) });
     app.synth();
     const assets = JSON.parse(readFileSync(join(outdir, 'ImageTest.assets.json'), 'utf8')) as {
       dockerImages: Record<string, { source: { directory: string; dockerBuildArgs?: Record<string, string>; platform?: string } }>;
@@ -134,7 +158,7 @@ describe('staged build context', () => {
     const images = Object.values(assets.dockerImages);
     assert.equal(images.length, 1);
     const source = images[0]!.source;
-    assert.deepEqual(source.dockerBuildArgs, { JENKINS_VERSION: '2.516.3' });
+    assert.deepEqual(source.dockerBuildArgs, { JENKINS_VERSION: '2.568.2' });
     assert.equal(source.platform, 'linux/amd64');
     assert.ok(existsSync(join(outdir, source.directory, 'Dockerfile')));
     assert.ok(existsSync(join(outdir, source.directory, 'casc', 'jenkins.yaml')));
