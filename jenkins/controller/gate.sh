@@ -16,6 +16,7 @@ run_dir="${JENKINS_ECS_RUN_DIR:-/run/jenkins-ecs}"
 # Overridable for tests only; production uses the jenkins/jenkins image paths.
 tini="${JENKINS_ECS_GATE_TINI:-/usr/bin/tini}"
 jenkins_sh="${JENKINS_ECS_GATE_JENKINS_SH:-/usr/local/bin/jenkins.sh}"
+sync_plugins="${JENKINS_ECS_GATE_SYNC_PLUGINS:-/usr/local/bin/jenkins-ecs-sync-plugins}"
 # Seconds between "still waiting" lines (also test-only).
 log_every="${JENKINS_ECS_GATE_LOG_EVERY:-30}"
 
@@ -65,6 +66,11 @@ while [ ! -e "$run_dir/authorized" ]; do
   fi
 done
 
+# The home is now the authoritative one: make its plugins exactly the image's (sync-plugins.sh).
+if ! "$sync_plugins"; then
+  log "could not make JENKINS_HOME/plugins match the image; not starting Jenkins"
+  exit 1
+fi
 log "authorized after ${waited}s; starting Jenkins"
 # exec resets the handled signals to their defaults; until then a SIGTERM still exits cleanly.
 exec "$tini" -- "$jenkins_sh" "$@"

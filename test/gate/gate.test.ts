@@ -4,7 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -17,6 +17,8 @@ const fakeJenkinsSh = '/usr/local/bin/jenkins.sh';
 interface Run {
   readonly child: ChildProcess;
   readonly runDir: string;
+  /** Lines the fake plugin sync wrote, one per run. */
+  readonly syncRuns: () => string[];
   readonly stdout: () => string;
   readonly stderr: () => string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -32,12 +34,17 @@ function startGate(args: readonly string[], prepare?: (runDir: string) => void, 
   // One argument per line, so the test sees exactly what exec passed.
   writeFileSync(tini, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n');
   chmodSync(tini, 0o755);
+  // Stands in for sync-plugins.sh (tested on its own in sync-plugins.test.ts): records that it ran.
+  const sync = join(dir, 'sync-plugins');
+  writeFileSync(sync, `#!/bin/sh\necho synced >> "${join(dir, 'sync.log')}"\nexit \${FAKE_SYNC_EXIT:-0}\n`);
+  chmodSync(sync, 0o755);
   const child = spawn('sh', [gate, ...args], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       [KEEPER_ENV.runDir]: runDir,
       JENKINS_ECS_GATE_TINI: tini,
       JENKINS_ECS_GATE_JENKINS_SH: fakeJenkinsSh,
+      JENKINS_ECS_GATE_SYNC_PLUGINS: sync,
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,6 +60,7 @@ function startGate(args: readonly string[], prepare?: (runDir: string) => void, 
   return {
     child,
     runDir,
+    syncRuns: () => (existsSync(join(dir, 'sync.log')) ? readFileSync(join(dir, 'sync.log'), 'utf8').split('\n').filter(Boolean) : []),
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -106,6 +114,31 @@ describe('jenkins-ecs gate (jenkins/controller/gate.sh)', () => {
       const { code } = await run.exited;
       assert.equal(code, 0);
       assert.deepEqual(run.stdout().split('\n').slice(0, -1), ['--', fakeJenkinsSh]);
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  test('makes the home\'s plugins match the image after authorization and before Jenkins starts', { timeout: 30_000 }, async () => {
+    const run = startGate([], undefined, { JENKINS_ECS_GATE_LOG_EVERY: '1' });
+    try {
+      await until(() => /still waiting/.test(run.stderr()));
+      assert.deepEqual(run.syncRuns(), [], 'the plugins of a volume the keeper has not authorized are left alone');
+      writeFileSync(join(run.runDir, MARKERS.authorized), '');
+      assert.equal((await run.exited).code, 0);
+      assert.deepEqual(run.syncRuns(), ['synced']);
+      assert.deepEqual(run.stdout().split('\n').slice(0, -1), ['--', fakeJenkinsSh]);
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  test('does not start Jenkins when the plugin sync fails', { timeout: 30_000 }, async () => {
+    const run = startGate([], (runDir) => writeFileSync(join(runDir, MARKERS.authorized), ''), { FAKE_SYNC_EXIT: '3' });
+    try {
+      assert.equal((await run.exited).code, 1);
+      assert.equal(run.stdout(), '', 'tini was never executed');
+      assert.match(run.stderr(), /could not make JENKINS_HOME\/plugins match the image; not starting Jenkins/);
     } finally {
       run.cleanup();
     }
