@@ -21,10 +21,11 @@ import { JenkinsEcsConstructError } from './errors.js';
 export const KEEPER_BUNDLE_FILE = 'dist/keeper.js';
 
 /** How the keeper is bundled; part of the cache key. */
-const KEEPER_ESBUILD_OPTIONS = {
+export const KEEPER_ESBUILD_OPTIONS = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  // The major of keeper/Dockerfile's node base image (a test keeps them equal).
+  target: 'node24',
   format: 'cjs',
   legalComments: 'none',
 } as const satisfies BuildOptions;
