@@ -3,8 +3,11 @@
  * `@DataBoundConstructor` parameters and `@DataBoundSetter` methods. JCasC refuses any other key
  * ("Invalid configuration elements"), so the renderer and the tests check every key against these.
  *
- * Read from jenkinsci/amazon-ecs-plugin, package com.cloudbees.jenkins.plugins.amazonecs
- * (source as of the Jakarta-servlet migration; our pin is in jenkins/controller/plugins.txt).
+ * Read from jenkinsci/amazon-ecs-plugin at tag amazon-ecs-1.49 (commit
+ * bc546fddd08fbfe9196f3dcf661f0f118542a673), the release pinned in jenkins/controller/plugins.txt,
+ * package com.cloudbees.jenkins.plugins.amazonecs. test/fixtures/jenkins/amazon-ecs-1.49-databound.json
+ * records the names per class and a test holds these sets equal to it; re-read both when the pin
+ * moves. (`authRegion` exists only in an unmerged pull request, #376, so it is not here.)
  */
 
 /** `ECSCloud`: constructor (name, credentialsId, assumedRoleArn, cluster) + setters. */
@@ -15,7 +18,6 @@ export const ECS_CLOUD_KEYS: ReadonlySet<string> = new Set([
   'cluster',
   'templates',
   'regionName',
-  'authRegion',
   'tunnel',
   'jenkinsUrl',
   'allowedOverrides',
