@@ -1,8 +1,9 @@
 /**
  * One place that builds the SDK v3 clients for the keeper, the reconciler and the CLI.
- * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_EC2|ECS|SSM`) are honoured explicitly,
+ * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_EC2|ECS|SSM|DYNAMODB`) are honoured explicitly,
  * so tests aim every client at moto or a fixture, whatever SDK version resolves env endpoints.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -11,6 +12,7 @@ export interface AwsClients {
   readonly ec2: EC2Client;
   readonly ecs: ECSClient;
   readonly ssm: SSMClient;
+  readonly dynamodb: DynamoDBClient;
 }
 
 export interface ClientOptions {
@@ -26,7 +28,7 @@ export interface ClientOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-type Service = 'EC2' | 'ECS' | 'SSM';
+type Service = 'EC2' | 'ECS' | 'SSM' | 'DYNAMODB';
 
 /** The endpoint a service should use: explicit option, `AWS_ENDPOINT_URL_<SVC>`, `AWS_ENDPOINT_URL`. */
 export function resolveEndpoint(service: Service, options: ClientOptions = {}): string | undefined {
@@ -52,5 +54,6 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     ec2: new EC2Client(baseConfig('EC2', options)),
     ecs: new ECSClient(baseConfig('ECS', options)),
     ssm: new SSMClient(baseConfig('SSM', options)),
+    dynamodb: new DynamoDBClient(baseConfig('DYNAMODB', options)),
   };
 }

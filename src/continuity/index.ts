@@ -7,3 +7,6 @@ export * from './retry.js';
 export * from './keeper.js';
 export * from './reconciler.js';
 export * from './restore.js';
+export * from './record.js';
+export * from './transitions.js';
+export * from './commit.js';

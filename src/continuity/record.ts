@@ -69,12 +69,28 @@ export interface LineageRecord {
   readonly holder?: Holder;
   readonly operation?: Operation;
   /**
+   * Earlier `launch` values, newest first (at most {@link LAUNCH_HISTORY}). A `cdk deploy` resolves
+   * the launch snapshot when it creates its change set and applies it later, so retention keeps
+   * these too: the snapshot a pending change set names must still exist when it is applied.
+   */
+  readonly previousLaunches?: readonly string[];
+  /**
+   * The last roll the reconciler decided (the write that set `launch` to the head). Only the
+   * writer of that record issues the UpdateService. `at` is the writer's own clock and is read by
+   * nothing but a later reconciler deciding whether a roll whose UpdateService never showed up was
+   * abandoned (its Lambda died between the write and the call): a liveness hint, never an order.
+   */
+  readonly roll?: { readonly snapshotId: string; readonly seq: number; readonly at: string };
+  /**
    * Every snapshot the protocol wrote into the record and has not deleted yet, in `seq` order.
    * Retention deletes only from this list (removing the entry in a conditional write first), and
    * a restore may only promote a completed member of it.
    */
   readonly snapshots: readonly RecordedSnapshot[];
 }
+
+/** How many earlier `launch` values the record keeps (see {@link LineageRecord.previousLaunches}). */
+export const LAUNCH_HISTORY = 3;
 
 /** Strongly consistent store of lineage records (DynamoDB on AWS). */
 export interface RecordPort {

@@ -45,11 +45,12 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
   const wiring = () => {
     if (cached) return cached;
     const settings = readReconcilerSettings(options.env ?? process.env);
-    const defaults = options.clients?.ec2 && options.clients.ecs && options.clients.ssm ? undefined : createClients();
+    const defaults = options.clients?.ec2 && options.clients.ecs && options.clients.ssm && options.clients.dynamodb ? undefined : createClients();
     const clients: AwsClients = {
       ec2: options.clients?.ec2 ?? defaults!.ec2,
       ecs: options.clients?.ecs ?? defaults!.ecs,
       ssm: options.clients?.ssm ?? defaults!.ssm,
+      dynamodb: options.clients?.dynamodb ?? defaults!.dynamodb,
     };
     cached = {
       settings,

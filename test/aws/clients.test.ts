@@ -19,7 +19,7 @@ describe('client factory endpoints', () => {
 
   test('createClients aims every client at the given endpoint and region', async () => {
     const clients = createClients({ endpoint: 'http://127.0.0.1:4', region: 'eu-west-1' });
-    for (const c of [clients.ec2, clients.ecs, clients.ssm]) {
+    for (const c of [clients.ec2, clients.ecs, clients.ssm, clients.dynamodb]) {
       assert.equal(await c.config.region(), 'eu-west-1');
       const ep = await c.config.endpoint!();
       assert.equal(ep.hostname, '127.0.0.1');

@@ -1,0 +1,267 @@
+// Pure transitions of the lineage record: each guard has a test that fails when it is removed.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RECORD_FORMAT, type LineageRecord } from '../../src/continuity/record.js';
+import {
+  acquire,
+  adoptLaunch,
+  advanceOperation,
+  beginOperation,
+  bootstrapRecord,
+  createRecord,
+  dropFailed,
+  endOperation,
+  fence,
+  promote,
+  protectedIds,
+  prune,
+  register,
+  release,
+  roll,
+  type Outcome,
+} from '../../src/continuity/transitions.js';
+import { L, snap, vol } from './fixtures.js';
+
+const TASK = 'arn:aws:ecs:us-east-1:1:task/c/a';
+const OTHER = 'arn:aws:ecs:us-east-1:1:task/c/b';
+
+function ok(o: Outcome): LineageRecord {
+  assert.ok(o.ok, `refused: ${o.ok ? '' : `${o.code} ${o.reason}`}`);
+  return o.record;
+}
+
+function refused(o: Outcome, code: string): void {
+  assert.equal(o.ok, false, 'expected a refusal');
+  if (!o.ok) assert.equal(o.code, code, o.reason);
+}
+
+/** A record held by TASK (token 2) with one registered snapshot (seq 3). */
+function held(): LineageRecord {
+  const r = ok(acquire(createRecord(L), { taskArn: TASK, volumeId: 'vol-a' }));
+  return ok(register(r, { token: 2, snapshotId: 'snap-1', kind: 'periodic', task: TASK }));
+}
+
+describe('create and bootstrap', () => {
+  test('an empty record starts at seq 1 with nothing in it', () => {
+    assert.deepEqual(createRecord(L), { lineage: L, format: RECORD_FORMAT, seq: 1, snapshots: [] });
+  });
+  test('bootstrap takes the completed protocol snapshots in v0.1 order; the newest is the head', () => {
+    const r = ok(
+      bootstrapRecord({
+        lineage: L,
+        listed: [snap('snap-b', 20), snap('snap-a', 10, { kind: 'final' }), snap('snap-p', 30, { state: 'pending' }), snap('snap-x', 40, { kind: undefined }), snap('snap-s', 50, { kind: 'seed' }), snap('snap-o', 60, { lineage: 'other' }), snap('snap-promoted', 5, { promotedAt: new Date(Date.parse('2026-03-01T12:25:00Z')), kind: 'manual' })],
+        holders: [],
+        launch: 'snap-a',
+      }),
+    );
+    assert.deepEqual(r.snapshots.map((e) => e.snapshotId), ['snap-a', 'snap-b', 'snap-promoted']);
+    assert.equal(r.head?.snapshotId, 'snap-promoted');
+    assert.equal(r.launch, 'snap-a');
+    assert.equal(r.seq, 1);
+  });
+  test('bootstrap ignores a launch value that is not a member', () => {
+    const r = ok(bootstrapRecord({ lineage: L, listed: [snap('snap-a', 1)], holders: [], launch: 'snap-foreign' }));
+    assert.equal(r.launch, undefined);
+  });
+  test('bootstrap is refused while a v0.1 holder is live, allowed once its volume is no longer in use', () => {
+    refused(bootstrapRecord({ lineage: L, listed: [snap('snap-a', 1)], holders: [vol('vol-h', 0, { holder: L })] }), 'held');
+    ok(bootstrapRecord({ lineage: L, listed: [snap('snap-a', 1)], holders: [vol('vol-h', 0, { holder: L, state: 'available' })] }));
+  });
+});
+
+describe('acquire', () => {
+  test('an empty lineage: the first task holds it with token seq+1', () => {
+    const r = ok(acquire(createRecord(L), { taskArn: TASK, volumeId: 'vol-a' }));
+    assert.deepEqual(r.holder, { taskArn: TASK, volumeId: 'vol-a', token: 2 });
+    assert.equal(r.seq, 2);
+  });
+  test('a volume not built from the head is stale, even when nobody holds the lineage', () => {
+    const r = ok(release(held(), 2));
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-0' }), 'stale');
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b' }), 'stale');
+    ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }));
+  });
+  test('stale is reported before a holder or an operation', () => {
+    refused(acquire(held(), { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-0', holderStopped: false }), 'stale');
+  });
+  test('held by a live task: refused; reported STOPPED: taken over in the same write', () => {
+    const r = held();
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }), 'held');
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1', holderStopped: false }), 'held');
+    const t = ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1', holderStopped: true }));
+    assert.deepEqual(t.holder, { taskArn: OTHER, volumeId: 'vol-b', token: 4 });
+  });
+  test('the holder acquiring again (its answer was lost) changes nothing', () => {
+    const r = held();
+    const again = acquire(r, { taskArn: TASK, volumeId: 'vol-a', source: 'whatever' });
+    assert.ok(again.ok && again.unchanged);
+  });
+  test('no holder is granted during an operation', () => {
+    const r = ok(beginOperation(ok(release(held(), 2)), { kind: 'restore', id: 'op1', target: 'snap-1' }));
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }), 'operation');
+  });
+  test('a record of a newer format is never written over', () => {
+    refused(acquire({ ...createRecord(L), format: RECORD_FORMAT + 1 }, { taskArn: TASK, volumeId: 'vol-a' }), 'format');
+  });
+});
+
+describe('register, release, fence', () => {
+  test('the holder registers: appended with the new seq and made the head', () => {
+    const r = ok(register(held(), { token: 2, snapshotId: 'snap-2', kind: 'periodic', source: 'snap-0' }));
+    assert.deepEqual(r.head, { snapshotId: 'snap-2', seq: 4, kind: 'periodic', source: 'snap-0' });
+    assert.deepEqual(r.snapshots.map((e) => e.seq), [3, 4]);
+    assert.ok(r.holder);
+  });
+  test('a fenced keeper (token taken over) cannot advance the head', () => {
+    const taken = ok(acquire(held(), { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1', holderStopped: true }));
+    refused(register(taken, { token: 2, snapshotId: 'snap-late', kind: 'final' }), 'fenced');
+    refused(register(ok(release(held(), 2)), { token: 2, snapshotId: 'snap-late', kind: 'final' }), 'fenced');
+  });
+  test('register with release: the final snapshot and the release in one write', () => {
+    const r = ok(register(held(), { token: 2, snapshotId: 'snap-f', kind: 'final', release: true }));
+    assert.equal(r.holder, undefined);
+    assert.equal(r.head?.snapshotId, 'snap-f');
+    assert.equal(r.seq, 4);
+  });
+  test('registering again after a lost answer is a no-op, or only the release', () => {
+    const r = held();
+    assert.ok((register(r, { token: 2, snapshotId: 'snap-1', kind: 'periodic' }) as { unchanged?: boolean }).unchanged);
+    const rel = ok(register(r, { token: 2, snapshotId: 'snap-1', kind: 'periodic', release: true }));
+    assert.equal(rel.holder, undefined);
+    assert.equal(rel.snapshots.length, 1);
+  });
+  test('release needs the token', () => {
+    refused(release(held(), 9), 'not-holder');
+    assert.equal(ok(release(held(), 2)).holder, undefined);
+  });
+  test('fence removes a holder by task and token, never moves the head', () => {
+    refused(fence(held(), { taskArn: OTHER, token: 2 }), 'not-holder');
+    refused(fence(held(), { taskArn: TASK, token: 1 }), 'not-holder');
+    const f = ok(fence(held(), { taskArn: TASK, token: 2 }));
+    assert.equal(f.holder, undefined);
+    assert.equal(f.head?.snapshotId, 'snap-1');
+  });
+});
+
+describe('drop-failed', () => {
+  test('a failed head is taken out; the newest remaining entry becomes the head', () => {
+    const r = ok(register(held(), { token: 2, snapshotId: 'snap-2', kind: 'periodic' }));
+    const d = ok(dropFailed(r, 'snap-2'));
+    assert.equal(d.head?.snapshotId, 'snap-1');
+    assert.deepEqual(d.snapshots.map((e) => e.snapshotId), ['snap-1']);
+    const empty = ok(dropFailed(d, 'snap-1'));
+    assert.equal(empty.head, undefined);
+  });
+  test('only the head can be dropped this way', () => {
+    const r = ok(register(held(), { token: 2, snapshotId: 'snap-2', kind: 'periodic' }));
+    refused(dropFailed(r, 'snap-1'), 'not-head');
+  });
+});
+
+describe('roll and launch', () => {
+  const at = new Date('2026-03-01T12:00:00Z');
+  test('roll sets launch to a completed head, with no holder and no operation', () => {
+    const free = ok(release(held(), 2));
+    const r = ok(roll(free, { headCompleted: true, at }));
+    assert.equal(r.launch, 'snap-1');
+    assert.deepEqual(r.roll, { snapshotId: 'snap-1', seq: 5, at: at.toISOString() });
+  });
+  test('roll is refused with a holder, an operation, a pending head, or no head', () => {
+    refused(roll(held(), { headCompleted: true, at }), 'held');
+    const free = ok(release(held(), 2));
+    refused(roll(free, { headCompleted: false, at }), 'head-not-completed');
+    refused(roll(ok(beginOperation(free, { kind: 'restore', id: 'o' })), { headCompleted: true, at }), 'operation');
+    refused(roll(createRecord(L), { headCompleted: true, at }), 'no-head');
+  });
+  test('earlier launch values are remembered (newest first, at most 3) so retention keeps them', () => {
+    let r: LineageRecord = { ...createRecord(L), snapshots: ['a', 'b', 'c', 'd', 'e'].map((s, i) => ({ snapshotId: s, seq: 1 + i, kind: 'periodic' as const })) };
+    for (const s of ['a', 'b', 'c', 'd', 'e']) r = ok(adoptLaunch(r, s));
+    assert.equal(r.launch, 'e');
+    assert.deepEqual(r.previousLaunches, ['d', 'c', 'b']);
+    assert.ok((adoptLaunch(r, 'e') as { unchanged?: boolean }).unchanged);
+    refused(adoptLaunch(r, 'snap-foreign'), 'not-member');
+  });
+});
+
+describe('operations and promote', () => {
+  test('one operation at a time; the same id resumes without a write', () => {
+    const r = ok(beginOperation(held(), { kind: 'restore', id: 'op1', target: 'snap-1' }));
+    assert.deepEqual(r.operation, { kind: 'restore', id: 'op1', seq: 4, step: 'begun', target: 'snap-1' });
+    assert.ok((beginOperation(r, { kind: 'restore', id: 'op1' }) as { unchanged?: boolean }).unchanged);
+    refused(beginOperation(r, { kind: 'handover', id: 'op2' }), 'operation');
+  });
+  test('an operation can only target a recorded snapshot (foreign ones never)', () => {
+    refused(beginOperation(held(), { kind: 'restore', id: 'op1', target: 'snap-foreign' }), 'not-member');
+  });
+  test('advance and end only the caller’s operation', () => {
+    const r = ok(beginOperation(held(), { kind: 'restore', id: 'op1' }));
+    refused(advanceOperation(r, { id: 'op2', step: 'x' }), 'operation');
+    assert.equal(ok(advanceOperation(r, { id: 'op1', step: 'scale-down' })).operation?.step, 'scale-down');
+    assert.ok((endOperation(r, 'op2') as { unchanged?: boolean }).unchanged);
+    assert.equal(ok(endOperation(r, 'op1')).operation, undefined);
+  });
+  test('promote: the chosen member becomes a restore head with a new seq and the launch, only without a holder', () => {
+    let r = ok(register(held(), { token: 2, snapshotId: 'snap-2', kind: 'periodic' }));
+    r = ok(beginOperation(r, { kind: 'restore', id: 'op1', target: 'snap-1' }));
+    refused(promote(r, { id: 'op1', snapshotId: 'snap-1' }), 'held');
+    r = ok(release(r, 2));
+    refused(promote(r, { id: 'op9', snapshotId: 'snap-1' }), 'operation');
+    refused(promote(r, { id: 'op1', snapshotId: 'snap-x' }), 'not-member');
+    const p = ok(promote(r, { id: 'op1', snapshotId: 'snap-1' }));
+    assert.deepEqual(p.head, { snapshotId: 'snap-1', seq: p.seq, kind: 'restore', task: TASK });
+    assert.equal(p.launch, 'snap-1');
+    assert.deepEqual(p.snapshots.map((e) => e.snapshotId), ['snap-2', 'snap-1']);
+    assert.ok((promote(p, { id: 'op1', snapshotId: 'snap-1' }) as { unchanged?: boolean }).unchanged);
+  });
+});
+
+describe('prune', () => {
+  const base = (): LineageRecord => ({
+    ...createRecord(L),
+    seq: 9,
+    snapshots: ['s1', 's2', 's3', 's4', 's5', 's6'].map((s, i) => ({ snapshotId: s, seq: 2 + i, kind: 'periodic' as const })),
+    head: { snapshotId: 's6', seq: 7, kind: 'periodic' },
+    launch: 's5',
+    previousLaunches: ['s4'],
+    operation: { kind: 'restore', id: 'o', seq: 8, target: 's3' },
+  });
+  test('head, launch, earlier launches, the operation target and deployment references are never taken out', () => {
+    const o = prune(base(), ['s1', 's2', 's3', 's4', 's5', 's6'], ['s2']);
+    assert.ok(o.ok);
+    assert.deepEqual(o.removed, ['s1']);
+    assert.deepEqual(o.record.snapshots.map((e) => e.snapshotId), ['s2', 's3', 's4', 's5', 's6']);
+    assert.deepEqual([...protectedIds(base(), ['s2'])].sort(), ['s2', 's3', 's4', 's5', 's6']);
+  });
+  test('foreign ids are ignored; nothing left to remove is a refusal', () => {
+    refused(prune(base(), ['snap-foreign', 's6']), 'nothing-to-do');
+  });
+  test('property: every transition that writes advances seq by exactly one, keeps the head a member and the members in seq order', () => {
+    const ops = fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 })), { maxLength: 40 });
+    fc.assert(
+      fc.property(ops, (list) => {
+        let r = createRecord(L);
+        let n = 0;
+        for (const [op, who] of list) {
+          const task = `arn:task/${who}`;
+          const o: Outcome = [
+            () => acquire(r, { taskArn: task, volumeId: `vol-${who}`, ...(r.head ? { source: r.head.snapshotId } : {}), holderStopped: who === 3 }),
+            () => register(r, { token: r.holder?.token ?? -1, snapshotId: `snap-${++n}`, kind: 'periodic' }),
+            () => release(r, r.holder?.token ?? -1),
+            () => (r.head ? dropFailed(r, r.head.snapshotId) : dropFailed(r, 'x')),
+            () => roll(r, { headCompleted: true, at: new Date(0) }),
+            () => prune(r, r.snapshots.map((e) => e.snapshotId)),
+            () => beginOperation(r, { kind: 'restore', id: `op${who}`, ...(r.snapshots[0] ? { target: r.snapshots[0].snapshotId } : {}) }),
+            () => endOperation(r, `op${who}`),
+          ][op]!();
+          if (!o.ok || o.unchanged) continue;
+          assert.equal(o.record.seq, r.seq + 1);
+          r = o.record;
+          if (r.head) assert.ok(r.snapshots.some((e) => e.snapshotId === r.head!.snapshotId), 'head is a member');
+          const seqs = r.snapshots.map((e) => e.seq);
+          assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'members in seq order');
+        }
+      }),
+    );
+  });
+});
