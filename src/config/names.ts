@@ -20,6 +20,8 @@ export interface DeploymentNames {
   readonly keeperContainer: string;
   /** Task-definition volume that ECS configures at launch with the managed EBS volume. */
   readonly homeVolume: string;
+  /** Family of the one-off migration task (`jenkins-ecs migrate`) and name of its security group. */
+  readonly migrationTask: string;
 }
 
 export function deploymentNames(name: string): DeploymentNames {
@@ -34,6 +36,7 @@ export function deploymentNames(name: string): DeploymentNames {
     jenkinsContainer: 'jenkins',
     keeperContainer: 'keeper',
     homeVolume: 'jenkins-home',
+    migrationTask: `jenkins-ecs-${name}-migrate`,
   };
 }
 

@@ -79,6 +79,10 @@ export function partitionOf(region: string): string {
 
 export const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SNAPSHOT_ID_PATTERN = /^snap-[0-9a-f]{8,17}$/;
+/** An EFS file system id (`fs-` and 8 or 17 hex digits). */
+export const EFS_ID_PATTERN = /^fs-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** An EFS access point id (`fsap-` and 17 hex digits). */
+export const EFS_ACCESS_POINT_ID_PATTERN = /^fsap-[0-9a-f]{17}$/;
 export const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,32}$/;
 
 /** A fully qualified DNS name: labels of 1..63 letters, digits and inner hyphens, 253 chars max. */

@@ -96,6 +96,12 @@ function resolve(raw: RawConfig): JenkinsEcsConfig {
       },
     },
     agents,
+    ...(raw.migration !== undefined && {
+      migration: {
+        efsFileSystemId: raw.migration.efsFileSystemId,
+        ...(raw.migration.efsAccessPointId !== undefined && { efsAccessPointId: raw.migration.efsAccessPointId }),
+      },
+    }),
   };
 }
 

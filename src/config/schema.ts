@@ -9,7 +9,7 @@ import { parseCertificateArn, parseKmsArn } from './arn.js';
 import { FARGATE_CPUS, isFargateCpu } from './fargate.js';
 import { DEFAULTS } from './defaults.js';
 import { closest, show } from './issues.js';
-import { cidrProblem, HOSTED_ZONE_ID_PATTERN, isDnsName, REGION_PATTERN, SNAPSHOT_ID_PATTERN, VPC_ID_PATTERN } from './network.js';
+import { cidrProblem, EFS_ACCESS_POINT_ID_PATTERN, EFS_ID_PATTERN, HOSTED_ZONE_ID_PATTERN, isDnsName, REGION_PATTERN, SNAPSHOT_ID_PATTERN, VPC_ID_PATTERN } from './network.js';
 
 type Describe = (input: unknown) => string;
 const msg = (describe: Describe) => (iss: { input?: unknown }) => describe(iss.input);
@@ -201,6 +201,10 @@ export const configSchema = mapping('the file', {
   access: accessSchema.optional(),
   controller: controllerSchema.optional(),
   agents: list('agents', agentSchema, 'agent templates').optional(),
+  migration: mapping('migration', {
+    efsFileSystemId: str('efsFileSystemId', 'an EFS file system id (fs- and 8 or 17 hex digits)', (s) => EFS_ID_PATTERN.test(s), () => 'copy it from aws efs describe-file-systems, e.g. fs-0123456789abcdef0'),
+    efsAccessPointId: str('efsAccessPointId', 'an EFS access point id (fsap- and 17 hex digits)', (s) => EFS_ACCESS_POINT_ID_PATTERN.test(s), () => 'copy it from aws efs describe-access-points, or remove it to mount the file system root').optional(),
+  }).optional(),
 });
 
 /** The shape zod hands back: every field still optional, before defaults. */

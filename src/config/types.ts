@@ -65,6 +65,14 @@ export interface ControllerConfig {
   readonly snapshots: SnapshotsConfig;
 }
 
+/** Where `jenkins-ecs migrate --from-efs` copies the old home from; the stack adds the migration task for it. */
+export interface MigrationConfig {
+  /** @example fs-0123456789abcdef0 */
+  readonly efsFileSystemId: string;
+  /** Mount through this access point (its POSIX user and root directory apply). @default - the file system root, as root */
+  readonly efsAccessPointId?: string;
+}
+
 export interface AgentConfig {
   /** Jenkins label; unique across agents. */
   readonly label: string;
@@ -91,6 +99,8 @@ export interface JenkinsEcsConfig {
   readonly controller: ControllerConfig;
   /** @default - one `linux` template on Fargate Spot */
   readonly agents: readonly AgentConfig[];
+  /** @default - no migration task in the stack */
+  readonly migration?: MigrationConfig;
 }
 
 /** One problem found in a config file. */

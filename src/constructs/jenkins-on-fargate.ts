@@ -18,6 +18,7 @@ import { JenkinsEcsConstructError } from './errors.js';
 import { controllerPrivateUrl, JENKINS_HTTP_PORT, JenkinsController } from './jenkins-controller.js';
 import { JenkinsAgents } from './jenkins-agents.js';
 import { HomeContinuity } from './home-continuity.js';
+import { MigrationTask } from './migration-task.js';
 
 /** Jenkins admin user created by JCasC; the generated secret stores it next to the password. */
 export const ADMIN_USER_NAME = 'admin';
@@ -68,6 +69,8 @@ export class JenkinsOnFargate extends Construct {
   public readonly continuity?: HomeContinuity;
   /** Fargate build agents (amazon-ecs plugin); `agents.agentTaskRole(label)` gives builds AWS permissions. */
   public readonly agents: JenkinsAgents;
+  /** The one-off task of `jenkins-ecs migrate --from-efs` (only with `migration` in the config). */
+  public readonly migration?: MigrationTask;
   /** Where users reach Jenkins. */
   public readonly url: string;
   /** Where agents reach the controller inside the VPC: `http://controller.<namespace>:8080/`. */
@@ -263,6 +266,16 @@ export class JenkinsOnFargate extends Construct {
         infrastructureRole: this.controller.infrastructureRole,
         logGroup: this.controller.logGroup,
         targetGroup: this.targetGroup,
+        logRetention: retention,
+      });
+    }
+
+    if (config.migration) {
+      this.migration = new MigrationTask(this, 'Migration', {
+        names,
+        cluster: this.cluster,
+        source: config.migration,
+        infrastructureRole: this.controller.infrastructureRole,
         logRetention: retention,
       });
     }

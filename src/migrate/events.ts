@@ -25,6 +25,21 @@ export const MIGRATE_ENV = {
 /** Mount points inside the migration task. */
 export const MIGRATE_MOUNTS = { source: '/mnt/source', target: '/mnt/home' } as const;
 
+/** Container and EFS volume names in the migration task definition. */
+export const MIGRATE_CONTAINER = 'migrate';
+export const MIGRATE_SOURCE_VOLUME = 'source';
+
+/** Docker labels of the migration container: what RunTask needs that the task definition does not hold. */
+export const MIGRATE_LABELS = {
+  /** ECS infrastructure role for the task's managed EBS volume. */
+  infrastructureRole: 'jenkins-ecs.infrastructure-role',
+  /** Security group to launch the task with (the one the EFS side must admit). */
+  securityGroup: 'jenkins-ecs.security-group',
+} as const;
+
+/** NFS, the port EFS mount targets listen on. */
+export const NFS_PORT = 2049;
+
 /** Copy progress, from rsync's `--info=progress2` totals. */
 export interface ProgressEvent {
   readonly msg: 'progress';
