@@ -8,16 +8,9 @@ import type { DeploymentNames } from '../config/names.js';
 import type { MigrationConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { MIGRATE_CONTAINER, MIGRATE_ENV, MIGRATE_LABELS, MIGRATE_MOUNTS, MIGRATE_SOURCE_VOLUME, NFS_PORT } from '../migrate/events.js';
+import { MIGRATION_TASK_CPU, MIGRATION_TASK_MEMORY_MIB } from '../migrate/preflight.js';
 import { acknowledgeWildcards, nagArn, snapshotArns } from './continuity-iam.js';
 import { migrationImage } from './migration-image.js';
-
-/**
- * 4 vCPU: a Fargate task's EBS throughput ceiling grows with its size (120 MiB/s at 4 vCPU, 75 at
- * 2; src/config/fargate.ts), and the copy is bound by it. 8 GiB: rsync holds the whole file list
- * (--no-inc-recursive, about 100 bytes per file) and the verification one inode map.
- */
-export const MIGRATION_TASK_CPU = 4096;
-export const MIGRATION_TASK_MEMORY_MIB = 8192;
 
 export interface MigrationTaskProps {
   readonly names: DeploymentNames;
