@@ -23,7 +23,9 @@ export type RefusalCode =
   | 'head-not-completed'
   | 'not-member'
   | 'protected'
-  | 'nothing-to-do';
+  | 'nothing-to-do'
+  /** migrate: the lineage has a head and the caller did not force. */
+  | 'has-head';
 
 export interface Refusal {
   readonly ok: false;

@@ -1,9 +1,11 @@
-// The migrate transitions on the lineage record, through an in-memory RecordPort with the
-// contract's semantics (conditional write on seq; src/continuity/record.ts).
+// The migrate transitions on the lineage record, written through commit() (src/continuity/commit.ts)
+// into an in-memory RecordPort with the contract's semantics (conditional write on seq).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { abortMigrate, applyToRecord, beginMigrate, completeMigrate, MigrateRefusal, type MigrateRefusalCode } from '../../src/continuity/migrate.js';
+import { commit } from '../../src/continuity/commit.js';
+import { abortMigrate, beginMigrate, completeMigrate } from '../../src/continuity/migrate.js';
 import { RECORD_FORMAT, type LineageRecord, type RecordPort } from '../../src/continuity/record.js';
+import type { Outcome } from '../../src/continuity/transitions.js';
 
 class MemoryRecords implements RecordPort {
   readonly items = new Map<string, LineageRecord>();
@@ -23,7 +25,6 @@ class MemoryRecords implements RecordPort {
     }
     const current = this.items.get(next.lineage);
     if ((expectedSeq === undefined && current) || (expectedSeq !== undefined && current?.seq !== expectedSeq)) return false;
-    assert.equal(next.seq, (expectedSeq ?? 0) + 1, 'a write must move seq by exactly one');
     this.writes++;
     this.items.set(next.lineage, next);
     return true;
@@ -31,7 +32,9 @@ class MemoryRecords implements RecordPort {
 }
 
 const L = 'jenkins-m';
-const refused = (code: MigrateRefusalCode) => (e: unknown) => e instanceof MigrateRefusal && e.code === code;
+const clock = { now: () => new Date(0), sleep: async () => {} };
+const write = (port: RecordPort, decide: (r: LineageRecord | undefined) => Outcome) => commit(port, L, decide, { clock });
+const code = (o: Outcome) => (o.ok ? 'ok' : o.code);
 const headed = (): LineageRecord => ({
   lineage: L,
   format: RECORD_FORMAT,
@@ -39,94 +42,99 @@ const headed = (): LineageRecord => ({
   head: { snapshotId: 'snap-0000000000000000a', seq: 6, kind: 'final' },
   snapshots: [{ snapshotId: 'snap-0000000000000000a', seq: 6, kind: 'final' }],
 });
+const SEED = 'snap-0000000000000000b';
 
-async function migrate(port: MemoryRecords, opts: { id?: string; force?: boolean; snapshotId?: string } = {}) {
-  const id = opts.id ?? 'op-1';
-  const force = opts.force ?? false;
-  await applyToRecord(port, L, (r) => beginMigrate(r, { lineage: L, id, force, step: 'efs:fs-12345678' }));
-  return applyToRecord(port, L, (r) => completeMigrate(r, { id, snapshotId: opts.snapshotId ?? 'snap-0000000000000000b', task: 'arn:task/x', force }));
+async function migrate(port: MemoryRecords, force = false) {
+  const begun = await write(port, (r) => beginMigrate(r, { lineage: L, id: 'op-1', force }));
+  if (!begun.outcome.ok) return begun;
+  return write(port, (r) => completeMigrate(r, { id: 'op-1', snapshotId: SEED, task: 'arn:task/x', force }));
 }
 
 describe('migrate on the lineage record', () => {
-  test('an empty lineage: the record is created under the operation, then the seed is member and head in one write', async () => {
+  test('an empty lineage: the record is created with the operation, then the seed is member and head in one write', async () => {
     const port = new MemoryRecords();
-    await applyToRecord(port, L, (r) => beginMigrate(r, { lineage: L, id: 'op-1', force: false }));
-    assert.deepEqual(port.items.get(L), { lineage: L, format: RECORD_FORMAT, seq: 1, snapshots: [], operation: { kind: 'migrate', id: 'op-1', seq: 1 } });
-    const done = await applyToRecord(port, L, (r) => completeMigrate(r, { id: 'op-1', snapshotId: 'snap-0000000000000000b', task: 'arn:task/x', force: false }));
-    const seed = { snapshotId: 'snap-0000000000000000b', seq: 2, kind: 'seed', task: 'arn:task/x' };
-    assert.deepEqual(done, { lineage: L, format: RECORD_FORMAT, seq: 2, head: seed, snapshots: [seed] });
+    await write(port, (r) => beginMigrate(r, { lineage: L, id: 'op-1', force: false }));
+    assert.deepEqual(port.items.get(L), { lineage: L, format: RECORD_FORMAT, seq: 1, snapshots: [], operation: { kind: 'migrate', id: 'op-1', seq: 1, step: 'begun' } });
+    const done = await write(port, (r) => completeMigrate(r, { id: 'op-1', snapshotId: SEED, task: 'arn:task/x', force: false }));
+    const seed = { snapshotId: SEED, seq: 2, kind: 'seed', task: 'arn:task/x' };
+    assert.deepEqual(port.items.get(L), { lineage: L, format: RECORD_FORMAT, seq: 2, head: seed, snapshots: [seed] });
+    assert.equal(done.wrote, true);
     assert.equal(port.writes, 2);
   });
 
   test('a lineage with a head is refused without --force, and nothing is written', async () => {
     const port = new MemoryRecords();
     port.items.set(L, headed());
-    await assert.rejects(migrate(port), refused('has-head'));
+    assert.equal(code((await migrate(port)).outcome), 'has-head');
     assert.equal(port.writes, 0);
   });
 
-  test('with --force the seed becomes the head and the old head stays a member', async () => {
+  test('with --force the seed becomes the head, the old head stays a member, launch is left to the roll', async () => {
     const port = new MemoryRecords();
-    port.items.set(L, headed());
-    const done = await migrate(port, { force: true });
-    assert.equal(done?.head?.snapshotId, 'snap-0000000000000000b');
-    assert.deepEqual(done?.snapshots.map((s) => [s.snapshotId, s.kind, s.seq]), [
+    port.items.set(L, { ...headed(), launch: 'snap-0000000000000000a' });
+    await migrate(port, true);
+    const r = port.items.get(L)!;
+    assert.equal(r.head?.snapshotId, SEED);
+    assert.deepEqual(r.snapshots.map((s) => [s.snapshotId, s.kind, s.seq]), [
       ['snap-0000000000000000a', 'final', 6],
-      ['snap-0000000000000000b', 'seed', 9],
+      [SEED, 'seed', 9],
     ]);
-    assert.equal(done?.operation, undefined);
+    assert.equal(r.operation, undefined);
+    assert.equal(r.launch, 'snap-0000000000000000a');
   });
 
   test('a held lineage, another operation, or a newer record format is refused', () => {
     const held = { ...headed(), holder: { taskArn: 'arn:task/jenkins', volumeId: 'vol-1', token: 5 } };
-    assert.throws(() => beginMigrate(held, { lineage: L, id: 'op-1', force: true }), refused('held'));
+    assert.equal(code(beginMigrate(held, { lineage: L, id: 'op-1', force: true })), 'held');
     const restoring = { ...headed(), operation: { kind: 'restore' as const, id: 'r-1', seq: 7 } };
-    assert.throws(() => beginMigrate(restoring, { lineage: L, id: 'op-1', force: true }), refused('operation-in-progress'));
+    assert.equal(code(beginMigrate(restoring, { lineage: L, id: 'op-1', force: true })), 'operation');
     const otherMigration = { ...headed(), operation: { kind: 'migrate' as const, id: 'op-0', seq: 7 } };
-    assert.throws(() => beginMigrate(otherMigration, { lineage: L, id: 'op-1', force: true }), refused('operation-in-progress'));
-    assert.throws(() => beginMigrate({ ...headed(), format: RECORD_FORMAT + 1 }, { lineage: L, id: 'op-1', force: true }), refused('format'));
+    assert.equal(code(beginMigrate(otherMigration, { lineage: L, id: 'op-1', force: true })), 'operation');
+    assert.equal(code(beginMigrate({ ...headed(), format: RECORD_FORMAT + 1 }, { lineage: L, id: 'op-1', force: true })), 'format');
+    const mine = { ...headed(), operation: { kind: 'migrate' as const, id: 'op-1', seq: 7 } };
+    assert.equal(code(completeMigrate({ ...mine, format: RECORD_FORMAT + 1 }, { id: 'op-1', snapshotId: SEED, force: true })), 'format');
+    assert.equal(code(completeMigrate({ ...mine, holder: held.holder }, { id: 'op-1', snapshotId: SEED, force: true })), 'held');
   });
 
-  test('beginning again with the same id resumes the operation', () => {
+  test('beginning again with the same id resumes the operation without a write', () => {
     const mine = { lineage: L, format: RECORD_FORMAT, seq: 3, snapshots: [], operation: { kind: 'migrate' as const, id: 'op-1', seq: 2 } };
-    const w = beginMigrate(mine, { lineage: L, id: 'op-1', force: false, step: 'copy' });
-    assert.deepEqual([w.expectedSeq, w.next.seq, w.next.operation], [3, 4, { kind: 'migrate', id: 'op-1', seq: 2, step: 'copy' }]);
+    const o = beginMigrate(mine, { lineage: L, id: 'op-1', force: false });
+    assert.deepEqual([o.ok, o.ok && o.unchanged], [true, true]);
   });
 
-  test('completing needs our operation: none, or another id, is refused', () => {
-    assert.throws(() => completeMigrate(headed(), { id: 'op-1', snapshotId: 'snap-1', force: true }), refused('not-migrating'));
-    assert.throws(() => completeMigrate(undefined, { id: 'op-1', snapshotId: 'snap-1', force: true }), refused('not-migrating'));
+  test('completing needs our operation: none, or another id, is refused; a completed one is recognized', () => {
+    assert.equal(code(completeMigrate(headed(), { id: 'op-1', snapshotId: SEED, force: true })), 'operation');
+    assert.equal(code(completeMigrate(undefined, { id: 'op-1', snapshotId: SEED, force: true })), 'operation');
     const other = { ...headed(), operation: { kind: 'migrate' as const, id: 'op-0', seq: 7 } };
-    assert.throws(() => completeMigrate(other, { id: 'op-1', snapshotId: 'snap-1', force: true }), refused('not-migrating'));
-    const member = { ...headed(), operation: { kind: 'migrate' as const, id: 'op-1', seq: 7 } };
-    assert.throws(() => completeMigrate(member, { id: 'op-1', snapshotId: 'snap-0000000000000000a', force: true }), refused('already-member'));
+    assert.equal(code(completeMigrate(other, { id: 'op-1', snapshotId: SEED, force: true })), 'operation');
+    const seeded = { ...headed(), head: { snapshotId: SEED, seq: 8, kind: 'seed' as const } };
+    const again = completeMigrate(seeded, { id: 'op-1', snapshotId: SEED, force: true });
+    assert.deepEqual([again.ok, again.ok && again.unchanged], [true, true]);
   });
 
   test('a lost race is decided again on a fresh read: a head that appeared meanwhile refuses the seed', async () => {
     const port = new MemoryRecords();
-    await applyToRecord(port, L, (r) => beginMigrate(r, { lineage: L, id: 'op-1', force: false }));
-    // Another writer registers a head before our write (it should not, under the operation, but the
-    // decision must not trust that).
+    await write(port, (r) => beginMigrate(r, { lineage: L, id: 'op-1', force: false }));
     port.interfere = (cur) => cur && { ...cur, seq: cur.seq + 1, head: { snapshotId: 'snap-c', seq: cur.seq + 1, kind: 'manual' }, snapshots: [{ snapshotId: 'snap-c', seq: cur.seq + 1, kind: 'manual' }] };
-    await assert.rejects(
-      applyToRecord(port, L, (r) => completeMigrate(r, { id: 'op-1', snapshotId: 'snap-b', force: false })),
-      refused('has-head'),
-    );
+    const r = await write(port, (rec) => completeMigrate(rec, { id: 'op-1', snapshotId: SEED, force: false }));
+    assert.equal(code(r.outcome), 'has-head');
     assert.equal(port.items.get(L)?.head?.snapshotId, 'snap-c');
   });
 
   test('a lost race on an empty lineage: the record someone else created is read and the operation added to it', async () => {
     const port = new MemoryRecords();
     port.interfere = () => ({ lineage: L, format: RECORD_FORMAT, seq: 1, snapshots: [] });
-    const r = await applyToRecord(port, L, (cur) => beginMigrate(cur, { lineage: L, id: 'op-1', force: false }));
-    assert.deepEqual([r?.seq, r?.operation?.id], [2, 'op-1']);
+    await write(port, (cur) => beginMigrate(cur, { lineage: L, id: 'op-1', force: false }));
+    assert.deepEqual([port.items.get(L)?.seq, port.items.get(L)?.operation?.id], [2, 'op-1']);
   });
 
   test('abort ends only our operation', () => {
     const mine = { ...headed(), operation: { kind: 'migrate' as const, id: 'op-1', seq: 7 } };
-    const w = abortMigrate(mine, 'op-1');
-    assert.deepEqual([w?.next.operation, w?.next.seq, w?.next.head], [undefined, 8, headed().head]);
-    assert.equal(abortMigrate(mine, 'op-2'), undefined);
-    assert.equal(abortMigrate(undefined, 'op-1'), undefined);
+    const o = abortMigrate(mine, 'op-1');
+    assert.ok(o.ok);
+    assert.deepEqual([o.record.operation, o.record.seq, o.record.head], [undefined, 8, headed().head]);
+    const notOurs = abortMigrate(mine, 'op-2');
+    assert.deepEqual([notOurs.ok, notOurs.ok && notOurs.unchanged], [true, true]);
+    assert.equal(code(abortMigrate(undefined, 'op-1')), 'nothing-to-do');
   });
 });
