@@ -1,5 +1,11 @@
+/**
+ * IAM helpers the continuity constructs, the operator policy and the agents share: resource
+ * scopes, the snapshot tag conditions, and how cdk-nag spells a scope in a finding id.
+ */
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { TAGS, type SnapshotKind } from '../continuity/model.js';
 
 /** All snapshots of this region: snapshot ARNs carry no account. */
 export function snapshotArns(stack: Stack): string {
@@ -31,4 +37,61 @@ export function acknowledgeWildcards(role: iam.IRole, findings: readonly (readon
   for (const [finding, reason] of findings) {
     Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
   }
+}
+
+/** Snapshot kinds the keeper creates itself; `manual` is the operator's, `seed` nobody's. */
+export const KEEPER_SNAPSHOT_KINDS: readonly SnapshotKind[] = ['periodic', 'final'];
+
+/** The kind the CLI's `snapshot` command creates. */
+export const OPERATOR_SNAPSHOT_KINDS: readonly SnapshotKind[] = ['manual'];
+
+/**
+ * Tag keys a protocol snapshot may carry: what `snapshotTagList` in src/aws/ec2-adapter.ts sends
+ * (lineage, kind, task, source). `promoted-at` is never set at birth (and goes with the record).
+ */
+export const SNAPSHOT_TAG_KEYS: readonly string[] = [TAGS.lineage, TAGS.kind, TAGS.task, TAGS.source];
+
+export interface SnapshotTagConditions {
+  readonly StringEquals: Record<string, string | string[]>;
+  readonly 'ForAllValues:StringEquals': Record<string, string[]>;
+}
+
+/**
+ * Conditions for creating a snapshot (and its CreateTags-on-create): tagged with this lineage and
+ * one of `kinds` from birth, and no tag key outside SNAPSHOT_TAG_KEYS.
+ */
+export function snapshotTagConditions(lineage: string, kinds: readonly SnapshotKind[]): SnapshotTagConditions {
+  return {
+    StringEquals: { [`aws:RequestTag/${TAGS.lineage}`]: lineage, [`aws:RequestTag/${TAGS.kind}`]: [...kinds] },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [...SNAPSHOT_TAG_KEYS] },
+  };
+}
+
+/** All volumes of this account and region. */
+export function volumeArns(stack: Stack): string {
+  return stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: '*' });
+}
+
+/** Every task of a cluster (long ARN format, the only one since 2021): task/<cluster name>/<id>. */
+export function clusterTaskArns(stack: Stack, cluster: ecs.ICluster): string {
+  return stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` });
+}
+
+/**
+ * A string as cdk-nag prints it inside a finding id: tokens resolved, `Ref` as `<Id>` and
+ * `Fn::GetAtt` as `<Id.Attr>`, so acknowledgements match whatever the stack's env is.
+ */
+export function nagText(stack: Stack, value: string): string {
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    if (typeof v !== 'object' || v === null) return String(v);
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+    const getAtt = o['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+    const join = o['Fn::Join'];
+    if (Array.isArray(join)) return (join[1] as unknown[]).map(render).join(String(join[0]));
+    return JSON.stringify(v);
+  };
+  return render(stack.resolve(value));
 }

@@ -14,7 +14,17 @@ import { TAGS } from '../continuity/model.js';
 import { KEEPER_ENV } from '../continuity/settings.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { addContinuityAlarms, createAlarmTopic } from './continuity-alarms.js';
-import { acknowledgeWildcards, describeEbsStatement, nagArn, snapshotArns } from './continuity-iam.js';
+import {
+  acknowledgeWildcards,
+  clusterTaskArns,
+  describeEbsStatement,
+  KEEPER_SNAPSHOT_KINDS,
+  nagArn,
+  nagText,
+  snapshotArns,
+  snapshotTagConditions,
+  volumeArns,
+} from './continuity-iam.js';
 import { addReconciler } from './continuity-reconciler.js';
 import { keeperImage } from './keeper-image.js';
 
@@ -202,8 +212,12 @@ export class HomeContinuity extends Construct {
     const { names } = props;
     const stack = Stack.of(this);
     const role = props.taskDefinition.taskRole;
-    const volumes = stack.formatArn({ service: 'ec2', resource: 'volume', resourceName: '*' });
+    const volumes = volumeArns(stack);
     const snapshots = snapshotArns(stack);
+    // Snapshots carry the protocol's tags and nothing else, with a kind the keeper takes: the task
+    // role is shared with Jenkins (and its script console), which must not forge `kind=seed` to
+    // escape retention, nor add keys such as `promoted-at`.
+    const keeperTags = snapshotTagConditions(names.lineage, KEEPER_SNAPSHOT_KINDS);
     const statements = [
       // The volume side of CreateSnapshot: only volumes of this lineage (the service's volume
       // TagSpecifications put the lineage tag on every home volume).
@@ -218,14 +232,14 @@ export class HomeContinuity extends Construct {
         sid: 'KeeperSnapshotTaggedWithLineage',
         actions: ['ec2:CreateSnapshot'],
         resources: [snapshots],
-        conditions: { StringEquals: { [`aws:RequestTag/${TAGS.lineage}`]: names.lineage } },
+        conditions: keeperTags,
       }),
       // Tags on snapshots only as part of CreateSnapshot: the keeper cannot retag history.
       new iam.PolicyStatement({
         sid: 'KeeperTagSnapshotsOnCreate',
         actions: ['ec2:CreateTags'],
         resources: [snapshots],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+        conditions: { ...keeperTags, StringEquals: { ...keeperTags.StringEquals, 'ec2:CreateAction': 'CreateSnapshot' } },
       }),
       // The holder tag, on lineage volumes, and no other tag.
       new iam.PolicyStatement({
@@ -255,15 +269,16 @@ export class HomeContinuity extends Construct {
       new iam.PolicyStatement({
         sid: 'KeeperDescribeOwnTask',
         actions: ['ecs:DescribeTasks'],
-        // Task ids change with every start; the ecs:cluster condition is what limits this.
-        resources: ['*'],
+        // Task ids change with every start: any task of this cluster (long ARN format).
+        resources: [clusterTaskArns(stack, props.cluster)],
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
       describeEbsStatement('KeeperDescribeEbs'),
     ];
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     acknowledgeWildcards(role, [
-      ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions; ecs:DescribeTasks (own task, new id each start) is limited by the ecs:cluster condition.'],
+      ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions.'],
+      [`Resource::${nagText(stack, clusterTaskArns(stack, props.cluster))}`, 'The keeper describes its own task, whose id is new with every start; any task of the controller cluster, also conditioned on ecs:cluster.'],
       [`Resource::${nagArn(stack, 'volume/*', true)}`, 'Home volumes get new ids with every task; the statements are limited to volumes tagged with this lineage.'],
       [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'New snapshots have no id yet; the statements require the lineage tag on create or CreateAction = CreateSnapshot.'],
     ]);

@@ -7,3 +7,4 @@ export * from './continuity-alarms.js';
 export * from './continuity-reconciler.js';
 export * from './jenkins-state.js';
 export * from './jenkins-on-fargate.js';
+export * from './operator-policy.js';

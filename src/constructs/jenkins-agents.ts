@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { AGENT_ENV, AgentsCascError, planAgentClouds, renderAgentsCasc, type AgentCloudPlan } from '../config/agents-casc.js';
 import type { AgentConfig } from '../config/types.js';
 import { JenkinsEcsConstructError } from './errors.js';
+import { nagText } from './continuity-iam.js';
 
 export interface JenkinsAgentsProps {
   /** Deployment name (config `name`); part of every agent cloud name and task family. */
@@ -208,7 +209,10 @@ export class JenkinsAgents extends Construct {
         }),
         new iam.PolicyStatement({
           sid: 'ManageAgentTaskDefinitions',
-          actions: ['ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTagsForResource'],
+          // Never DeregisterTaskDefinition: it supports no resource types, so any grant is on every
+          // task definition in the Region. The plugin only calls it for a template it registered
+          // and that was then removed; that cleanup fails harmlessly (it logs and goes on).
+          actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTagsForResource'],
           resources: ['*'],
         }),
         new iam.PolicyStatement({
@@ -232,7 +236,7 @@ export class JenkinsAgents extends Construct {
     const ack = (finding: string, reason: string): void => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     ack(
       'Resource::*',
-      'ecs:RegisterTaskDefinition, DeregisterTaskDefinition, DescribeTaskDefinition and ListTagsForResource ' +
+      'ecs:RegisterTaskDefinition, DescribeTaskDefinition and ListTagsForResource ' +
         'are granted on * because the amazon-ecs plugin calls them before any task definition ARN exists or ' +
         'with family names; RegisterTaskDefinition has no resource-level permissions. What they can launch is ' +
         'limited by RunTask (exact families, this cluster) and PassRole (agent roles only).',
@@ -266,23 +270,4 @@ export class JenkinsAgents extends Construct {
       reason: 'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to the agent repositories.',
     });
   }
-}
-
-/**
- * A string as cdk-nag prints it inside a finding id: tokens resolved, `Ref` as `<Id>` and
- * `Fn::GetAtt` as `<Id.Attr>`, so acknowledgements match whatever the stack's env is.
- */
-function nagText(stack: Stack, value: string): string {
-  const render = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    if (typeof v !== 'object' || v === null) return String(v);
-    const o = v as Record<string, unknown>;
-    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
-    const getAtt = o['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-    const join = o['Fn::Join'];
-    if (Array.isArray(join)) return (join[1] as unknown[]).map(render).join(String(join[0]));
-    return JSON.stringify(v);
-  };
-  return render(stack.resolve(value));
 }

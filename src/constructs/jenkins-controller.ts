@@ -249,12 +249,18 @@ export class JenkinsController extends Construct {
     const viaEc2 = { 'kms:ViaService': `ec2.${Stack.of(this).region}.amazonaws.com` };
     // An imported key's policy cannot be edited here: these are the IAM-side statements, and
     // the key policy must also allow the account (see README "Deploying to AWS" and docs/aws-notes.md).
+    // DescribeKey without kms:ViaService: ECS itself describes the key (as this role) when it
+    // validates the volume configuration, and that call does not come via EC2. Describing a key
+    // reveals its metadata only, never key material.
+    this.infrastructureRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'HomeVolumeKeyDescribe', actions: ['kms:DescribeKey'], resources: [keyArn] }),
+    );
     this.infrastructureRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'HomeVolumeKeyUse',
         // Decrypt is our addition (docs/aws-notes.md): the EBS user guide lists it for volumes
         // created from encrypted snapshots, which is every restore here.
-        actions: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
+        actions: ['kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
         resources: [keyArn],
         conditions: { StringEquals: viaEc2 },
       }),

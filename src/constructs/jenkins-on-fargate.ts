@@ -19,6 +19,7 @@ import { controllerPrivateUrl, JENKINS_HTTP_PORT, JenkinsController } from './je
 import { JenkinsAgents } from './jenkins-agents.js';
 import { HomeContinuity } from './home-continuity.js';
 import { MigrationTask } from './migration-task.js';
+import { OperatorPolicy } from './operator-policy.js';
 
 /** Jenkins admin user created by JCasC; the generated secret stores it next to the password. */
 export const ADMIN_USER_NAME = 'admin';
@@ -71,6 +72,8 @@ export class JenkinsOnFargate extends Construct {
   public readonly agents: JenkinsAgents;
   /** The one-off task of `jenkins-ecs migrate --from-efs` (only with `migration` in the config). */
   public readonly migration?: MigrationTask;
+  /** Managed policy for the people and jobs that run the `jenkins-ecs` CLI against this deployment. */
+  public readonly operatorPolicy: OperatorPolicy;
   /** Where users reach Jenkins. */
   public readonly url: string;
   /** Where agents reach the controller inside the VPC: `http://controller.<namespace>:8080/`. */
@@ -288,6 +291,17 @@ export class JenkinsOnFargate extends Construct {
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.controller.service.serviceName });
     new CfnOutput(this, 'LogGroupName', { value: this.controller.logGroup.logGroupName });
+
+    this.operatorPolicy = new OperatorPolicy(this, 'Operator', {
+      names,
+      cluster: this.cluster,
+      service: this.controller.service,
+      infrastructureRole: this.controller.infrastructureRole,
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: this.operatorPolicy.policy.managedPolicyArn,
+      description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore)',
+    });
   }
 
   private createOrImportVpc(config: JenkinsEcsConfig, retention: logs.RetentionDays): ec2.IVpc {

@@ -329,7 +329,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
   });
 
-  test('outputs give URL, admin secret ARN (not its value), cluster, service and log group names', () => {
+  test('outputs give URL, admin secret ARN (not its value), cluster, service and log group names, operator policy ARN', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     const byPrefix = (p: string) => Object.entries(outputs).find(([k]) => k.startsWith(`Jenkins${p}`))?.[1].Value;
     const secretId = only(template, 'AWS::SecretsManager::Secret').id;
@@ -342,7 +342,8 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
     assert.deepEqual(byPrefix('LogGroupName'), {
       Ref: idOf(stack, jenkins.controller.logGroup),
     });
-    assert.equal(Object.keys(outputs).length, 5);
+    assert.deepEqual(byPrefix('OperatorPolicyArn'), { Ref: idOf(stack, jenkins.operatorPolicy.policy) });
+    assert.equal(Object.keys(outputs).length, 6);
   });
 
   test('home continuity is on by default: the keeper sidecar runs next to Jenkins, which starts after it', () => {
@@ -435,12 +436,14 @@ describe('full config: customer KMS key, seed snapshot, domain with hosted zone,
     assert.equal(v.Encrypted, true);
   });
 
-  test('infrastructure role may use the key only via EC2, and create grants only for AWS resources', () => {
+  test('infrastructure role may use the key only via EC2 and create grants only for AWS resources; ECS may describe it directly', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
+          // ECS describes the key itself (not via EC2) when it validates the volume configuration.
+          { Sid: 'HomeVolumeKeyDescribe', Effect: 'Allow', Action: 'kms:DescribeKey', Resource: KMS_KEY },
           Match.objectLike({
-            Action: ['kms:DescribeKey', 'kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
+            Action: ['kms:GenerateDataKey*', 'kms:ReEncryptTo', 'kms:ReEncryptFrom', 'kms:Decrypt'],
             Resource: KMS_KEY,
             Condition: { StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' } },
           }),

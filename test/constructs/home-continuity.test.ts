@@ -35,6 +35,8 @@ import {
 import { STALE_STARTS_ALARM_THRESHOLD } from '../../src/constructs/continuity-alarms.js';
 import { JenkinsState, POINTER_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
 import { KEEPER_BUNDLE_FILE, keeperImage, stageKeeperImage } from '../../src/constructs/keeper-image.js';
+import { clusterTaskArns } from '../../src/constructs/continuity-iam.js';
+import { snapshotTagList } from '../../src/aws/ec2-adapter.js';
 
 const FIXTURES = resolve('test/constructs/fixtures');
 const KEEPER_FIXTURE = { entry: join(FIXTURES, 'keeper-main.ts'), dockerfile: join(FIXTURES, 'keeper.Dockerfile') };
@@ -381,17 +383,28 @@ describe('keeper permissions (controller task role)', () => {
     assert.deepEqual([toSnapshot.Action, toSnapshot.Resource, toSnapshot.Condition], [
       'ec2:CreateSnapshot',
       snapshotArn,
-      { StringEquals: { 'aws:RequestTag/jenkins-ecs:lineage': 'ci' } },
+      keeperSnapshotTags,
     ]);
   });
 
-  test('snapshot tags only as part of CreateSnapshot', () => {
+  // The task role is shared with Jenkins: no kind=seed (escapes retention), no extra tag key.
+  const keeperSnapshotTags = {
+    StringEquals: { 'aws:RequestTag/jenkins-ecs:lineage': 'ci', 'aws:RequestTag/jenkins-ecs:kind': ['periodic', 'final'] },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': ['jenkins-ecs:lineage', 'jenkins-ecs:kind', 'jenkins-ecs:task', 'jenkins-ecs:source'] },
+  };
+
+  test('snapshot tags only as part of CreateSnapshot, with the same tag restrictions', () => {
     const s = bySid(ciKeeper, 'KeeperTagSnapshotsOnCreate');
     assert.deepEqual([s.Action, s.Resource, s.Condition], [
       'ec2:CreateTags',
       snapshotArn,
-      { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      { ...keeperSnapshotTags, StringEquals: { ...keeperSnapshotTags.StringEquals, 'ec2:CreateAction': 'CreateSnapshot' } },
     ]);
+  });
+
+  test('the allowed snapshot tag keys are exactly the keys the EC2 adapter sends', () => {
+    const sent = snapshotTagList({ lineage: 'ci', kind: 'periodic', task: 'arn:t', source: 'snap-1' }).map((t) => t.Key);
+    assert.deepEqual(sent, keeperSnapshotTags['ForAllValues:StringEquals']['aws:TagKeys']);
   });
 
   test('holder tag set and cleared only on lineage volumes, and no other tag key (never an empty DeleteTags)', () => {
@@ -420,7 +433,7 @@ describe('keeper permissions (controller task role)', () => {
     const tasks = bySid(ciKeeper, 'KeeperDescribeOwnTask');
     assert.deepEqual([tasks.Action, tasks.Resource, tasks.Condition], [
       'ecs:DescribeTasks',
-      '*',
+      ciStack.resolve(clusterTaskArns(ciStack, ci.cluster)),
       { ArnEquals: { 'ecs:cluster': ciStack.resolve(ci.cluster.clusterArn) } },
     ]);
     const describe = bySid(ciKeeper, 'KeeperDescribeEbs');

@@ -7,53 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { buildApp } from '../../src/app.js';
-import { loadConfigFile } from '../../src/config/index.js';
-
-const ROOT = join(__dirname, '../..');
-const ACCOUNT = '123456789012';
-const CONFIGS = [
-  'jenkins-ecs.yaml',
-  ...readdirSync(join(ROOT, 'examples'))
-    .filter((f) => /\.(ya?ml|json)$/.test(f))
-    .sort()
-    .map((f) => `examples/${f}`),
-];
-
-/** A cached VPC lookup (the shape the cdk CLI stores in cdk.context.json): 2 AZs, public + private. */
-function vpcLookupContext(vpcId: string, region: string): Record<string, unknown> {
-  const key = `vpc-provider:account=${ACCOUNT}:filter.vpc-id=${vpcId}:region=${region}:returnAsymmetricSubnets=true`;
-  const subnet = (id: string, az: string, cidr: string) => ({
-    subnetId: id,
-    cidr,
-    availabilityZone: `${region}${az}`,
-    routeTableId: `rtb-${id.slice(7)}`,
-  });
-  return {
-    [key]: {
-      vpcId,
-      vpcCidrBlock: '10.20.0.0/16',
-      ownerAccountId: ACCOUNT,
-      availabilityZones: [],
-      subnetGroups: [
-        {
-          name: 'Public',
-          type: 'Public',
-          subnets: [subnet('subnet-0aaaaaaaaaaaaaaa1', 'a', '10.20.0.0/24'), subnet('subnet-0aaaaaaaaaaaaaaa2', 'b', '10.20.1.0/24')],
-        },
-        {
-          name: 'Private',
-          type: 'Private',
-          subnets: [subnet('subnet-0bbbbbbbbbbbbbbb1', 'a', '10.20.16.0/20'), subnet('subnet-0bbbbbbbbbbbbbbb2', 'b', '10.20.32.0/20')],
-        },
-      ],
-    },
-  };
-}
+import { CONFIGS, synthExample } from './synth.js';
 
 function findCfnLint(): string {
   for (const candidate of ['cfn-lint', join(process.env.HOME ?? '', '.pyenv/shims/cfn-lint')]) {
@@ -72,22 +28,10 @@ const allTemplates: string[] = [];
 
 for (const file of CONFIGS) {
   test(`${file}: validates, synthesizes offline with no pending lookups and zero unacknowledged cdk-nag findings`, () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-example-'));
-    const result = loadConfigFile(join(ROOT, file));
-    if (!result.ok) assert.fail(`${file} rejected: ${JSON.stringify(result.errors)}`);
-    const config = result.config;
-    const region = config.region ?? 'us-east-1';
-    const context = {
-      // A new VPC in a stack with a known account looks up the region's AZs.
-      [`availability-zones:account=${ACCOUNT}:region=${region}`]: [`${region}a`, `${region}b`, `${region}c`],
-      ...(config.vpc ? vpcLookupContext(config.vpc.id, region) : {}),
-    };
-    const app = new App({ outdir, context });
-    buildApp(config, { app, env: { account: ACCOUNT, region } });
     // cdk-nag runs inside synth and throws on any unacknowledged finding.
-    const assembly = app.synth();
+    const { assembly, stacks } = synthExample(file);
     assert.deepEqual(assembly.manifest.missing ?? [], []);
-    const templates = assembly.stacksRecursively.map((st) => join(outdir, st.templateFile));
+    const templates = stacks.map((st) => st.templateFile);
     assert.ok(templates.length >= 1);
     for (const t of templates) assert.ok(existsSync(t), t);
     allTemplates.push(...templates);

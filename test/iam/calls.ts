@@ -1,0 +1,423 @@
+/**
+ * THE TABLE: every AWS call each principal makes, as the authorization requests AWS evaluates for
+ * it (resource ARNs the real call names, and the request context AWS supplies), plus negative
+ * controls that must be denied. test/iam/simulation.test.ts runs every entry against the
+ * synthesized policies of every example; test/iam/sdk-coverage.test.ts fails when an SDK command
+ * used under src/ has no `allow` entry here.
+ *
+ * Extending it: add an entry to the principal's list with `sdk: '<service>:<Command>'` (the
+ * command without the `Command` suffix) for every new `new XxxCommand(...)` under src/, and a
+ * `deny` entry for the nearest thing the principal must not be able to do.
+ */
+import { TAGS } from '../../src/continuity/model.js';
+import type { AuthRequest, Context } from './simulate.js';
+import type { IamWorld, PrincipalName } from './world.js';
+
+export interface SimCall {
+  readonly principal: PrincipalName;
+  /** `service:Command` of the SDK command this call is (`ec2:CreateSnapshot`); absent for calls AWS or the plugin make. */
+  readonly sdk?: string;
+  readonly what: string;
+  /** `allow`: every request is allowed. `deny`: at least one is denied (the call fails). */
+  readonly expect: 'allow' | 'deny';
+  readonly requests: readonly AuthRequest[];
+}
+
+const OTHER = 'other-lineage';
+const TASK_ID = '0123456789abcdef0123456789abcdef';
+const VOLUME = 'vol-0123456789abcdef0';
+const SNAPSHOT = 'snap-0123456789abcdef0';
+const SOURCE = 'snap-0fedcba9876543210';
+
+// ---- ARNs as the real calls name them --------------------------------------------------------
+
+const volumeArn = (w: IamWorld, id = VOLUME): string => w.arn('ec2', `volume/${id}`);
+/** Snapshot ARNs carry no account. */
+const snapshotArn = (w: IamWorld, id = SNAPSHOT): string => w.arn('ec2', `snapshot/${id}`, { account: '' });
+const taskArn = (w: IamWorld, cluster = w.names.cluster, id = TASK_ID): string => w.arn('ecs', `task/${cluster}/${id}`);
+const parameterArn = (w: IamWorld, name = w.names.pointerParameter): string => w.arn('ssm', `parameter${name}`);
+const clusterArnOf = (w: IamWorld, cluster: string): string => w.arn('ecs', `cluster/${cluster}`);
+const roleArn = (w: IamWorld, name: string): string => `arn:${w.env.partition}:iam::${w.env.account}:role/${name}`;
+
+/** The tags a lineage home volume carries (service TagSpecifications + what ECS adds). */
+function volumeTags(lineage: string, service: string): Context {
+  return {
+    [`aws:ResourceTag/${TAGS.lineage}`]: lineage,
+    [`aws:ResourceTag/${TAGS.service}`]: service,
+    'aws:ResourceTag/AmazonECSCreated': 'true',
+    'aws:ResourceTag/AmazonECSManaged': 'true',
+  };
+}
+
+function tagContext(tags: Readonly<Record<string, string>>): Context {
+  const out: Record<string, string | string[]> = { 'aws:TagKeys': Object.keys(tags) };
+  for (const [k, v] of Object.entries(tags)) out[`aws:RequestTag/${k}`] = v;
+  return out;
+}
+
+/**
+ * CreateSnapshot with TagSpecifications: AWS authorizes the volume, the new snapshot (with the
+ * request tags), and CreateTags on the snapshot with ec2:CreateAction = CreateSnapshot.
+ */
+function createSnapshot(w: IamWorld, tags: Readonly<Record<string, string>>, volumeLineage = w.names.lineage): AuthRequest[] {
+  const requested = tagContext(tags);
+  return [
+    { action: 'ec2:CreateSnapshot', resource: volumeArn(w), context: volumeTags(volumeLineage, w.names.service) },
+    { action: 'ec2:CreateSnapshot', resource: snapshotArn(w), context: requested },
+    { action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...requested, 'ec2:CreateAction': 'CreateSnapshot' } },
+  ];
+}
+
+function snapshotTags(w: IamWorld, kind: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [TAGS.lineage]: w.names.lineage, [TAGS.kind]: kind, [TAGS.task]: taskArn(w), [TAGS.source]: SOURCE, ...extra };
+}
+
+const describeEbs = (principal: PrincipalName, why: string): SimCall[] => [
+  { principal, sdk: 'ec2:DescribeSnapshots', what: `DescribeSnapshots (${why})`, expect: 'allow', requests: [{ action: 'ec2:DescribeSnapshots', resource: '*' }] },
+  { principal, sdk: 'ec2:DescribeVolumes', what: `DescribeVolumes (${why})`, expect: 'allow', requests: [{ action: 'ec2:DescribeVolumes', resource: '*' }] },
+];
+
+const describeServices = (w: IamWorld, principal: PrincipalName): SimCall => ({
+  principal,
+  sdk: 'ecs:DescribeServices',
+  what: 'DescribeServices of the controller service',
+  expect: 'allow',
+  requests: [{ action: 'ecs:DescribeServices', resource: w.serviceArn, context: { 'ecs:cluster': w.clusterArn } }],
+});
+
+const passInfrastructureRole = (w: IamWorld, role = w.infrastructureRoleArn, to = 'ecs.amazonaws.com'): AuthRequest => ({
+  action: 'iam:PassRole',
+  resource: role,
+  context: { 'iam:PassedToService': to },
+});
+
+/** UpdateService rolling the home to a snapshot: the volume configuration passes the infrastructure role. */
+const rollService = (w: IamWorld, principal: PrincipalName, what: string): SimCall => ({
+  principal,
+  sdk: 'ecs:UpdateService',
+  what,
+  expect: 'allow',
+  requests: [
+    { action: 'ecs:UpdateService', resource: w.serviceArn, context: { 'ecs:cluster': w.clusterArn } },
+    passInfrastructureRole(w),
+  ],
+});
+
+const pointer = (w: IamWorld, principal: PrincipalName): SimCall[] => [
+  { principal, sdk: 'ssm:GetParameter', what: 'GetParameter of the pointer', expect: 'allow', requests: [{ action: 'ssm:GetParameter', resource: parameterArn(w) }] },
+  { principal, sdk: 'ssm:PutParameter', what: 'PutParameter of the pointer', expect: 'allow', requests: [{ action: 'ssm:PutParameter', resource: parameterArn(w) }] },
+  {
+    principal,
+    what: "PutParameter of another deployment's pointer",
+    expect: 'deny',
+    requests: [{ action: 'ssm:PutParameter', resource: parameterArn(w, `/jenkins-ecs/${OTHER}/pointer`) }],
+  },
+];
+
+// ---- the keeper (controller task role) -------------------------------------------------------
+
+function keeper(w: IamWorld): SimCall[] {
+  const p: PrincipalName = 'keeper';
+  const holderTag = { [TAGS.holder]: w.names.lineage };
+  return [
+    {
+      principal: p,
+      sdk: 'ecs:DescribeTasks',
+      what: "DescribeTasks of its own task (the home's EBS attachment)",
+      expect: 'allow',
+      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    {
+      principal: p,
+      what: 'DescribeTasks in another cluster',
+      expect: 'deny',
+      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w, 'other-cluster'), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
+    },
+    ...describeEbs(p, 'volume source, snapshot state, holders'),
+    { principal: p, sdk: 'ec2:CreateSnapshot', what: 'CreateSnapshot kind=periodic of the home', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'periodic')) },
+    { principal: p, what: 'CreateSnapshot kind=final of the home', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'final')) },
+    { principal: p, what: 'CreateSnapshot with only the lineage and kind tags (no task, no source)', expect: 'allow', requests: createSnapshot(w, { [TAGS.lineage]: w.names.lineage, [TAGS.kind]: 'periodic' }) },
+    { principal: p, what: "CreateSnapshot of another lineage's volume", expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'periodic'), OTHER) },
+    { principal: p, what: 'CreateSnapshot tagged with another lineage', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'periodic', { [TAGS.lineage]: OTHER })) },
+    { principal: p, what: 'CreateSnapshot without the lineage tag', expect: 'deny', requests: createSnapshot(w, { [TAGS.kind]: 'periodic' }) },
+    { principal: p, what: 'CreateSnapshot forging kind=seed (escapes retention)', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'seed')) },
+    { principal: p, what: 'CreateSnapshot forging kind=manual', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'manual')) },
+    {
+      principal: p,
+      what: 'CreateSnapshot with an extra tag key (promoted-at forges the order)',
+      expect: 'deny',
+      requests: createSnapshot(w, snapshotTags(w, 'periodic', { 'jenkins-ecs:promoted-at': '2099-01-01T00:00:00Z' })),
+    },
+    {
+      principal: p,
+      what: 'CreateTags on an existing snapshot (retagging history)',
+      expect: 'deny',
+      requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.kind]: 'seed' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
+    },
+    {
+      principal: p,
+      sdk: 'ec2:CreateTags',
+      what: 'CreateTags holder=lineage on the home volume',
+      expect: 'allow',
+      requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), ...tagContext(holderTag) } }],
+    },
+    {
+      principal: p,
+      what: "CreateTags holder on another lineage's volume",
+      expect: 'deny',
+      requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(OTHER, w.names.service), ...tagContext(holderTag) } }],
+    },
+    {
+      principal: p,
+      what: 'CreateTags of another tag key on the home volume',
+      expect: 'deny',
+      requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), ...tagContext({ ...holderTag, [TAGS.lineage]: OTHER }) } }],
+    },
+    {
+      principal: p,
+      sdk: 'ec2:DeleteTags',
+      what: 'DeleteTags holder on the home volume',
+      expect: 'allow',
+      requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), 'aws:TagKeys': [TAGS.holder] } }],
+    },
+    {
+      principal: p,
+      what: 'DeleteTags without a tag list (would delete AmazonECSManaged too)',
+      expect: 'deny',
+      requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: volumeTags(w.names.lineage, w.names.service) }],
+    },
+    {
+      principal: p,
+      what: 'DeleteTags AmazonECSManaged on the home volume',
+      expect: 'deny',
+      requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), 'aws:TagKeys': ['AmazonECSManaged'] } }],
+    },
+    {
+      principal: p,
+      what: 'DeleteSnapshot (retention is the reconciler’s)',
+      expect: 'deny',
+      requests: [{ action: 'ec2:DeleteSnapshot', resource: snapshotArn(w), context: { [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
+    },
+  ];
+}
+
+// ---- the reconciler Lambda -------------------------------------------------------------------
+
+function reconciler(w: IamWorld): SimCall[] {
+  const p: PrincipalName = 'reconciler';
+  return [
+    describeServices(w, p),
+    rollService(w, p, 'UpdateService: roll the controller to the head (passes the infrastructure role)'),
+    {
+      principal: p,
+      what: 'UpdateService of another service in the cluster',
+      expect: 'deny',
+      requests: [{ action: 'ecs:UpdateService', resource: w.arn('ecs', `service/${w.names.cluster}/other`), context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    { principal: p, what: "PassRole of the controller's own task role", expect: 'deny', requests: [passInfrastructureRole(w, w.controllerRoleArn)] },
+    { principal: p, what: 'PassRole of the infrastructure role to another service', expect: 'deny', requests: [passInfrastructureRole(w, w.infrastructureRoleArn, 'ec2.amazonaws.com')] },
+    ...describeEbs(p, 'lineage listing, head state, holders'),
+    {
+      principal: p,
+      sdk: 'ec2:DeleteSnapshot',
+      what: 'DeleteSnapshot of a lineage snapshot (retention)',
+      expect: 'allow',
+      requests: [{ action: 'ec2:DeleteSnapshot', resource: snapshotArn(w), context: { [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
+    },
+    {
+      principal: p,
+      what: "DeleteSnapshot of another lineage's snapshot",
+      expect: 'deny',
+      requests: [{ action: 'ec2:DeleteSnapshot', resource: snapshotArn(w), context: { [`aws:ResourceTag/${TAGS.lineage}`]: OTHER } }],
+    },
+    ...pointer(w, p),
+  ];
+}
+
+// ---- the operator (CLI under the operator policy) ---------------------------------------------
+
+function operator(w: IamWorld): SimCall[] {
+  const p: PrincipalName = 'operator';
+  return [
+    describeServices(w, p),
+    {
+      principal: p,
+      sdk: 'ecs:ListTasks',
+      what: 'ListTasks of the controller service (status, snapshot)',
+      expect: 'allow',
+      requests: [{ action: 'ecs:ListTasks', resource: '*', context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    {
+      principal: p,
+      what: 'ListTasks in another cluster',
+      expect: 'deny',
+      requests: [{ action: 'ecs:ListTasks', resource: '*', context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
+    },
+    {
+      principal: p,
+      sdk: 'ecs:DescribeTasks',
+      what: 'DescribeTasks of the controller tasks',
+      expect: 'allow',
+      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    rollService(w, p, 'UpdateService: restore rolls the controller to the chosen snapshot (passes the infrastructure role)'),
+    {
+      principal: p,
+      what: 'UpdateService desiredCount (restore stops and starts the controller)',
+      expect: 'allow',
+      requests: [{ action: 'ecs:UpdateService', resource: w.serviceArn, context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    {
+      principal: p,
+      what: 'UpdateService of a service in another cluster',
+      expect: 'deny',
+      requests: [{ action: 'ecs:UpdateService', resource: w.arn('ecs', `service/other-cluster/${w.names.service}`), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
+    },
+    { principal: p, what: "PassRole of the controller's own task role", expect: 'deny', requests: [passInfrastructureRole(w, w.controllerRoleArn)] },
+    { principal: p, what: 'PassRole of another role to ECS', expect: 'deny', requests: [passInfrastructureRole(w, roleArn(w, 'Admin'))] },
+    ...describeEbs(p, 'status, snapshots, restore'),
+    { principal: p, what: 'CreateSnapshot kind=manual of the holder volume', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'manual')) },
+    { principal: p, what: "CreateSnapshot of another lineage's volume", expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'manual'), OTHER) },
+    { principal: p, what: 'CreateSnapshot forging kind=seed', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'seed')) },
+    { principal: p, what: 'CreateSnapshot with an extra tag key', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'manual', { extra: 'x' })) },
+    {
+      principal: p,
+      what: 'CreateTags promoted-at on a lineage snapshot (restore)',
+      expect: 'allow',
+      requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.promotedAt]: '2026-12-01T00:00:00.000Z' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
+    },
+    {
+      principal: p,
+      what: "CreateTags promoted-at on another lineage's snapshot",
+      expect: 'deny',
+      requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.promotedAt]: '2026-12-01T00:00:00.000Z' }), [`aws:ResourceTag/${TAGS.lineage}`]: OTHER } }],
+    },
+    {
+      principal: p,
+      what: 'CreateTags kind on a lineage snapshot (retagging history)',
+      expect: 'deny',
+      requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.kind]: 'seed' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
+    },
+    ...pointer(w, p),
+  ];
+}
+
+// ---- the amazon-ecs plugin (controller task role) ---------------------------------------------
+// Calls of the pinned release (jenkins/controller/plugins.txt: amazon-ecs 1.49), read from
+// src/main/java/com/cloudbees/jenkins/plugins/amazonecs/ECSService.java at tag amazon-ecs-1.49:
+// registerTemplate → DescribeTaskDefinition (family), ListTagsForResource, RegisterTaskDefinition;
+// runEcsTask → RunTask (tags jenkins.label / jenkins.templatename, propagateTags TASK_DEFINITION);
+// describeTask / waitForTasksRunning → DescribeTasks; stopTask → StopTask. Left out on purpose:
+// ListClusters and DescribeClusters (config-page dropdowns only), EFS describes (no EFS volumes),
+// DeregisterTaskDefinition (only for templates it registered and then removed; never granted).
+
+function plugin(w: IamWorld): SimCall[] {
+  const p: PrincipalName = 'plugin';
+  const out: SimCall[] = [];
+  for (const a of w.agents) {
+    const taskDef = w.arn('ecs', `task-definition/${a.family}:7`);
+    const tags = { 'jenkins.label': a.label, 'jenkins.templatename': a.family };
+    const passRoles = [a.taskRoleArn, w.agentExecutionRoleArn ?? ''].map((r) => passInfrastructureRole(w, r, 'ecs-tasks.amazonaws.com'));
+    out.push(
+      { principal: p, what: `DescribeTaskDefinition ${a.family}`, expect: 'allow', requests: [{ action: 'ecs:DescribeTaskDefinition', resource: '*' }] },
+      { principal: p, what: `ListTagsForResource ${a.family}`, expect: 'allow', requests: [{ action: 'ecs:ListTagsForResource', resource: taskDef }] },
+      {
+        principal: p,
+        what: `RegisterTaskDefinition ${a.family} (with tags, passing the agent roles)`,
+        expect: 'allow',
+        requests: [
+          { action: 'ecs:RegisterTaskDefinition', resource: taskDef, context: tagContext(tags) },
+          { action: 'ecs:TagResource', resource: taskDef, context: { ...tagContext(tags), 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+          ...passRoles,
+        ],
+      },
+      {
+        principal: p,
+        what: `RunTask ${a.family} in the agent cluster`,
+        expect: 'allow',
+        requests: [
+          { action: 'ecs:RunTask', resource: taskDef, context: { 'ecs:cluster': w.clusterArn, ...tagContext(tags) } },
+          { action: 'ecs:TagResource', resource: taskArn(w), context: { ...tagContext(tags), 'ecs:CreateAction': 'RunTask' } },
+          ...passRoles,
+        ],
+      },
+      {
+        principal: p,
+        what: `RunTask ${a.family} in another cluster`,
+        expect: 'deny',
+        requests: [{ action: 'ecs:RunTask', resource: taskDef, context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster'), ...tagContext(tags) } }],
+      },
+    );
+  }
+  out.push(
+    {
+      principal: p,
+      what: 'DescribeTasks of an agent task',
+      expect: 'allow',
+      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    {
+      principal: p,
+      what: 'StopTask of an agent task',
+      expect: 'allow',
+      requests: [{ action: 'ecs:StopTask', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    {
+      principal: p,
+      what: 'StopTask in another cluster',
+      expect: 'deny',
+      requests: [{ action: 'ecs:StopTask', resource: taskArn(w, 'other-cluster'), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
+    },
+    {
+      principal: p,
+      what: 'RunTask of a task definition outside the agent families',
+      expect: 'deny',
+      requests: [{ action: 'ecs:RunTask', resource: w.arn('ecs', 'task-definition/anything:1'), context: { 'ecs:cluster': w.clusterArn } }],
+    },
+    { principal: p, what: 'DeregisterTaskDefinition (any task definition in the Region)', expect: 'deny', requests: [{ action: 'ecs:DeregisterTaskDefinition', resource: '*' }] },
+    {
+      principal: p,
+      what: "PassRole of the controller's own task role to an agent task",
+      expect: 'deny',
+      requests: [passInfrastructureRole(w, w.controllerRoleArn, 'ecs-tasks.amazonaws.com')],
+    },
+  );
+  return out;
+}
+
+// ---- the ECS infrastructure role's KMS path (customer-managed home key only) ------------------
+
+function infrastructure(w: IamWorld): SimCall[] {
+  const key = w.kmsKeyArn;
+  if (!key) return [];
+  const p: PrincipalName = 'infrastructure';
+  const viaEc2 = { 'kms:ViaService': `ec2.${w.env.region}.amazonaws.com`, 'kms:CallerAccount': w.env.account };
+  return [
+    { principal: p, what: 'DescribeKey by ECS itself (validating the volume configuration)', expect: 'allow', requests: [{ action: 'kms:DescribeKey', resource: key, context: { 'kms:CallerAccount': w.env.account } }] },
+    { principal: p, what: 'DescribeKey via EC2', expect: 'allow', requests: [{ action: 'kms:DescribeKey', resource: key, context: viaEc2 }] },
+    {
+      principal: p,
+      what: 'CreateGrant via EC2 for the volume',
+      expect: 'allow',
+      requests: [{ action: 'kms:CreateGrant', resource: key, context: { ...viaEc2, 'kms:GrantIsForAWSResource': 'true' } }],
+    },
+    { principal: p, what: 'GenerateDataKeyWithoutPlaintext via EC2 (new volume)', expect: 'allow', requests: [{ action: 'kms:GenerateDataKeyWithoutPlaintext', resource: key, context: viaEc2 }] },
+    { principal: p, what: 'Decrypt via EC2 (volume from an encrypted snapshot)', expect: 'allow', requests: [{ action: 'kms:Decrypt', resource: key, context: viaEc2 }] },
+    { principal: p, what: 'ReEncryptFrom via EC2', expect: 'allow', requests: [{ action: 'kms:ReEncryptFrom', resource: key, context: viaEc2 }] },
+    {
+      principal: p,
+      what: 'CreateGrant not for an AWS resource',
+      expect: 'deny',
+      requests: [{ action: 'kms:CreateGrant', resource: key, context: { ...viaEc2, 'kms:GrantIsForAWSResource': 'false' } }],
+    },
+    { principal: p, what: 'Decrypt directly, not via EC2', expect: 'deny', requests: [{ action: 'kms:Decrypt', resource: key, context: { 'kms:CallerAccount': w.env.account } }] },
+    { principal: p, what: 'Decrypt with another key', expect: 'deny', requests: [{ action: 'kms:Decrypt', resource: w.arn('kms', 'key/00000000-0000-0000-0000-000000000000'), context: viaEc2 }] },
+  ];
+}
+
+/** Every simulated call of a deployment, by principal. */
+export const CALLS: Readonly<Record<PrincipalName, (w: IamWorld) => SimCall[]>> = { keeper, reconciler, operator, plugin, infrastructure };
+
+export function allCalls(w: IamWorld): SimCall[] {
+  return Object.values(CALLS).flatMap((f) => f(w));
+}

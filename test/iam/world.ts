@@ -1,0 +1,160 @@
+/**
+ * The deployment as IAM sees it, read from one synthesized example: the principals (with their
+ * policies as CloudFormation would create them) and the ARNs real calls name.
+ */
+import { planAgentClouds, AGENT_ENV } from '../../src/config/agents-casc.js';
+import { deploymentNames, type DeploymentNames } from '../../src/config/names.js';
+import type { JenkinsEcsConfig } from '../../src/config/types.js';
+import { RECONCILER_ENV } from '../../src/continuity/settings.js';
+import { ACCOUNT, type SynthesizedExample } from '../examples/synth.js';
+import { findPolicies, policiesOfRole, type FoundPolicy, type PolicyDocument } from './policies.js';
+import type { SimPolicies } from './simulate.js';
+import { TemplateResolver, type CfnTemplate, type Env } from './template.js';
+
+/** Who makes calls. The keeper and the amazon-ecs plugin both run as the controller task role. */
+export type PrincipalName = 'keeper' | 'plugin' | 'reconciler' | 'operator' | 'infrastructure';
+
+export interface Principal {
+  readonly arn: string;
+  readonly policies: SimPolicies;
+}
+
+export interface AgentTemplateArns {
+  readonly label: string;
+  readonly family: string;
+  readonly taskRoleArn: string;
+}
+
+export interface IamWorld {
+  readonly file: string;
+  readonly env: Env;
+  readonly config: JenkinsEcsConfig;
+  readonly names: DeploymentNames;
+  readonly clusterArn: string;
+  readonly serviceArn: string;
+  readonly controllerRoleArn: string;
+  readonly infrastructureRoleArn: string;
+  readonly agentExecutionRoleArn?: string;
+  readonly agents: readonly AgentTemplateArns[];
+  /** `controller.home.kmsKeyArn`, when the home uses a customer key. */
+  readonly kmsKeyArn?: string;
+  readonly principals: Readonly<Record<PrincipalName, Principal | undefined>>;
+  /** Every policy of every stack, for the reference checks. */
+  readonly policies: readonly FoundPolicy[];
+  arn(service: string, resource: string, opts?: { account?: string }): string;
+}
+
+/**
+ * The key policy the README asks for with `controller.home.kmsKeyArn` (the default key policy:
+ * the account's IAM policies decide). The infrastructure role's KMS path is simulated against it.
+ */
+export function defaultKeyPolicy(env: Env): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${env.partition}:iam::${env.account}:root` }, Action: 'kms:*', Resource: '*' }],
+  };
+}
+
+interface Located {
+  readonly r: TemplateResolver;
+  readonly stack: string;
+  readonly id: string;
+}
+
+export function worldOf(example: SynthesizedExample): IamWorld {
+  const env: Env = { account: ACCOUNT, region: example.region, partition: 'aws' };
+  const names = deploymentNames(example.config.name);
+  const stacks = example.stacks.map((s) => ({ stack: s.stackName, r: new TemplateResolver(s.template as CfnTemplate, env) }));
+  const policies = stacks.flatMap((s) => findPolicies(s.r, s.stack));
+  const find = (type: string, pred: (props: Record<string, unknown>, r: TemplateResolver) => boolean): Located[] =>
+    stacks.flatMap(({ r, stack }) => r.ofType(type).filter(([, res]) => pred(res.Properties ?? {}, r)).map(([id]) => ({ r, stack, id })));
+  const one = (what: string, found: Located[]): Located => {
+    if (found.length !== 1) throw new Error(`${example.file}: expected exactly one ${what}, found ${found.length}`);
+    return found[0] as Located;
+  };
+  const roleArn = (l: Located, prop: unknown): string => l.r.resolveString(prop);
+  const roleId = (prop: unknown): string => {
+    const id = TemplateResolver.referencedId(prop);
+    if (!id) throw new Error(`${example.file}: role reference ${JSON.stringify(prop)} is not a Ref/GetAtt`);
+    return id;
+  };
+  const principalOfRole = (l: Located, id: string, resource?: PolicyDocument): Principal => ({
+    arn: l.r.resolveString({ 'Fn::GetAtt': [id, 'Arn'] }),
+    policies: {
+      identity: policiesOfRole(
+        policies.filter((p) => p.name.startsWith(`${l.stack}/`)),
+        id,
+      ).map((p) => ({ name: p.name, document: p.document })),
+      ...(resource ? { resource } : {}),
+    },
+  });
+
+  const taskDef = one(`task definition of family ${names.service}`, find('AWS::ECS::TaskDefinition', (p) => p.Family === names.service));
+  const taskDefProps = taskDef.r.resources[taskDef.id]?.Properties ?? {};
+  const controllerRoleId = roleId(taskDefProps.TaskRoleArn);
+  const controller = principalOfRole(taskDef, controllerRoleId);
+
+  const service = one(`service ${names.service}`, find('AWS::ECS::Service', (p) => p.ServiceName === names.service));
+  const serviceProps = service.r.resources[service.id]?.Properties ?? {};
+  const volumeConfigs = serviceProps.VolumeConfigurations as { ManagedEBSVolume: { RoleArn: unknown } }[];
+  const infraRoleProp = volumeConfigs[0]?.ManagedEBSVolume.RoleArn;
+  const infrastructureRoleId = roleId(infraRoleProp);
+
+  const reconcilers = find('AWS::Lambda::Function', (p) => {
+    const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    return RECONCILER_ENV.lineage in vars;
+  });
+  const reconciler = reconcilers[0];
+
+  const operatorOutputs = stacks.flatMap(({ r, stack }) =>
+    Object.values(r.template.Outputs ?? {}).flatMap((o) => {
+      const id = TemplateResolver.referencedId(o.Value);
+      return id && r.resources[id]?.Type === 'AWS::IAM::ManagedPolicy' ? [{ r, stack, id }] : [];
+    }),
+  );
+  const operatorPolicy = operatorOutputs[0] ? policies.find((p) => p.name === `${operatorOutputs[0]?.stack}/${operatorOutputs[0]?.id}`) : undefined;
+
+  const containers = taskDefProps.ContainerDefinitions as { Environment?: { Name: string; Value: unknown }[] }[];
+  const envVar = (name: string): string | undefined => {
+    for (const c of containers) {
+      const v = c.Environment?.find((e) => e.Name === name);
+      if (v) return taskDef.r.resolveString(v.Value);
+    }
+    return undefined;
+  };
+  const agents = planAgentClouds(example.config.name, example.config.agents).map((c) => ({
+    label: c.agent.label,
+    family: c.family,
+    taskRoleArn: envVar(c.taskRoleVar) ?? '',
+  }));
+
+  const kmsKeyArn = example.config.controller.home.kmsKeyArn;
+  const arn = (svc: string, resource: string, opts: { account?: string } = {}): string =>
+    `arn:${env.partition}:${svc}:${env.region}:${opts.account ?? env.account}:${resource}`;
+  return {
+    file: example.file,
+    env,
+    config: example.config,
+    names,
+    clusterArn: service.r.resolveString({ 'Fn::GetAtt': [TemplateResolver.referencedId(serviceProps.Cluster) ?? '', 'Arn'] }),
+    serviceArn: service.r.resolveString({ Ref: service.id }),
+    controllerRoleArn: controller.arn,
+    infrastructureRoleArn: roleArn(service, infraRoleProp),
+    agentExecutionRoleArn: envVar(AGENT_ENV.executionRoleArn),
+    agents,
+    kmsKeyArn,
+    policies,
+    principals: {
+      keeper: controller,
+      plugin: controller,
+      reconciler: reconciler
+        ? principalOfRole(reconciler, roleId(reconciler.r.resources[reconciler.id]?.Properties?.Role))
+        : undefined,
+      operator: operatorPolicy
+        ? { arn: `arn:${env.partition}:iam::${env.account}:role/jenkins-ecs-operator`, policies: { identity: [{ name: operatorPolicy.name, document: operatorPolicy.document }] } }
+        : undefined,
+      infrastructure: principalOfRole(service, infrastructureRoleId, kmsKeyArn ? defaultKeyPolicy(env) : undefined),
+    },
+    arn,
+  };
+}
