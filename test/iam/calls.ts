@@ -37,6 +37,17 @@ const snapshotArn = (w: IamWorld, id = SNAPSHOT): string => w.arn('ec2', `snapsh
 const taskArn = (w: IamWorld, cluster = w.names.cluster, id = TASK_ID): string => w.arn('ecs', `task/${cluster}/${id}`);
 const parameterArn = (w: IamWorld, name = w.names.pointerParameter): string => w.arn('ssm', `parameter${name}`);
 const clusterArnOf = (w: IamWorld, cluster: string): string => w.arn('ecs', `cluster/${cluster}`);
+/** A task-level ECS action (DescribeTasks, StopTask) on a task of `cluster`, as ECS authorizes it. */
+const onTask = (w: IamWorld, action: string, cluster = w.names.cluster): AuthRequest => ({
+  action,
+  resource: taskArn(w, cluster),
+  context: { 'ecs:cluster': clusterArnOf(w, cluster) },
+});
+/** A task-level call on a task of the deployment cluster, and its negative control in another cluster. */
+const taskCallAndOtherCluster = (w: IamWorld, principal: PrincipalName, action: string, of: string, sdk?: string): SimCall[] => [
+  { principal, ...(sdk ? { sdk } : {}), what: `${action} of ${of}`, expect: 'allow', requests: [onTask(w, action)] },
+  { principal, what: `${action} in another cluster`, expect: 'deny', requests: [onTask(w, action, 'other-cluster')] },
+];
 const roleArn = (w: IamWorld, name: string): string => `arn:${w.env.partition}:iam::${w.env.account}:role/${name}`;
 
 /** The tags a lineage home volume carries (service TagSpecifications + what ECS adds). */
@@ -120,19 +131,7 @@ function keeper(w: IamWorld): SimCall[] {
   const p: PrincipalName = 'keeper';
   const holderTag = { [TAGS.holder]: w.names.lineage };
   return [
-    {
-      principal: p,
-      sdk: 'ecs:DescribeTasks',
-      what: "DescribeTasks of its own task (the home's EBS attachment)",
-      expect: 'allow',
-      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
-    },
-    {
-      principal: p,
-      what: 'DescribeTasks in another cluster',
-      expect: 'deny',
-      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w, 'other-cluster'), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
-    },
+    ...taskCallAndOtherCluster(w, p, 'ecs:DescribeTasks', "its own task (the home's EBS attachment)", 'ecs:DescribeTasks'),
     ...describeEbs(p, 'volume source, snapshot state, holders'),
     { principal: p, sdk: 'ec2:CreateSnapshot', what: 'CreateSnapshot kind=periodic of the home', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'periodic')) },
     { principal: p, what: 'CreateSnapshot kind=final of the home', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'final')) },
@@ -258,7 +257,7 @@ function operator(w: IamWorld): SimCall[] {
       sdk: 'ecs:DescribeTasks',
       what: 'DescribeTasks of the controller tasks',
       expect: 'allow',
-      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
+      requests: [onTask(w, 'ecs:DescribeTasks')],
     },
     rollService(w, p, 'UpdateService: restore rolls the controller to the chosen snapshot (passes the infrastructure role)'),
     {
@@ -354,20 +353,9 @@ function plugin(w: IamWorld): SimCall[] {
       principal: p,
       what: 'DescribeTasks of an agent task',
       expect: 'allow',
-      requests: [{ action: 'ecs:DescribeTasks', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
+      requests: [onTask(w, 'ecs:DescribeTasks')],
     },
-    {
-      principal: p,
-      what: 'StopTask of an agent task',
-      expect: 'allow',
-      requests: [{ action: 'ecs:StopTask', resource: taskArn(w), context: { 'ecs:cluster': w.clusterArn } }],
-    },
-    {
-      principal: p,
-      what: 'StopTask in another cluster',
-      expect: 'deny',
-      requests: [{ action: 'ecs:StopTask', resource: taskArn(w, 'other-cluster'), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
-    },
+    ...taskCallAndOtherCluster(w, p, 'ecs:StopTask', 'an agent task'),
     {
       principal: p,
       what: 'RunTask of a task definition outside the agent families',
