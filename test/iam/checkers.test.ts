@@ -104,12 +104,13 @@ test('sdkCommandsIn: named, aliased, namespaced, paginated and document-client c
     import { CreateSnapshotCommand, paginateDescribeSnapshots, type EC2Client, DeleteTagsCommand as Del } from '@aws-sdk/client-ec2';
     import * as ecs from '@aws-sdk/client-ecs';
     import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+    import { PutItemCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
     import { GetParameterCommand } from '@aws-sdk/client-ssm';
     new CreateSnapshotCommand({}); paginateDescribeSnapshots({}, {}); new Del({});
-    new ecs.UpdateServiceCommand({}); new GetCommand({}); new PutCommand({});`;
+    new ecs.UpdateServiceCommand({}); new GetCommand({}); new PutCommand({}); new PutItemCommand({});`;
   assert.deepEqual(
     sdkCommandsIn(text, 'f.ts').map((u) => u.call).sort(),
-    ['dynamodb:GetItem', 'dynamodb:PutItem', 'ec2:CreateSnapshot', 'ec2:DeleteTags', 'ec2:DescribeSnapshots', 'ecs:UpdateService'],
+    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem', 'ec2:CreateSnapshot', 'ec2:DeleteTags', 'ec2:DescribeSnapshots', 'ecs:UpdateService'],
   );
 });
 

@@ -55,8 +55,9 @@ export function sdkCommandsIn(text: string, file: string): SdkCommandUse[] {
       : what
           .slice(1, -1)
           .split(',')
-          .map((s) => s.trim().replace(/^type\s+/, ''))
-          .filter((s) => s && !what.includes(`type ${s}`))
+          .map((s) => s.trim())
+          // `type X` entries are types, never sent.
+          .filter((s) => s && !/^type\s/.test(s))
           .map((s) => {
             const [orig, local] = s.split(/\s+as\s+/);
             return [local ?? orig, orig] as [string, string];

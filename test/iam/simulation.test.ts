@@ -86,7 +86,10 @@ async function run(w: IamWorld, call: SimCall): Promise<string[]> {
       problems.push(`${call.principal} "${call.what}": ${req.action} on ${req.resource} does not take context keys ${o.ignoredContextKeys.join(', ')}; the request is not realistic`);
     }
     if (o.result.startsWith('error')) problems.push(`${call.principal} "${call.what}": ${o.result}`);
-    if (call.expect === 'allow' && !o.allowed) problems.push(`${call.principal} "${call.what}": ${req.action} on ${req.resource} is ${o.result}, expected Allowed`);
+    if (call.expect === 'allow' && !call.pending && !o.allowed) problems.push(`${call.principal} "${call.what}": ${req.action} on ${req.resource} is ${o.result}, expected Allowed`);
+  }
+  if (call.pending && outcomes.every((o) => o.allowed)) {
+    problems.push(`${call.principal} "${call.what}" is granted now: remove its \`pending\` in test/iam/calls.ts (${call.pending})`);
   }
   if (call.expect === 'deny' && outcomes.every((o) => o.allowed)) {
     problems.push(`${call.principal} "${call.what}": every request was allowed; this negative control must be denied`);
