@@ -1,0 +1,314 @@
+/**
+ * The planned handover (issue 12): one task start per planned restart or deploy, from a final
+ * snapshot that carries only the last moments' writes, because a pre-copy snapshot taken while
+ * Jenkins still served already holds the rest.
+ *
+ * A step machine over the lineage record's `operation` (kind `handover`): every step is one
+ * idempotent action plus one conditional write that records how far the handover got, so a
+ * driver that dies anywhere (a killed CLI, a custom-resource Lambda that timed out, a rollback)
+ * leaves a record from which any later driver with the same operation id resumes. Steps:
+ *
+ * | step (record)  | action                                                                 |
+ * |----------------|------------------------------------------------------------------------|
+ * | `begun`        | operation set: no keeper may acquire, the reconciler does not roll     |
+ * | `pre-copy`     | CreateSnapshot of the holder's volume, registered under its token; wait, bounded, until `completed` (Jenkins serves) |
+ * | `stopping`     | UpdateService desiredCount 0: Jenkins stops, the keeper registers its final snapshot and releases |
+ * | `stopped`      | the holder is released (or fenced: its task STOPPED by ARN), no task runs, the head is `completed` (by id) |
+ * | `launching`    | `launch = head`; then UpdateService(snapshotId = head, desiredCount 1), or CloudFormation's service update |
+ * | (ended)        | operation cleared: the one new task's keeper acquires                   |
+ *
+ * Never two writers: the new task starts only after the old holder released or was fenced and no
+ * task of the service runs. Never a stale start: the launch is the head read after that point,
+ * and no holder exists that could register a newer one. Plain logic over ports: no SDK here.
+ */
+import { commit, type CommitOptions } from './commit.js';
+import type { ServiceState, Snapshot } from './model.js';
+import type { Clock, LogEntry, SnapshotTags } from './ports.js';
+import type { LineageRecord, RecordPort } from './record.js';
+import { withRetries, type RetryPolicy } from './retry.js';
+import { adoptLaunch, advanceOperation, beginOperation, dropFailed, endOperation, fence, register, type Outcome } from './transitions.js';
+
+/** The steps the record's `operation.step` moves through, in order. */
+export const HANDOVER_STEPS = ['begun', 'pre-copy', 'stopping', 'stopped', 'launching'] as const;
+export type HandoverStep = (typeof HANDOVER_STEPS)[number];
+
+/** What the handover needs from EC2 (a subset of {@link Ec2Port}). */
+export interface HandoverEc2 {
+  describeSnapshot(snapshotId: string): Promise<Snapshot | undefined>;
+  createSnapshot(volumeId: string, tags: SnapshotTags, description?: string): Promise<Snapshot>;
+}
+
+/** What the handover needs from ECS. `taskStatus` is DescribeTasks by ARN (`MISSING` when ECS forgot the task). */
+export interface HandoverEcs {
+  describeService(cluster: string, service: string): Promise<ServiceState | undefined>;
+  setDesiredCount(cluster: string, service: string, desiredCount: number): Promise<void>;
+  rollSnapshot(cluster: string, service: string, snapshotId: string, options?: { desiredCount?: number }): Promise<void>;
+  taskStatus(cluster: string, taskArn: string): Promise<string>;
+}
+
+export interface HandoverDeps {
+  readonly record: RecordPort;
+  readonly ec2: HandoverEc2;
+  readonly ecs: HandoverEcs;
+  readonly clock: Clock;
+  readonly log: (entry: LogEntry) => void;
+  /** Called when a step is entered (the CLI prints progress and the time each step took). */
+  readonly onStep?: (step: HandoverStep, at: Date) => void;
+}
+
+export interface HandoverConfig {
+  readonly lineage: string;
+  readonly cluster: string;
+  readonly service: string;
+  /** Take a pre-copy snapshot while Jenkins serves. @default true */
+  readonly preCopy?: boolean;
+  /** How long to wait for the pre-copy to complete before stopping anyway. @default 900000 (15 min) */
+  readonly preCopyTimeoutMs?: number;
+  /** Pause between two reads while waiting. @default 5000 */
+  readonly pollMs?: number;
+  /**
+   * Who starts the one new task: `service` (the CLI) issues UpdateService(snapshotId = head,
+   * desiredCount 1); `cloudformation` (the LaunchSnapshot custom resource) only returns the id,
+   * and the stack's service update starts the task.
+   */
+  readonly starter: 'service' | 'cloudformation';
+  readonly retry?: RetryPolicy;
+}
+
+export interface HandoverRun {
+  /** The operation id; a re-run with the same id (or `resume`) continues it. */
+  readonly id: string;
+  /** Continue a handover found in the record under another id (a re-run that lost the id). @default true */
+  readonly resume?: boolean;
+  /** Stop driving at this time and report `waiting` (the custom resource's isComplete budget). */
+  readonly until?: Date;
+  /**
+   * `seq` of the write that began this handover (an earlier driver's `begunAt`). A record past it
+   * with no operation of this id means the handover is over: the driver reports it done instead of
+   * beginning another one (a poll whose predecessor's answer was lost must not restart Jenkins twice).
+   */
+  readonly begunAt?: number;
+}
+
+export type HandoverResult =
+  | { readonly state: 'done'; readonly id: string; readonly begunAt: number; readonly launch: string; readonly preCopy?: string }
+  | { readonly state: 'waiting'; readonly id: string; readonly begunAt: number; readonly step: HandoverStep; readonly reason: string };
+
+export type HandoverErrorCode = 'refused' | 'no-head' | 'no-service';
+
+export class HandoverError extends Error {
+  override readonly name = 'HandoverError';
+  constructor(
+    readonly code: HandoverErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** ECS reports the task STOPPED, or no longer knows it: nothing of it can write any more. */
+export function taskGone(status: string): boolean {
+  return status === 'STOPPED' || status === 'MISSING';
+}
+
+/**
+ * Two transitions in one write: `second` decided on the outcome of `first`, `seq` advanced once.
+ * Either refusing refuses the whole; both unchanged is unchanged.
+ */
+export function both(record: LineageRecord, first: (r: LineageRecord) => Outcome, second: (r: LineageRecord) => Outcome): Outcome {
+  const a = first(record);
+  if (!a.ok) return a;
+  const b = second(a.record);
+  if (!b.ok) return b;
+  if (a.unchanged === true && b.unchanged === true) return { ok: true, record, unchanged: true };
+  return { ok: true, record: { ...b.record, seq: record.seq + 1 } };
+}
+
+const stepIndex = (step: string | undefined): number => HANDOVER_STEPS.indexOf((step ?? 'begun') as HandoverStep);
+
+const noRecord = (lineage: string): Outcome => ({ ok: false, code: 'nothing-to-do', reason: `${lineage} has no record` });
+
+/** The handover that began at `run.begunAt` is over: the record moved past it and holds no operation of its id. */
+function over(record: LineageRecord | undefined, run: HandoverRun): boolean {
+  return record !== undefined && run.begunAt !== undefined && record.seq > run.begunAt && record.operation?.id !== run.id;
+}
+
+/**
+ * The `begin` decision: start a handover, or resume the one in progress (same id, or any handover
+ * when `resume`). Another kind of operation refuses; so does a lineage without a head.
+ */
+export function decideBegin(record: LineageRecord | undefined, run: Pick<HandoverRun, 'id' | 'resume'>, lineage: string): Outcome {
+  if (record === undefined) return noRecord(lineage);
+  const op = record.operation;
+  if (op !== undefined && op.kind === 'handover' && (op.id === run.id || run.resume !== false)) return { ok: true, record, unchanged: true };
+  if (op === undefined && record.head === undefined) return { ok: false, code: 'no-head', reason: `${lineage} has no head yet: there is nothing to hand over (start the service once)` };
+  return beginOperation(record, { kind: 'handover', id: run.id });
+}
+
+/** Drives the handover from wherever the record says it is, until it is done or `until` passes. */
+export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run: HandoverRun): Promise<HandoverResult> {
+  const { clock } = deps;
+  const pollMs = cfg.pollMs ?? 5_000;
+  const log = (level: LogEntry['level'], msg: string, fields: Record<string, unknown> = {}): void => deps.log({ level, msg, lineage: cfg.lineage, ...fields });
+  const onRetry = ({ attempt, code, delayMs }: { attempt: number; code: string; delayMs: number }): void => log('warn', 'aws call throttled or failed, retrying', { attempt, code, delayMs });
+  const retry = <T>(fn: () => Promise<T>): Promise<T> => withRetries(fn, { clock, ...(cfg.retry ? { policy: cfg.retry } : {}), onRetry });
+  const copts: CommitOptions = { clock, ...(cfg.retry ? { retry: cfg.retry } : {}), onRetry };
+  const write = (decide: (r: LineageRecord) => Outcome) => commit(deps.record, cfg.lineage, (r) => (r === undefined ? noRecord(cfg.lineage) : decide(r)), copts);
+  const outOfTime = (): boolean => run.until !== undefined && clock.now().getTime() >= run.until.getTime();
+
+  // 1. begin (or resume; or find it over).
+  const begun = await commit(deps.record, cfg.lineage, (r) => (over(r, run) ? { ok: true, record: r!, unchanged: true } : decideBegin(r, run, cfg.lineage)), copts);
+  if (!begun.outcome.ok) throw new HandoverError(begun.outcome.code === 'no-head' ? 'no-head' : 'refused', begun.outcome.reason);
+  let record = begun.outcome.record;
+  if (over(record, run)) {
+    if (record.launch === undefined) throw new HandoverError('no-head', `${cfg.lineage} has no launch after handover ${run.id}`);
+    return { state: 'done', id: run.id, begunAt: run.begunAt!, launch: record.launch };
+  }
+  const id = record.operation!.id;
+  const begunAt = record.operation!.seq;
+  if (id !== run.id) log('info', 'resuming the handover in progress', { operation: id });
+  const waiting = (step: HandoverStep, reason: string): HandoverResult => ({ state: 'waiting', id, begunAt, step, reason });
+  const advance = async (step: HandoverStep, target?: string): Promise<void> => {
+    const res = await write((r) => advanceOperation(r, { id, step, ...(target ? { target } : {}) }));
+    if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
+    record = res.outcome.record;
+    deps.onStep?.(step, clock.now());
+  };
+  const reread = async (): Promise<LineageRecord> => {
+    const r = await retry(() => deps.record.read(cfg.lineage));
+    if (r?.operation?.id !== id) throw new HandoverError('refused', `handover ${id} is no longer in progress (another driver finished or aborted it)`);
+    return r;
+  };
+  if (begun.wrote) deps.onStep?.('begun', clock.now());
+
+  // 2. pre-copy, while Jenkins serves.
+  let preCopy: string | undefined = record.operation?.step === 'pre-copy' ? record.operation.target : undefined;
+  if (stepIndex(record.operation?.step) < stepIndex('pre-copy')) {
+    preCopy = cfg.preCopy === false ? undefined : await startPreCopy(deps, cfg, record, id, retry, write, log);
+    await advance('pre-copy', preCopy);
+  }
+  if (record.operation?.step === 'pre-copy' && preCopy !== undefined) {
+    for (;;) {
+      const snap = await retry(() => deps.ec2.describeSnapshot(preCopy!));
+      // Bounded from the snapshot's own StartTime, so a resumed driver does not restart the bound
+      // (a liveness bound only, never an order: EBS's clock against ours).
+      const limit = (snap?.startTime.getTime() ?? clock.now().getTime()) + (cfg.preCopyTimeoutMs ?? 900_000);
+      if (snap?.state === 'completed') break;
+      if (snap === undefined || snap.state === 'error') {
+        log('warn', 'pre-copy snapshot failed; the final snapshot carries everything', { snapshot: preCopy, state: snap?.state ?? 'missing' });
+        const res = await write((r) => (r.head?.snapshotId === preCopy ? dropFailed(r, preCopy) : { ok: true, record: r, unchanged: true }));
+        if (res.outcome.ok) record = res.outcome.record;
+        break;
+      }
+      if (clock.now().getTime() >= limit) {
+        log('warn', 'pre-copy snapshot not completed in time; stopping anyway', { snapshot: preCopy, progress: snap.progress ?? null });
+        break;
+      }
+      if (outOfTime()) return waiting('pre-copy', `pre-copy ${preCopy} is ${snap.progress ?? snap.state}`);
+      await clock.sleep(pollMs);
+    }
+  }
+
+  // 3. stop: Jenkins first, then the keeper's final snapshot (registered and released by the keeper).
+  if (stepIndex(record.operation?.step) < stepIndex('stopping')) await advance('stopping');
+  if (record.operation?.step === 'stopping') {
+    await retry(() => deps.ecs.setDesiredCount(cfg.cluster, cfg.service, 0));
+    // 4. wait: no holder (released, or fenced once ECS reports its task STOPPED), no task, head completed.
+    for (;;) {
+      record = await reread();
+      const holder = record.holder;
+      if (holder !== undefined) {
+        if (taskGone(await retry(() => deps.ecs.taskStatus(cfg.cluster, holder.taskArn)))) {
+          const res = await write((r) => fence(r, holder));
+          if (res.wrote) log('info', 'holder fenced: its task stopped without releasing', { task: holder.taskArn, token: holder.token });
+          continue;
+        }
+        if (outOfTime()) return waiting('stopping', `task ${holder.taskArn} still holds the lineage`);
+        await clock.sleep(pollMs);
+        continue;
+      }
+      const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
+      if (service === undefined) throw new HandoverError('no-service', `service ${cfg.service} not found in cluster ${cfg.cluster}`);
+      const tasks = service.runningCount + (service.pendingCount ?? 0);
+      const head = record.head;
+      if (head === undefined) throw new HandoverError('no-head', `${cfg.lineage} lost its head during the handover`);
+      const snap = tasks === 0 ? await retry(() => deps.ec2.describeSnapshot(head.snapshotId)) : undefined;
+      if (tasks === 0 && (snap === undefined || snap.state === 'error')) {
+        log('error', 'snapshot failed', { snapshot: head.snapshotId, kind: head.kind, state: snap?.state ?? 'missing' });
+        await write((r) => dropFailed(r, head.snapshotId));
+        continue;
+      }
+      if (tasks === 0 && snap?.state === 'completed') {
+        await advance('stopped', head.snapshotId);
+        break;
+      }
+      const why = tasks > 0 ? `${tasks} task(s) still running or pending` : `final snapshot ${head.snapshotId} is ${snap?.progress ?? 'pending'}`;
+      if (outOfTime()) return waiting('stopping', why);
+      await clock.sleep(pollMs);
+    }
+  }
+
+  // 5. launch = head (the target the `stopped` step recorded), then exactly one task start.
+  const target = record.operation?.target ?? record.head?.snapshotId;
+  if (target === undefined) throw new HandoverError('no-head', `${cfg.lineage} has no head to launch from`);
+  if (record.operation?.step === 'stopped') {
+    // With CloudFormation starting the task, the operation ends in the same write: the custom
+    // resource returns right after it and nobody would be left to end it once the task started.
+    const res = await write((r) =>
+      cfg.starter === 'cloudformation'
+        ? both(r, (x) => adoptLaunch(x, target), (x) => endOperation(x, id))
+        : both(r, (x) => adoptLaunch(x, target), (x) => advanceOperation(x, { id, step: 'launching' })),
+    );
+    if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
+    record = res.outcome.record;
+    deps.onStep?.('launching', clock.now());
+    if (cfg.starter === 'cloudformation') return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
+  }
+  if (record.operation?.step === 'launching') {
+    // A resumed driver must not start a second task: issue the UpdateService only if the service
+    // does not launch from the target yet (an earlier driver's call may have landed before it died).
+    const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
+    const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
+    if (primary?.snapshotId !== target || (service?.desiredCount ?? 0) < 1) {
+      await retry(() => deps.ecs.rollSnapshot(cfg.cluster, cfg.service, target, { desiredCount: 1 }));
+    }
+    // 6. end: the new task's keeper acquires once the operation is gone.
+    await write((r) => endOperation(r, id));
+  }
+  log('info', 'handover done', { operation: id, launch: target, preCopy: preCopy ?? null });
+  return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
+}
+
+/** CreateSnapshot of the holder's volume, registered under the holder's token (kind manual). Undefined when there is nothing to copy. */
+async function startPreCopy(
+  deps: HandoverDeps,
+  cfg: HandoverConfig,
+  record: LineageRecord,
+  id: string,
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+  write: (decide: (r: LineageRecord) => Outcome) => ReturnType<typeof commit>,
+  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
+): Promise<string | undefined> {
+  const holder = record.holder;
+  if (holder === undefined) {
+    log('info', 'no holder: no pre-copy (nothing serves the home)', { operation: id });
+    return undefined;
+  }
+  let snap: Snapshot;
+  try {
+    snap = await retry(() =>
+      deps.ec2.createSnapshot(holder.volumeId, { lineage: cfg.lineage, kind: 'manual', task: holder.taskArn }, `jenkins-ecs pre-copy of lineage ${cfg.lineage} (handover ${id})`),
+    );
+  } catch (err) {
+    // The task crashed and ECS deleted its volume: there is nothing to pre-copy; the stop step fences.
+    log('warn', 'pre-copy snapshot not created; continuing without it', { volume: holder.volumeId, error: err instanceof Error ? err.name : String(err) });
+    return undefined;
+  }
+  const res = await write((r) => register(r, { token: holder.token, snapshotId: snap.id, kind: 'manual', task: holder.taskArn }));
+  if (!res.outcome.ok) {
+    log('warn', 'pre-copy snapshot not registered (the holder changed); continuing without it', { snapshot: snap.id, reason: res.outcome.reason });
+    return undefined;
+  }
+  log('info', 'pre-copy snapshot started', { snapshot: snap.id, volume: holder.volumeId });
+  return snap.id;
+}
