@@ -36,6 +36,8 @@ export interface WorldTiming {
   taskStart(): number;
   /** ECS-managed volume created from a snapshot and attached. */
   volumeFromSnapshot(): number;
+  /** A stopping task from its last container exited to STOPPED (DEPROVISIONING). */
+  taskStop(): number;
   /** Jenkins from container start to serving (on a volume restored from a snapshot). */
   jenkinsBoot(): number;
   /** A snapshot from CreateSnapshot to `completed`, given the bytes changed since the volume's previous snapshot. */
@@ -46,6 +48,7 @@ export interface WorldTiming {
 
 export const FIXED_TIMING: WorldTiming = {
   jenkinsStop: () => 10_000,
+  taskStop: () => 3_000,
   taskStart: () => 40_000,
   volumeFromSnapshot: () => 20_000,
   jenkinsBoot: () => 60_000,
@@ -115,7 +118,7 @@ export interface WorldOptions {
   readonly timing?: WorldTiming;
   /** GiB changed since the last periodic snapshot when the handover begins. @default 1 */
   readonly changedGiB?: number;
-  /** Bytes Jenkins writes per second while serving. @default 256 KiB/s */
+  /** Bytes Jenkins writes per second while serving. @default 256 KiB */
   readonly writeBytesPerSecond?: number;
 }
 
@@ -279,7 +282,7 @@ export class HandoverWorld {
         const out = register(r, { token: task.token, snapshotId: snap.id, kind: 'final', task: task.arn, ...(vol.source ? { source: vol.source } : {}), release: true });
         if (out.ok && out.unchanged !== true) this.record.put(out.record, r.seq);
       }
-      this.clock.schedule(3_000, () => this.finishStop(task));
+      this.clock.schedule(this.timing.taskStop(), () => this.finishStop(task));
     });
   }
 
