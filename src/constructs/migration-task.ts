@@ -9,7 +9,7 @@ import type { MigrationConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { MIGRATE_CONTAINER, MIGRATE_ENV, MIGRATE_LABELS, MIGRATE_MOUNTS, MIGRATE_SOURCE_VOLUME, NFS_PORT } from '../migrate/events.js';
 import { MIGRATION_TASK_CPU, MIGRATION_TASK_MEMORY_MIB } from '../migrate/preflight.js';
-import { acknowledgeWildcards, nagArn, snapshotArns } from './continuity-iam.js';
+import { acknowledgeWildcards, clusterTaskArns, nagArn, nagText, snapshotArns } from './continuity-iam.js';
 import { migrationImage } from './migration-image.js';
 
 export interface MigrationTaskProps {
@@ -118,8 +118,8 @@ export class MigrationTask extends Construct {
       new iam.PolicyStatement({
         sid: 'MigrateDescribeOwnTask',
         actions: ['ecs:DescribeTasks'],
-        // A new task id every run; the ecs:cluster condition is the limit.
-        resources: ['*'],
+        // A new task id every run: any task of the cluster, also conditioned on ecs:cluster.
+        resources: [clusterTaskArns(stack, props.cluster)],
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
       new iam.PolicyStatement({
@@ -130,7 +130,8 @@ export class MigrationTask extends Construct {
     ];
     for (const statement of statements) taskRole.addToPrincipalPolicy(statement);
     acknowledgeWildcards(taskRole, [
-      ['Resource::*', 'ec2:DescribeSnapshots supports no resource-level permissions; ecs:DescribeTasks (own task, new id each run) is limited by the ecs:cluster condition.'],
+      ['Resource::*', 'ec2:DescribeSnapshots supports no resource-level permissions.'],
+      [`Resource::${nagText(stack, clusterTaskArns(stack, props.cluster))}`, 'The task describes itself, with a new id every run; any task of the deployment cluster, also conditioned on ecs:cluster.'],
       [`Resource::${nagArn(stack, 'volume/*', true)}`, 'The task volume gets a new id every run; CreateSnapshot is limited to volumes tagged with this lineage.'],
       [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'A new snapshot has no id yet; it must carry this lineage and kind=seed, and only protocol tag keys.'],
     ]);

@@ -24,6 +24,13 @@ export interface SimOutcome {
   readonly ignoredContextKeys: readonly string[];
   /** `Allowed`, `ExplicitlyDenied`, `ImplicitlyDenied`, or the validation error. */
   readonly result: string;
+  /** The identity-policy statements that allowed the request, as `<policy name> <statement JSON>`. */
+  readonly allowedBy: readonly string[];
+}
+
+/** How allowedBy names a statement of an identity policy. */
+export function statementKey(policyName: string, statement: unknown): string {
+  return `${policyName} ${JSON.stringify(statement)}`;
 }
 
 export async function simulate(principalArn: string, account: string, req: AuthRequest, policies: SimPolicies): Promise<SimOutcome> {
@@ -39,11 +46,12 @@ export async function simulate(principalArn: string, account: string, req: AuthR
     },
     { simulationMode: 'Strict' },
   );
-  if (res.resultType === 'error') return { allowed: false, ignoredContextKeys: [], result: `error: ${JSON.stringify(res.errors)}` };
+  if (res.resultType === 'error') return { allowed: false, ignoredContextKeys: [], result: `error: ${JSON.stringify(res.errors)}`, allowedBy: [] };
   const results = res.resultType === 'single' ? [res.result] : res.results;
   return {
     allowed: res.overallResult === 'Allowed',
     ignoredContextKeys: [...new Set(results.flatMap((r) => r.ignoredContextKeys ?? []))],
     result: String(res.overallResult),
+    allowedBy: results.flatMap((r) => (r.analysis.identityAnalysis?.allowStatements ?? []).map((a) => statementKey(a.policyId, a.statement))),
   };
 }

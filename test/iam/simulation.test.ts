@@ -4,7 +4,9 @@
 //     supported; `*` only where the action has no resource types, or acknowledged below;
 // (b) every call in test/iam/calls.ts is simulated (@cloud-copilot/iam-simulate, Strict mode)
 //     against the principal's synthesized policies, negative controls included, and every SDK
-//     command under src/ must have an entry there.
+//     command under src/ must have an entry there; and every Allow statement of a simulated
+//     principal must be used by some allowed call (no grant without a caller).
+// The documented examples plus test/iam/fixtures (deployments no example shows, e.g. migration).
 // Templates are synthesized once per example (cdk-nag off: test/examples runs it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,10 +20,13 @@ import type { Finding } from './finding.js';
 import type { FoundPolicy } from './policies.js';
 import { arnFits, sarAction } from './sar.js';
 import { sdkCommandsUnder } from './sdk-commands.js';
-import { simulate, type SimPolicies } from './simulate.js';
+import { simulate, statementKey, type SimPolicies } from './simulate.js';
 import { worldOf, type IamWorld } from './world.js';
 
-const worlds: IamWorld[] = CONFIGS.map((file) => worldOf(synthExample(file, { nag: false })));
+/** Deployments no documented example shows, so their principals are checked too. */
+const FIXTURES = ['test/iam/fixtures/migration.yaml'];
+
+const worlds: IamWorld[] = [...CONFIGS, ...FIXTURES].map((file) => worldOf(synthExample(file, { nag: false })));
 
 /**
  * `*` on an action that has resource types, accepted with a reason (like a cdk-nag
@@ -73,7 +78,7 @@ test('every wildcard acknowledgement is still needed by some example (none goes 
   }
 });
 
-async function run(w: IamWorld, call: SimCall): Promise<string[]> {
+async function run(w: IamWorld, call: SimCall, used: Set<string>): Promise<string[]> {
   const principal = w.principals[call.principal];
   if (!principal) return [`${w.file}: no ${call.principal} principal in the synthesized templates`];
   const problems: string[] = [];
@@ -82,6 +87,7 @@ async function run(w: IamWorld, call: SimCall): Promise<string[]> {
     const policies: SimPolicies = req.action.startsWith('kms:') ? principal.policies : { identity: principal.policies.identity };
     const o = await simulate(principal.arn, w.env.account, req, policies);
     outcomes.push(o);
+    if (call.expect === 'allow' && o.allowed) for (const k of o.allowedBy) used.add(k);
     if (o.ignoredContextKeys.length > 0) {
       problems.push(`${call.principal} "${call.what}": ${req.action} on ${req.resource} does not take context keys ${o.ignoredContextKeys.join(', ')}; the request is not realistic`);
     }
@@ -101,22 +107,39 @@ for (const w of worlds) {
   test(`${w.file}: every call of every principal is simulated as expected`, async () => {
     const calls = allCalls(w);
     const problems: string[] = [];
-    for (const call of calls) problems.push(...(await run(w, call)));
+    const used = new Set<string>();
+    for (const call of calls) problems.push(...(await run(w, call, used)));
     assert.deepEqual(problems, []);
+    // Least privilege the other way round: every Allow statement of a simulated principal is
+    // needed by some call in the table; a grant no call uses is either a missing entry or excess.
+    const unused: string[] = [];
+    for (const name of new Set(calls.map((c) => c.principal))) {
+      for (const p of w.principals[name]?.policies.identity ?? []) {
+        for (const st of p.document.Statement) {
+          if (st.Effect === 'Allow' && !used.has(statementKey(p.name, st))) unused.push(`${p.name} ${st.Sid ?? JSON.stringify(st.Action)} (${name})`);
+        }
+      }
+    }
+    assert.deepEqual(
+      [...new Set(unused)].map((u) => `${u}: no allowed call in test/iam/calls.ts uses this statement; add the call that needs it, or remove the grant`),
+      [],
+    );
     for (const p of ['keeper', 'plugin', 'reconciler', 'operator'] as const) {
       assert.ok(calls.some((c) => c.principal === p && c.expect === 'deny'), `${p} has no negative control`);
     }
     if (w.kmsKeyArn) assert.ok(calls.some((c) => c.principal === 'infrastructure'), 'the KMS path is not simulated');
+    if (w.config.migration) assert.ok(w.principals.migration && calls.some((c) => c.principal === 'migration'), 'the migration task is not simulated');
   });
 }
 
-test('some example uses a customer-managed home key, so the KMS path is simulated', () => {
+test('some example uses a customer-managed home key and some has a migration task, so those paths are simulated', () => {
   assert.ok(worlds.some((w) => w.kmsKeyArn));
+  assert.ok(worlds.some((w) => w.principals.migration));
 });
 
 test('every request in the table names a real action and a resource of one of its resource types', async () => {
   const problems: string[] = [];
-  for (const call of allCalls(worlds[0] as IamWorld).concat(worlds.flatMap((w) => allCalls(w).filter((c) => c.principal === 'infrastructure')))) {
+  for (const call of worlds.flatMap((w) => allCalls(w))) {
     for (const req of call.requests) {
       const a = await sarAction(req.action);
       if (!a) problems.push(`${call.what}: ${req.action} is not an action`);

@@ -12,7 +12,7 @@ import type { SimPolicies } from './simulate.js';
 import { TemplateResolver, type CfnTemplate, type Env } from './template.js';
 
 /** Who makes calls. The keeper and the amazon-ecs plugin both run as the controller task role. */
-export type PrincipalName = 'keeper' | 'plugin' | 'reconciler' | 'operator' | 'infrastructure';
+export type PrincipalName = 'keeper' | 'plugin' | 'reconciler' | 'operator' | 'infrastructure' | 'migration';
 
 export interface Principal {
   readonly arn: string;
@@ -36,6 +36,8 @@ export interface IamWorld {
   readonly infrastructureRoleArn: string;
   readonly agentExecutionRoleArn?: string;
   readonly agents: readonly AgentTemplateArns[];
+  /** Log group the reconciler Lambda writes to (its LoggingConfig), when there is a reconciler. */
+  readonly reconcilerLogGroup?: string;
   /** `controller.home.kmsKeyArn`, when the home uses a customer key. */
   readonly kmsKeyArn?: string;
   readonly principals: Readonly<Record<PrincipalName, Principal | undefined>>;
@@ -100,6 +102,9 @@ export function worldOf(example: SynthesizedExample): IamWorld {
   const infraRoleProp = volumeConfigs[0]?.ManagedEBSVolume.RoleArn;
   const infrastructureRoleId = roleId(infraRoleProp);
 
+  const migrationTaskDefs = find('AWS::ECS::TaskDefinition', (p) => p.Family === names.migrationTask);
+  const migrationTaskDef = migrationTaskDefs[0];
+
   const reconcilers = find('AWS::Lambda::Function', (p) => {
     const vars = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     return RECONCILER_ENV.lineage in vars;
@@ -143,6 +148,12 @@ export function worldOf(example: SynthesizedExample): IamWorld {
     agentExecutionRoleArn: envVar(AGENT_ENV.executionRoleArn),
     agents,
     kmsKeyArn,
+    reconcilerLogGroup: reconciler
+      ? (() => {
+          const cfg = reconciler.r.resources[reconciler.id]?.Properties?.LoggingConfig as { LogGroup?: unknown } | undefined;
+          return cfg?.LogGroup === undefined ? undefined : reconciler.r.resolveString(cfg.LogGroup);
+        })()
+      : undefined,
     policies,
     principals: {
       keeper: controller,
@@ -154,6 +165,9 @@ export function worldOf(example: SynthesizedExample): IamWorld {
         ? { arn: `arn:${env.partition}:iam::${env.account}:role/jenkins-ecs-operator`, policies: { identity: [{ name: operatorPolicy.name, document: operatorPolicy.document }] } }
         : undefined,
       infrastructure: principalOfRole(service, infrastructureRoleId, kmsKeyArn ? defaultKeyPolicy(env) : undefined),
+      migration: migrationTaskDef
+        ? principalOfRole(migrationTaskDef, roleId(migrationTaskDef.r.resources[migrationTaskDef.id]?.Properties?.TaskRoleArn))
+        : undefined,
     },
     arn,
   };
