@@ -5,7 +5,9 @@
  * protocol's invariants I1–I6 (docs/protocol.md) as it goes.
  */
 import { Keeper, KeeperError, type KeeperConfig } from '../../src/continuity/keeper.js';
-import { deploymentSnapshotIds, selectHead } from '../../src/continuity/decisions.js';
+import { deploymentSnapshotIds } from '../../src/continuity/decisions.js';
+import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
+import { MemoryRecordStore } from '../continuity/memory-record.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeState } from '../../src/continuity/model.js';
 import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
@@ -48,10 +50,38 @@ export interface SimOptions {
   readonly callLatencyMs?: number;
   /** Holder tag changes become visible to listings after up to this long (0: at once). */
   readonly tagVisibilityMs?: number;
+  /**
+   * EC2 listings (DescribeSnapshots by tag filter) show a new snapshot only after a lag, uniform in
+   * [0, listLagMs] (or exactly listLagMs with listLagExact). Describe-by-id is always consistent.
+   */
+  readonly listLagMs?: number;
+  readonly listLagExact?: boolean;
+  /** Clock offset of the operator's machine (the CLI): its `now()` is off by this much. */
+  readonly cliSkewMs?: number;
+  /** Each task's and each reconciler invocation's clock is off by a random amount in [-taskSkewMs, taskSkewMs]. */
+  readonly taskSkewMs?: number;
+  /** The first snapshot of a volume (a full copy) is pending up to this long, with probability 1/2. */
+  readonly firstSnapshotPendingMs?: number;
+  /** Probability that ECS starts a replacement while the old task is still DEACTIVATING/STOPPING. */
+  readonly replaceWhileStoppingRate?: number;
+  /** `cdk deploy`: the launch value is resolved at change-set creation and applied this much later. */
+  readonly deployApplyMs?: readonly [number, number];
+  /** EventBridge delivers each reconciler trigger twice with this probability (at least once, any order). */
+  readonly duplicateEventRate?: number;
+  /** Probability that a record write lands but its answer is lost (the caller sees InternalServerError). */
+  readonly lostAnswerRate?: number;
+  /** Scenario hook: extra time an answer, computed already, takes to reach the caller (a slow network or SDK retry). */
+  readonly answerDelay?: (caller: string, op: string, arg: string) => number;
+  /** Scenario hook: told about every snapshot created (protocol or foreign). */
+  readonly onSnapshotCreated?: (s: { id: string; kind?: SnapshotKind; volumeId: string; foreign: boolean }) => void;
 }
 
 interface SimSnapshot {
   id: string;
+  /** When a tag-filtered listing starts showing it (describe by id shows it at once). */
+  listedAt: number;
+  /** Taken by something other than the protocol (AWS Backup, DLM, a person), tags copied. */
+  foreign?: boolean;
   n: number;
   volumeId: string;
   state: Snapshot['state'];
@@ -91,6 +121,8 @@ type JenkinsState = 'gated' | 'running' | 'stopping' | 'stopped';
 interface Caller {
   readonly name: string;
   alive: boolean;
+  /** This actor's clock offset (client clocks are never exact). */
+  skewMs?: number;
   /** Throttled calls in a row, per operation: AWS answers every operation within 3 tries. */
   throttledInARow: Map<string, number>;
 }
@@ -107,6 +139,8 @@ interface SimTask {
   jenkins: JenkinsState;
   run?: JenkinsRun;
   keeperExit?: number;
+  /** The keeper exited while Jenkins was still stopping: the task stops once Jenkins has. */
+  deprovisionWhenJenkinsStops?: boolean;
 }
 
 interface JenkinsRun {
@@ -144,10 +178,12 @@ function awsError(name: string, message: string): Error {
 
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
+type Hooks = 'snapshotOutcome' | 'answerDelay' | 'onSnapshotCreated';
+
 export class Sim {
   readonly clock = new VirtualClock(START);
   readonly rng: Rng;
-  readonly opts: Required<Omit<SimOptions, 'snapshotOutcome'>> & Pick<SimOptions, 'snapshotOutcome'>;
+  readonly opts: Required<Omit<SimOptions, Hooks>> & Pick<SimOptions, Hooks>;
   readonly log: string[] = [];
   readonly violations: string[] = [];
 
@@ -164,9 +200,14 @@ export class Sim {
   private seq = { snap: 0, vol: 0, task: 0, dep: 0, record: 0 };
   private lastSnapshotOfVolume = new Map<string, number>();
   private schedulerQueued = false;
-  private reconcilerRunning = false;
-  private reconcilerAgain = false;
-  private readonly reconcilerCaller: Caller = { name: 'reconciler', alive: true, throttledInARow: new Map() };
+  /** The lineage record store: strongly consistent reads, atomic conditional writes (DynamoDB). */
+  readonly store = new MemoryRecordStore();
+  /** Launch values of change sets created and not applied yet (I5: they must still exist when applied). */
+  private readonly pendingDeploys: string[] = [];
+  private invocations = 0;
+  /** Reconciler invocations running right now (no reserved concurrency: any number at once). */
+  concurrentReconcilers = 0;
+  maxConcurrentReconcilers = 0;
   readonly reconcileReports: ReconcileReport[] = [];
   rollsByHead = new Map<string, number>();
   private restoring: { snapshotId: string; done: boolean; error?: string } | undefined;
@@ -197,6 +238,15 @@ export class Sim {
       verbose: false,
       callLatencyMs: 0,
       tagVisibilityMs: 0,
+      listLagMs: 0,
+      listLagExact: false,
+      cliSkewMs: 0,
+      taskSkewMs: 0,
+      firstSnapshotPendingMs: 0,
+      replaceWhileStoppingRate: 0,
+      deployApplyMs: [0, 0],
+      duplicateEventRate: 0,
+      lostAnswerRate: 0,
       ...options,
     };
     this.rng = new Rng(options.seed);
@@ -255,7 +305,8 @@ export class Sim {
 
   private addSnapshot(s: { volumeId: string; kind?: SnapshotKind; task?: string; source?: string; content: ReadonlySet<number>; state: Snapshot['state'] }): SimSnapshot {
     const n = ++this.seq.snap;
-    const snap: SimSnapshot = { id: `snap-${String(n).padStart(6, '0')}`, n, startTime: this.clock.ms, lineage: LINEAGE, ...s };
+    const lag = this.opts.listLagMs <= 0 ? 0 : this.opts.listLagExact ? this.opts.listLagMs : this.rng.int(0, this.opts.listLagMs);
+    const snap: SimSnapshot = { id: `snap-${String(n).padStart(6, '0')}`, n, startTime: this.clock.ms, listedAt: this.clock.ms + lag, lineage: LINEAGE, ...s };
     this.snapshots.set(snap.id, snap);
     return snap;
   }
@@ -280,7 +331,14 @@ export class Sim {
 
   /** The head as the protocol defines it, from the simulator's own truth. */
   trueHead(): Snapshot | undefined {
-    return selectHead([...this.snapshots.values()].filter((s) => s.lineage === LINEAGE).map((s) => this.toSnapshot(s)));
+    const id = this.record?.head?.snapshotId;
+    const s = id === undefined ? undefined : this.snapshots.get(id);
+    return s ? this.toSnapshot(s) : undefined;
+  }
+
+  /** The lineage record as stored right now. */
+  get record(): LineageRecord | undefined {
+    return this.store.peek(LINEAGE);
   }
 
   snapshotList(): Snapshot[] {
@@ -340,12 +398,15 @@ export class Sim {
     return {
       listLineage: async (lineage) => {
         await this.call(caller, 'listLineage');
-        return [...this.snapshots.values()].filter((s) => s.lineage === lineage).map((s) => this.toSnapshot(s));
+        const now = this.clock.ms;
+        return [...this.snapshots.values()].filter((s) => s.lineage === lineage && s.listedAt <= now).map((s) => this.toSnapshot(s));
       },
       describeSnapshot: async (id) => {
         await this.call(caller, 'describeSnapshot');
         const s = this.snapshots.get(id);
-        return s ? this.toSnapshot(s) : undefined;
+        const answer = s ? this.toSnapshot(s) : undefined;
+        await this.deliver(caller, 'describeSnapshot', id);
+        return answer;
       },
       createSnapshot: async (volumeId: string, tags: SnapshotTags) => {
         await this.call(caller, 'createSnapshot');
@@ -365,12 +426,14 @@ export class Sim {
           state: 'pending',
         });
         const forced = this.opts.snapshotOutcome?.({ kind: tags.kind, n: snap.n });
-        const duration = forced?.durationMs ?? this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]);
+        const first = last === undefined && this.opts.firstSnapshotPendingMs > 0 && this.rng.chance(0.5);
+        const duration = forced?.durationMs ?? (first ? this.rng.int(this.opts.pendingMs[0], this.opts.firstSnapshotPendingMs) : this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]));
         const fail = forced?.fail ?? this.rng.chance(this.opts.snapshotFailRate);
         const run = this.runs.find((r) => r.task === tags.task && r.stopAt === undefined) ?? this.runs.find((r) => r.task === tags.task);
         run?.snapshotIds.push(snap.id);
         if (tags.kind === 'final' && run) run.finalSnapshotId = snap.id;
         this.say(`CreateSnapshot ${snap.id} kind=${tags.kind} of ${volumeId} (${snap.content.size} records) -> ${fail ? 'error' : 'completed'} in ${duration} ms`);
+        this.opts.onSnapshotCreated?.({ id: snap.id, kind: tags.kind, volumeId, foreign: false });
         this.clock.schedule(duration, () => {
           const s = this.snapshots.get(snap.id);
           if (s === undefined) return;
@@ -385,11 +448,13 @@ export class Sim {
         await this.call(caller, 'deleteSnapshot');
         const s = this.snapshots.get(id);
         if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
-        const head = this.trueHead();
+        const rec = this.record;
         const referenced = deploymentSnapshotIds(this.serviceState());
-        if (head?.id === id) this.violation('I5', `the head ${id} was deleted`);
+        if (rec?.head?.snapshotId === id) this.violation('I5', `the head ${id} was deleted`);
+        if (rec?.launch === id) this.violation('I5', `${id}, the launch snapshot, was deleted`);
         if (referenced.has(id)) this.violation('I5', `${id}, referenced by a deployment, was deleted`);
-        if (this.pointer === id) this.violation('I5', `${id}, the pointer, was deleted`);
+        if (s.foreign) this.violation('I5', `${id}, a snapshot the protocol did not take, was deleted`);
+        for (const p of this.pendingDeploys) if (p === id) this.violation('I5', `${id}, named by a change set not applied yet, was deleted`);
         this.snapshots.delete(id);
         this.say(`DeleteSnapshot ${id} (${s.state}, ${s.kind ?? 'untagged'})`);
       },
@@ -435,18 +500,23 @@ export class Sim {
         await this.call(caller, 'describeService');
         return this.serviceState();
       },
+      taskStatus: async (_cluster, taskArn) => {
+        await this.call(caller, 'taskStatus');
+        const t = this.tasks.find((x) => x.arn === taskArn);
+        if (t === undefined) return 'MISSING';
+        return t.phase === 'provisioning' ? 'PROVISIONING' : t.phase === 'running' ? 'RUNNING' : t.phase === 'stopping' ? 'DEACTIVATING' : 'STOPPED';
+      },
       rollSnapshot: async (_c, _s, snapshotId, options) => {
         await this.call(caller, 'rollSnapshot');
-        if (caller === this.reconcilerCaller) {
-          // A restore can make an old snapshot the head again (promoted-at): that is a new head.
-          const promoted = this.snapshots.get(snapshotId)?.promotedAt;
-          const key = promoted === undefined ? snapshotId : `${snapshotId}@${promoted}`;
+        if (caller.name.startsWith('reconciler')) {
+          // A restore can make an old snapshot the head again (with a new seq): that is a new head.
+          const key = `${snapshotId}@${this.record?.head?.snapshotId === snapshotId ? this.record.head.seq : '?'}`;
           const n = (this.rollsByHead.get(key) ?? 0) + 1;
           this.rollsByHead.set(key, n);
           if (n > 1) this.violation('roll-once', `the reconciler rolled the service to ${snapshotId} ${n} times`);
         }
         if (options?.desiredCount !== undefined) this.desiredCount = options.desiredCount;
-        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`);
+        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`, caller.name.startsWith('reconciler'));
       },
       setDesiredCount: async (_c, _s, n) => {
         await this.call(caller, 'setDesiredCount');
@@ -454,6 +524,23 @@ export class Sim {
         this.say(`desiredCount=${n} by ${caller.name}`);
         this.disruption();
         this.kickScheduler();
+      },
+    };
+  }
+
+  /** The record store as a caller sees it: throttling, and (lostAnswerRate) writes whose answer is lost. */
+  recordFor(caller: Caller): RecordPort {
+    return {
+      read: async (lineage) => {
+        await this.call(caller, 'record.read');
+        return this.store.peek(lineage);
+      },
+      write: async (next, expected) => {
+        await this.call(caller, 'record.write');
+        const ok = this.store.writeNow(next, expected);
+        if (ok) this.say(`record seq ${next.seq} by ${caller.name}: head ${next.head?.snapshotId ?? '-'}, holder ${next.holder ? `${next.holder.taskArn.split('/').pop()}#${next.holder.token}` : '-'}, launch ${next.launch ?? '-'}${next.operation ? `, op ${next.operation.kind}/${next.operation.step}` : ''}`);
+        if (ok && this.opts.lostAnswerRate > 0 && this.rng.chance(this.opts.lostAnswerRate)) throw awsError('InternalServerError', 'the write landed but its answer was lost');
+        return ok;
       },
     };
   }
@@ -483,17 +570,30 @@ export class Sim {
     this.clock.schedule(at - this.clock.ms, apply);
   }
 
-  /** A clock whose sleeps never end once the caller is dead (its process is gone). */
+  /** The scenario's extra transit time for an answer already computed (answerDelay hook). */
+  private async deliver(caller: Caller, op: string, arg: string): Promise<void> {
+    const extra = this.opts.answerDelay?.(caller.name, op, arg) ?? 0;
+    if (extra > 0) {
+      this.say(`(answer of ${op} ${arg} to ${caller.name} delayed ${extra} ms)`);
+      await this.clock.sleep(extra);
+    }
+  }
+
+  /** A clock whose sleeps never end once the caller is dead (its process is gone), off by the caller's skew. */
   private clockFor(caller: Caller): Clock {
     return {
-      now: () => this.clock.now(),
+      now: () => new Date(this.clock.ms + (caller.skewMs ?? 0)),
       sleep: (ms) => (caller.alive ? this.clock.sleep(ms).then(() => (caller.alive ? undefined : never<void>())) : never()),
     };
   }
 
   // ---------------------------------------------------------------- ECS service scheduler
 
-  private newDeployment(snapshotId: string | undefined, why: string): void {
+  private newDeployment(snapshotId: string | undefined, why: string, byReconciler = false): void {
+    // Someone else moved the service off a head the reconciler had rolled to: rolling back to it is
+    // a new roll, not a repeated one (roll-once counts repeats of the reconciler's own decision).
+    const primary = this.deployments.find((d) => d.status === 'PRIMARY');
+    if (!byReconciler && primary?.snapshotId !== snapshotId) this.rollsByHead.clear();
     for (const d of this.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
     this.deployments.unshift({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(snapshotId ? { snapshotId } : {}) });
     this.say(`new deployment ${this.deployments[0]!.id} from ${snapshotId ?? 'empty'} (${why})`);
@@ -522,7 +622,10 @@ export class Sim {
       for (const t of old) this.stopTask(t, 'replaced by a new deployment');
     }
     while (primaryActive().length > this.desiredCount) this.stopTask(primaryActive().at(-1)!, 'desiredCount lowered');
-    while (primaryActive().length < this.desiredCount && live().length < Math.max(cap, 1)) this.startTask(primary);
+    // ECS may place the replacement while the old task is still DEACTIVATING/STOPPING.
+    const early = this.opts.replaceWhileStoppingRate > 0 && this.rng.chance(this.opts.replaceWhileStoppingRate);
+    const counted = (): number => (early ? live().filter((t) => t.phase !== 'stopping').length : live().length);
+    while (primaryActive().length < this.desiredCount && counted() < Math.max(cap, 1)) this.startTask(primary);
     for (const d of this.deployments) {
       if (d.status === 'ACTIVE' && !live().some((t) => t.deploymentId === d.id)) d.status = 'INACTIVE';
     }
@@ -532,7 +635,7 @@ export class Sim {
 
   private startTask(dep: SimDeployment): void {
     const n = ++this.seq.task;
-    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: new Map() };
+    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: new Map(), skewMs: this.taskSkew() };
     const volN = ++this.seq.vol;
     const volume: SimVolume = { id: `vol-${String(volN).padStart(6, '0')}`, state: 'creating', createTime: this.clock.ms, disk: new Set(), dirty: new Map() };
     if (dep.snapshotId) {
@@ -572,7 +675,7 @@ export class Sim {
       attachmentTimeoutMs: 300_000,
       staleRecheckMs: 15_000,
       holderPollMs: 10_000,
-      holderSettleMs: 5_000,
+      bootstrapSettleMs: 20_000,
       stopBudgetMs: 100_000,
     };
   }
@@ -597,10 +700,16 @@ export class Sim {
       },
     };
     const keeper = new Keeper(
-      { ec2: this.ec2For(task.caller), ecs: this.ecsFor(task.caller), clock: this.clockFor(task.caller), host, log: this.keeperLog(task) },
+      { ec2: this.ec2For(task.caller), ecs: this.ecsFor(task.caller), record: this.recordFor(task.caller), clock: this.clockFor(task.caller), host, log: this.keeperLog(task) },
       this.keeperConfig(task),
     );
     task.keeper = keeper;
+    // A fenced keeper exits non-zero; it is essential, so ECS stops the task.
+    void keeper.fenced.then(() => {
+      if (!task.caller.alive) return;
+      this.say(`t${task.n} keeper fenced; exits non-zero`);
+      this.keeperDied(task, 'keeper-crash');
+    });
     keeper
       .start()
       .then(() => keeper.runPeriodic())
@@ -661,7 +770,7 @@ export class Sim {
     const errored = prev.snapshotIds.some((id) => this.failedSnapshots.has(id));
     if (errored || prev.snapshotRoundFailed) return;
     // Slack: backoff of throttled calls and the time each periodic round itself takes.
-    const boundMs = this.opts.intervalMinutes * 60_000 + this.opts.pendingMs[1] + 15_000;
+    const boundMs = this.opts.intervalMinutes * 60_000 + this.maxPendingMs + 15_000;
     const oldest = Math.min(...lost.map((r) => this.recordTime.get(r)!));
     this.crashLossChecks++;
     this.maxCrashLossMs = Math.max(this.maxCrashLossMs, prev.stopAt - oldest);
@@ -729,16 +838,20 @@ export class Sim {
         task.keeperExit = code;
         this.say(`t${task.n} keeper exited ${code}`);
         task.caller.alive = false;
-        // The essential keeper ending the task cuts off a Jenkins that is still shutting down. The
-        // stop was still graceful, so I3 applies: a keeper that snapshots before Jenkins has
-        // stopped loses Jenkins' last writes and must be caught, not excused as a crash.
-        if (task.jenkins === 'stopping') this.jenkinsStopped(task, 'graceful');
+        // The essential keeper exiting makes ECS stop the task, but Jenkins (already sent SIGTERM)
+        // runs on, and writes, until it stops by itself or its stopTimeout SIGKILLs it.
+        if (task.jenkins === 'stopping') {
+          this.say(`t${task.n} keeper gone; Jenkins still shutting down`);
+          task.deprovisionWhenJenkinsStops = true;
+          return;
+        }
         this.deprovision(task);
       }, () => undefined);
     };
     this.clock.schedule(jenkinsStop, () => {
       this.jenkinsStopped(task, 'graceful');
-      if (!early) sigtermKeeper();
+      if (task.deprovisionWhenJenkinsStops) this.deprovision(task);
+      else if (!early) sigtermKeeper();
     });
     if (early) sigtermKeeper();
   }
@@ -781,36 +894,46 @@ export class Sim {
 
   // ---------------------------------------------------------------- reconciler and restore
 
+  /**
+   * An event for the reconciler. EventBridge delivers at least once and in any order, and nothing
+   * serializes the invocations (no reserved concurrency): each delivery is its own invocation,
+   * with its own clock skew, running concurrently with any other.
+   */
   triggerReconcile(why: string, delayMs: number): void {
-    this.clock.schedule(delayMs, () => {
-      if (this.reconcilerRunning) {
-        this.reconcilerAgain = true;
-        return;
-      }
-      this.reconcilerRunning = true;
-      const c = this.reconcilerCaller;
-      reconcile(
-        { ec2: this.ec2For(c), ecs: this.ecsFor(c), pointer: this.pointerFor(c), clock: this.clockFor(c), log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') ? this.say(`reconciler ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined), metric: () => undefined },
-        { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays },
-      ).then(
-        (report) => {
-          this.reconcileReports.push(report);
-          this.reconcilerDone(why);
-        },
-        (err: unknown) => {
-          this.say(`reconciler failed (${why}): ${String(err)}`);
-          this.reconcilerDone(why);
-        },
-      );
-    });
+    this.clock.schedule(delayMs, () => this.invokeReconciler(why));
+    if (this.opts.duplicateEventRate > 0 && this.rng.chance(this.opts.duplicateEventRate)) {
+      this.clock.schedule(delayMs + this.rng.int(0, 30_000), () => this.invokeReconciler(`${why} (duplicate delivery)`));
+    }
   }
 
-  private reconcilerDone(why: string): void {
-    this.reconcilerRunning = false;
-    if (this.reconcilerAgain) {
-      this.reconcilerAgain = false;
-      this.triggerReconcile(`again after ${why}`, 0);
-    }
+  private invokeReconciler(why: string): void {
+    const c: Caller = { name: `reconciler#${++this.invocations}`, alive: true, throttledInARow: new Map(), skewMs: this.taskSkew() };
+    this.concurrentReconcilers++;
+    this.maxConcurrentReconcilers = Math.max(this.maxConcurrentReconcilers, this.concurrentReconcilers);
+    const done = (): void => {
+      this.concurrentReconcilers--;
+    };
+    reconcile(
+      {
+        ec2: this.ec2For(c),
+        ecs: this.ecsFor(c),
+        record: this.recordFor(c),
+        pointer: this.pointerFor(c),
+        clock: this.clockFor(c),
+        log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') || e.msg.startsWith('holder fenced') ? this.say(`${c.name} ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined),
+        metric: () => undefined,
+      },
+      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays, bootstrapSettleMs: 20_000 },
+    ).then(
+      (report) => {
+        this.reconcileReports.push(report);
+        done();
+      },
+      (err: unknown) => {
+        this.say(`${c.name} failed (${why}): ${String(err)}`);
+        done();
+      },
+    );
   }
 
   // ---------------------------------------------------------------- faults and operator actions
@@ -848,21 +971,84 @@ export class Sim {
     this.stopTask(task, 'StopTask (graceful restart)');
   }
 
-  /** A CloudFormation deploy: a new deployment launching from the pointer's value. */
+  /**
+   * A CloudFormation deploy: the launch value is resolved when the change set is created (now) and
+   * applied later (deployApplyMs).
+   */
   deploy(): void {
-    this.newDeployment(this.pointer, 'cloudformation deploy');
+    const value = this.deployValue();
+    const delay = this.rng.int(this.opts.deployApplyMs[0], this.opts.deployApplyMs[1]);
+    this.say(`cdk deploy: change set resolves ${value ?? 'empty'}, applied in ${delay} ms`);
+    if (value) this.pendingDeploys.push(value);
+    this.clock.schedule(delay, () => {
+      if (value) this.pendingDeploys.splice(this.pendingDeploys.indexOf(value), 1);
+      this.newDeployment(value, 'cloudformation deploy');
+    });
+  }
+
+  /** `aws ecs update-service --desired-count n` by an operator. */
+  scaleTo(n: number): void {
+    this.desiredCount = n;
+    this.say(`desiredCount=${n} (operator)`);
+    this.disruption();
+    this.kickScheduler();
+  }
+
+  /** `aws ecs update-service --force-new-deployment`: a new deployment with the same volume configuration. */
+  forceNewDeployment(): void {
+    const primary = this.deployments.find((d) => d.status === 'PRIMARY');
+    this.newDeployment(primary?.snapshotId, 'update-service --force-new-deployment');
+  }
+
+  /**
+   * A snapshot the protocol did not take (AWS Backup, DLM, a person) of any existing volume, with
+   * the volume's tags copied (the lineage tag) and, with copyKind, a kind tag copied from a
+   * lineage snapshot (CopySnapshot copies tags too).
+   */
+  foreignSnapshot(volumeId?: string, opts: { copyKind?: SnapshotKind; durationMs?: number } = {}): string | undefined {
+    const vols = [...this.volumes.values()].filter((v) => v.state !== 'deleted');
+    const v = volumeId ? this.volumes.get(volumeId) : vols.length > 0 ? this.rng.pick(vols) : undefined;
+    if (v === undefined) return undefined;
+    const snap = this.addSnapshot({ volumeId: v.id, ...(opts.copyKind ? { kind: opts.copyKind } : {}), content: new Set(v.disk), state: 'pending' });
+    snap.foreign = true;
+    const duration = opts.durationMs ?? this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]);
+    this.say(`FOREIGN snapshot ${snap.id} of ${v.id} (${snap.content.size} records, kind ${opts.copyKind ?? 'none'}) completes in ${duration} ms`);
+    this.opts.onSnapshotCreated?.({ id: snap.id, ...(opts.copyKind ? { kind: opts.copyKind } : {}), volumeId: v.id, foreign: true });
+    this.clock.schedule(duration, () => {
+      const s = this.snapshots.get(snap.id);
+      if (s === undefined) return;
+      s.state = 'completed';
+      this.triggerReconcile('snapshot completed', this.rng.int(1_000, 10_000));
+    });
+    return snap.id;
+  }
+
+  /**
+   * What the `LaunchSnapshot` custom resource hands CloudFormation when it creates a change set:
+   * `record.launch` while the service exists (always, here), else the head once completed, else the seed.
+   */
+  private deployValue(): string | undefined {
+    const rec = this.record;
+    if (rec?.launch) return rec.launch;
+    const head = this.trueHead();
+    if (head?.state === 'completed') return head.id;
+    return this.seedId;
+  }
+
+  private taskSkew(): number {
+    return this.opts.taskSkewMs > 0 ? this.rng.int(-this.opts.taskSkewMs, this.opts.taskSkewMs) : 0;
   }
 
   restoreTo(snapshotId: string): void {
     if (this.restoring && !this.restoring.done) return;
-    const caller: Caller = { name: 'cli', alive: true, throttledInARow: new Map() };
+    const caller: Caller = { name: 'cli', alive: true, throttledInARow: new Map(), skewMs: this.opts.cliSkewMs };
     const state: { snapshotId: string; done: boolean; error?: string } = { snapshotId, done: false };
     this.restoring = state;
     this.say(`RESTORE to ${snapshotId} requested`);
     const latest = this.runs.at(-1);
     restore(
-      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
-      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
+      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), record: this.recordFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
+      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, operationId: `restore-${this.stepNo}-${this.clock.ms}`, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
     ).then(
       (result) => {
         state.done = true;
@@ -893,7 +1079,12 @@ export class Sim {
 
   /** The bound of I6: snapshot completion + reconciler delay + one task start, plus the stop of the stale task. */
   livenessBoundMs(): number {
-    return 120_000 + this.opts.pendingMs[1] + 10_000 + 300_000 + 2 * this.opts.provisionMs[1] + 15_000 + 5_000 + 10_000 + 60_000;
+    return 120_000 + this.maxPendingMs + 10_000 + 300_000 + 2 * this.opts.provisionMs[1] + 15_000 + 5_000 + 10_000 + 60_000;
+  }
+
+  /** The longest a snapshot can stay pending in this configuration. */
+  get maxPendingMs(): number {
+    return Math.max(this.opts.pendingMs[1], this.opts.firstSnapshotPendingMs);
   }
 
   /** Invariants checked after every step. */
