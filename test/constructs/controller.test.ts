@@ -22,6 +22,7 @@ import {
   JenkinsEcsConstructError,
   JenkinsOnFargate,
 } from '../../src/constructs/index.js';
+import { JENKINS_OUTPUT_KEYS } from '../../src/constructs/jenkins-on-fargate.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
@@ -331,19 +332,28 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
 
   test('outputs give URL, admin secret ARN (not its value), cluster, service and log group names, operator policy ARN', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    const byPrefix = (p: string) => Object.entries(outputs).find(([k]) => k.startsWith(`Jenkins${p}`))?.[1].Value;
+    // Exact keys, as `cdk deploy --outputs-file` prints them: no construct-path hash.
+    assert.deepEqual(Object.keys(outputs).sort(), [...JENKINS_OUTPUT_KEYS].sort());
     const secretId = only(template, 'AWS::SecretsManager::Secret').id;
-    assert.deepEqual(byPrefix('AdminSecretArn'), { Ref: secretId });
-    assert.ok(byPrefix('Url'));
-    assert.deepEqual(byPrefix('ClusterName'), { Ref: idOf(stack, jenkins.cluster) });
-    assert.deepEqual(byPrefix('ServiceName'), {
+    assert.deepEqual(outputs.AdminSecretArn?.Value, { Ref: secretId });
+    assert.ok(outputs.Url?.Value);
+    assert.deepEqual(outputs.ClusterName?.Value, { Ref: idOf(stack, jenkins.cluster) });
+    assert.deepEqual(outputs.ServiceName?.Value, {
       'Fn::GetAtt': [only(template, 'AWS::ECS::Service').id, 'Name'],
     });
-    assert.deepEqual(byPrefix('LogGroupName'), {
+    assert.deepEqual(outputs.LogGroupName?.Value, {
       Ref: idOf(stack, jenkins.controller.logGroup),
     });
-    assert.deepEqual(byPrefix('OperatorPolicyArn'), { Ref: idOf(stack, jenkins.operatorPolicy.policy) });
-    assert.equal(Object.keys(outputs).length, 6);
+    assert.deepEqual(outputs.OperatorPolicyArn?.Value, { Ref: idOf(stack, jenkins.operatorPolicy.policy) });
+  });
+
+  test("the README's Outputs table lists exactly the stack's output keys", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Outputs'), readme.indexOf('### Teardown'));
+    // First column of each table row: one or more `Key` names.
+    const documented = [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([A-Za-z]+)`/g)].map((k) => k[1]!));
+    const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>);
+    assert.deepEqual(documented.sort(), outputs.sort());
   });
 
   test('home continuity is on by default: the keeper sidecar runs next to Jenkins, which starts after it', () => {
@@ -517,7 +527,7 @@ describe('full config: customer KMS key, seed snapshot, domain with hosted zone,
     const url = (c.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'JENKINS_URL');
     assert.equal(url?.Value, 'https://jenkins.example.com/');
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    assert.equal(Object.entries(outputs).find(([k]) => k.startsWith('JenkinsUrl'))?.[1].Value, 'https://jenkins.example.com/');
+    assert.equal(outputs.Url?.Value, 'https://jenkins.example.com/');
   });
 
   test('ECS Exec is enabled when asked for', () => {
