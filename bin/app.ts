@@ -34,7 +34,19 @@ function main(): number {
   }
   // Outside the cdk CLI, write to ./cdk.out like `cdk synth` would (App's default is a temp dir).
   // No auto-synth on exit: a construct error must not leave a half-built assembly behind.
-  const app = new App({ outdir: process.env.CDK_OUTDIR ? undefined : 'cdk.out', autoSynth: false });
+  //
+  // aws-cdk-lib's built-in CloudFormation validation (App.builtinCloudFormationValidation; a
+  // WebAssembly schema validator that only warns) is about half of a synth. It stays on under the
+  // cdk CLI (`cdk deploy`/`diff`/`synth`, which pass CDK_OUTDIR; `--no-validation` turns it off
+  // there), so the templates of your own config are checked before CloudFormation sees them.
+  // `npm run synth` runs without it: the equivalent check, cfn-lint over the templates of every
+  // example, runs in `npm test` (test/examples/examples.test.ts), which also sets CDK_VALIDATION=false.
+  const underCdkCli = process.env.CDK_OUTDIR !== undefined;
+  const app = new App({
+    outdir: underCdkCli ? undefined : 'cdk.out',
+    autoSynth: false,
+    ...(underCdkCli ? {} : { builtinCloudFormationValidation: false }),
+  });
   try {
     // `-c exec=true` allows `aws ecs execute-command` into the controller (scripts/e2e-aws.ts uses it).
     const exec: unknown = app.node.tryGetContext('exec');
