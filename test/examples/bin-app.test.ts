@@ -77,8 +77,12 @@ describe('bin/app.ts', () => {
       AWS_SESSION_TOKEN: '',
       AWS_REGION: '',
       AWS_DEFAULT_REGION: '',
+      // An empty bundle cache: esbuild bundles the reconciler, as on a fresh checkout.
+      JENKINS_ECS_BUNDLE_CACHE: mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-cache-')),
     });
     assert.equal(run.status, 0, run.stderr);
+    // Quiet: no esbuild bundle summary (`index.js  4.0mb ⚠️`, `⚡ Done in 254ms`).
+    assert.doesNotMatch(run.stderr, /\d\.\dmb|Done in \d+ms|⚠️/);
     assert.ok(existsSync(join(outdir, 'jenkins-ecs-ci.template.json')));
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { missing?: unknown[] };
     assert.equal(manifest.missing, undefined);
