@@ -9,7 +9,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -87,7 +87,8 @@ describe('the packed CLI', () => {
       if (args[0] === 'snapshots') assert.match(r.stdout, /has no snapshots yet/);
       const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
       assert.deepEqual(loaded.filter((m) => m.endsWith('.ts') || /[\\/]tsx[\\/]/.test(m)), [], label);
-      assert.ok(loaded.some((m) => m.startsWith(join(installed, 'dist'))), `${label}: did not run the unpacked copy`);
+      // Module cache keys are real paths (node_modules may be a symbolic link).
+      assert.ok(loaded.some((m) => m.startsWith(join(realpathSync(installed), 'dist'))), `${label}: did not run the unpacked copy`);
     }
     assert.equal(spawnSync(process.execPath, [join(installed, 'dist', 'bin', 'jenkins-ecs.js'), '--version'], { encoding: 'utf8' }).stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
