@@ -92,6 +92,6 @@ describe('the real executable (spawned like npx jenkins-ecs)', () => {
     writeFileSync(join(dir, 'jenkins-ecs.yaml'), 'name: ci\ncontroller:\n  cpu: [2048\n');
     const r = bin(['validate'], dir);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stdout, /line \d+/);
+    assert.match(r.stdout, /^jenkins-ecs\.yaml:\d+:\d+: YAML syntax error: /m);
   });
 });

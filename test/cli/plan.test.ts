@@ -102,7 +102,17 @@ describe('jenkins-ecs plan', () => {
   test('a bad number option is a usage error naming the flag and value', async () => {
     const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\n' });
     assert.equal(await main(['plan', '--read-fraction', '2'], c), EXIT.usage);
-    assert.match(c.io.stderr[0]!, /--read-fraction: "2" is not a number in 0\.\.1/);
+    assert.equal(c.io.stderr[0], 'jenkins-ecs: --read-fraction: 2 is above the maximum 1; allowed 0..1 — pass --read-fraction 1 or less');
+    const word = workspace({ 'jenkins-ecs.yaml': 'name: ci\n' });
+    assert.equal(await main(['plan', '--io-mibps', 'fast'], word), EXIT.usage);
+    assert.match(word.io.stderr[0]!, /--io-mibps: "fast" is not a number in 0\.\.100000/);
+  });
+  test('a negative number is a value with a range, not an "ambiguous" option (--io-mibps -5 and --io-mibps=-5)', async () => {
+    for (const args of [['--io-mibps', '-5'], ['--io-mibps=-5']]) {
+      const c = workspace({ 'jenkins-ecs.yaml': 'name: ci\n' });
+      assert.equal(await main(['plan', ...args], c), EXIT.usage);
+      assert.deepEqual(c.io.stderr, ['jenkins-ecs: --io-mibps: -5 is below the minimum 0; allowed 0..100000 — pass --io-mibps 0 or more']);
+    }
   });
   test('the plan command imports no AWS SDK and no CDK', () => {
     const src = readFileSync(join(__dirname, '..', '..', 'src', 'cli', 'commands', 'plan.ts'), 'utf8');

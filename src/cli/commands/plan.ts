@@ -157,7 +157,7 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
   const assumptions = assumptionsFrom(values);
   const path = resolveConfigPath(values.config, ctx);
   const shown = displayPath(path, ctx.cwd);
-  const result = loadConfigFile(path);
+  const result = loadConfigFile(path, shown);
   if (!result.ok) {
     if (values.json) {
       ctx.io.out(JSON.stringify({ file: shown, valid: false, errors: result.errors, warnings: result.warnings }, null, 2));
