@@ -75,6 +75,18 @@ export function partitionOf(region: string): string {
   return isKnownRegion(region) ? AWS_REGION_PARTITIONS[region]! : 'aws';
 }
 
+/** The region of an availability zone name (`us-east-1a` → `us-east-1`), if the region is known. */
+export function availabilityZoneRegion(name: string): string | undefined {
+  const m = /^([a-z0-9-]+-\d+)([a-z])$/.exec(name);
+  return m && isKnownRegion(m[1]!) ? m[1] : undefined;
+}
+
+/** An availability zone id: the same physical zone in every account (`use1-az1`). */
+export const ZONE_ID_PATTERN = /^[a-z]+\d+-az\d+$/;
+
+/** "Fargate in use1-az3 is not supported" (aws-facts, from the AWS Fargate documentation). */
+export const FARGATE_UNSUPPORTED_ZONE_ID = 'use1-az3';
+
 export const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SNAPSHOT_ID_PATTERN = /^snap-[0-9a-f]{8,17}$/;
 /** An EFS file system id (`fs-` and 8 or 17 hex digits). */

@@ -89,7 +89,8 @@ function resolve(raw: RawConfig): JenkinsEcsConfig {
   return {
     name: raw.name,
     ...(raw.region !== undefined && { region: raw.region }),
-    ...(raw.vpc !== undefined && { vpc: { id: raw.vpc.id } }),
+    ...(raw.vpc?.id !== undefined && { vpc: { id: raw.vpc.id } }),
+    ...(raw.vpc?.availabilityZones !== undefined && { newVpc: { availabilityZones: raw.vpc.availabilityZones } }),
     access: {
       internal: a?.internal ?? false,
       allowedCidrs: a?.allowedCidrs ?? DEFAULTS.allowedCidrs,

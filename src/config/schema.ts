@@ -9,7 +9,20 @@ import { parseCertificateArn, parseKmsArn } from './arn.js';
 import { FARGATE_CPUS, isFargateCpu } from './fargate.js';
 import { DEFAULTS } from './defaults.js';
 import { closest, show } from './issues.js';
-import { AWS_REGIONS, cidrProblem, EFS_ACCESS_POINT_ID_PATTERN, EFS_ID_PATTERN, HOSTED_ZONE_ID_PATTERN, isDnsName, isKnownRegion, SNAPSHOT_ID_PATTERN, VPC_ID_PATTERN } from './network.js';
+import {
+  availabilityZoneRegion,
+  AWS_REGIONS,
+  cidrProblem,
+  EFS_ACCESS_POINT_ID_PATTERN,
+  EFS_ID_PATTERN,
+  FARGATE_UNSUPPORTED_ZONE_ID,
+  HOSTED_ZONE_ID_PATTERN,
+  isDnsName,
+  isKnownRegion,
+  SNAPSHOT_ID_PATTERN,
+  VPC_ID_PATTERN,
+  ZONE_ID_PATTERN,
+} from './network.js';
 import { REGION_FACTS_SOURCE } from './regions.generated.js';
 
 type Describe = (input: unknown) => string;
@@ -173,6 +186,24 @@ const kmsKeyArn = (() => {
   return z.string({ error: msg(d) }).refine((s) => parseKmsArn(s)?.kind === 'key', { error: msg(d) });
 })();
 
+/**
+ * An availability zone *name* of a new VPC (`us-east-1a`), which is what CloudFormation subnets
+ * take. A zone *id* (`use1-az1`) is the same physical zone in every account, the name is not: an
+ * id is refused with the command that maps it, and `use1-az3`, where Fargate does not run
+ * (aws-facts), with that reason.
+ */
+const availabilityZone = (() => {
+  const key = 'availabilityZones';
+  const d: Describe = (v) => {
+    if (typeof v === 'string' && ZONE_ID_PATTERN.test(v)) {
+      const why = v === FARGATE_UNSUPPORTED_ZONE_ID ? `Fargate does not run in ${v}; pick another zone` : `a zone id, not a zone name`;
+      return `${show(v)}: ${why}; allowed zone names such as us-east-1a — write the name your account gives a supported zone (aws ec2 describe-availability-zones --query 'AvailabilityZones[].[ZoneName,ZoneId]')`;
+    }
+    return `${show(v)} is not an availability zone name of a known region (a region such as us-east-1 and a letter: us-east-1a) — fix the ${key} entry`;
+  };
+  return z.string({ error: msg(d) }).refine((s) => availabilityZoneRegion(s) !== undefined, { error: msg(d) });
+})();
+
 export const homeSchema = mapping('home', {
   sizeGiB: int('sizeGiB', { min: 1, max: 16384, unit: 'GiB', example: 50, note: '(io1/io2: 4..16384)' }).optional(),
   volumeType: oneOf('volumeType', ['gp3', 'io2', 'io1', 'gp2']).optional(),
@@ -224,7 +255,8 @@ export const configSchema = mapping('the file', {
     return `${near ? `did you mean ${near}? set region: ${near}` : 'set region to e.g. us-east-1'}, or remove it to use the environment`;
   }).optional(),
   vpc: mapping('vpc', {
-    id: str('id', 'a VPC id (vpc- and 8 or 17 hex digits)', (s) => VPC_ID_PATTERN.test(s), () => 'copy it from aws ec2 describe-vpcs, e.g. vpc-0123456789abcdef0'),
+    id: str('id', 'a VPC id (vpc- and 8 or 17 hex digits)', (s) => VPC_ID_PATTERN.test(s), () => 'copy it from aws ec2 describe-vpcs, e.g. vpc-0123456789abcdef0').optional(),
+    availabilityZones: list('availabilityZones', availabilityZone, 'availability zone names').optional(),
   }).optional(),
   access: accessSchema.optional(),
   controller: controllerSchema.optional(),

@@ -317,14 +317,18 @@ export class JenkinsOnFargate extends Construct {
       // Lookups need a concrete account and region; without them CDK would synthesize dummies.
       if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
         throw new JenkinsEcsConstructError(
-          `vpc.id: importing "${config.vpc.id}" needs the AWS account and region at synth time; ` +
-            'run through the cdk CLI with credentials, or set CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION (and `region`)',
+          `vpc.id: importing "${config.vpc.id}" needs the AWS account and region at synth time, for the VPC lookup; ` +
+            'run `npx cdk synth` once with credentials (it caches the lookup in cdk.context.json; commit that file), ' +
+            'or give the stack an env with the account the lookup was cached for',
         );
       }
       return ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: config.vpc.id });
     }
+    const zones = config.newVpc?.availabilityZones;
     const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
+      // The configured zones (vpc.availabilityZones), else the first two of the region. With an
+      // account and region, CDK checks the names against the region's zones (cached lookup).
+      ...(zones ? { availabilityZones: [...zones] } : { maxAzs: 2 }),
       natGateways: 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },

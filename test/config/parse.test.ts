@@ -308,3 +308,29 @@ describe('validate misses from issue 11: key path, value and fix for each', () =
     assert.match(only({ name: 'ci', region: 'us-east-9' }), /^region: "us-east-9" is not an AWS region known to aws-cdk-lib .* did you mean us-east-1\?/);
   });
 });
+
+describe('vpc.availabilityZones (the zones of a new VPC)', () => {
+  test('zone names of the region are taken into newVpc', () => {
+    const r = parseConfig({ name: 'ci', region: 'us-east-1', vpc: { availabilityZones: ['us-east-1a', 'us-east-1c'] } });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.config.newVpc, { availabilityZones: ['us-east-1a', 'us-east-1c'] });
+    assert.equal(r.config.vpc, undefined);
+  });
+
+  test('use1-az3, the zone id where Fargate does not run (aws-facts), is refused with that reason', () => {
+    const errors = errorsOf(parseConfig({ name: 'ci', vpc: { availabilityZones: ['use1-az1', 'use1-az3'] } }));
+    const line = formatIssues(errors).join('\n');
+    assert.match(line, /^vpc\.availabilityZones\[1\]: "use1-az3": Fargate does not run in use1-az3; pick another zone; allowed zone names such as us-east-1a — .*describe-availability-zones/m);
+    assert.match(line, /^vpc\.availabilityZones\[0\]: "use1-az1": a zone id, not a zone name/m);
+  });
+
+  test('one zone, a duplicate, a zone of another region, or zones with vpc.id are refused', () => {
+    const one = (vpc: unknown, region = 'us-east-1') => formatIssues(errorsOf(parseConfig({ name: 'ci', region, vpc }))).join('\n');
+    assert.match(one({ availabilityZones: ['us-east-1a'] }), /^vpc\.availabilityZones: lists 1 zone\(s\); allowed 2 or more/m);
+    assert.match(one({ availabilityZones: ['us-east-1a', 'us-east-1a'] }), /^vpc\.availabilityZones\[1\]: "us-east-1a" is listed twice/m);
+    assert.match(one({ availabilityZones: ['us-east-1a', 'eu-west-1b'] }), /^vpc\.availabilityZones\[1\]: "eu-west-1b" is in eu-west-1, but region is us-east-1/m);
+    assert.match(one({ availabilityZones: ['us-east-9a', 'us-east-1b'] }), /^vpc\.availabilityZones\[0\]: "us-east-9a" is not an availability zone name of a known region/m);
+    assert.match(one({ id: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'] }), /^vpc\.availabilityZones: applies to a new VPC, but vpc\.id imports one/m);
+    assert.match(one({}), /^vpc: is empty; allowed keys id .* or availabilityZones/m);
+  });
+});

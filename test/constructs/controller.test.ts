@@ -640,7 +640,24 @@ describe('construct validation (no synth)', () => {
     const withVpc = config({ name: 'ci', vpc: { id: 'vpc-0123456789abcdef0' } });
     assert.throws(
       () => new JenkinsOnFargate(stack, 'J', { config: withVpc }),
-      (e: unknown) => e instanceof JenkinsEcsConstructError && /CDK_DEFAULT_ACCOUNT/.test(e.message) && /vpc\.id/.test(e.message),
+      (e: unknown) => e instanceof JenkinsEcsConstructError && /cdk\.context\.json/.test(e.message) && /vpc\.id/.test(e.message),
     );
+  });
+});
+
+describe('vpc.availabilityZones: a new VPC in the zones given', () => {
+  test('the subnets are in exactly those zones, checked against the region zones CDK knows', () => {
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-az-test-')),
+      // The cached AZ lookup (cdk.context.json) of this account and region.
+      context: { 'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
+    });
+    const built = buildApp(config({ name: 'ci', region: 'eu-west-1', vpc: { availabilityZones: ['eu-west-1b', 'eu-west-1c'] } }), { app, env: ENV });
+    const subnets = Template.fromStack(built.stack).findResources('AWS::EC2::Subnet') as Resources;
+    const zones = new Set(Object.values(subnets).map((r) => r.Properties?.AvailabilityZone));
+    assert.deepEqual([...zones].sort(), ['eu-west-1b', 'eu-west-1c']);
+    // A name the region does not have is refused by CDK's own check.
+    const other = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-az-test-')), context: { 'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b'] } });
+    assert.throws(() => buildApp(config({ name: 'ci', region: 'eu-west-1', vpc: { availabilityZones: ['eu-west-1b', 'eu-west-1c'] } }), { app: other, env: ENV }), /must be a subset of the stack's availability zones/);
   });
 });

@@ -39,7 +39,7 @@ export function describeDeployment(config: JenkinsEcsConfig): [string, string][]
   return [
     ['stacks', `${names.stateStack} (pointer), ${names.stack}`],
     ['region', config.region ?? 'from the environment at deploy time'],
-    ['network', config.vpc ? `imported ${config.vpc.id}` : 'new VPC, 2 AZs, 1 NAT gateway'],
+    ['network', config.vpc ? `imported ${config.vpc.id}` : `new VPC, ${config.newVpc ? config.newVpc.availabilityZones.join(', ') : '2 AZs'}, 1 NAT gateway`],
     ['load balancer', `${access.internal ? 'internal' : 'internet-facing'} ALB, ${tls}; allowed ${access.allowedCidrs.join(', ')}`],
     ['dns', access.domainName ? `${access.domainName}${access.hostedZoneId ? ` (alias in ${access.hostedZoneId})` : ' (no record created)'}` : 'the ALB DNS name'],
     ['controller', `Jenkins ${c.jenkinsVersion}, ${c.cpu / 1024} vCPU / ${c.memoryMiB / 1024} GiB on Fargate, service ${names.service}`],
