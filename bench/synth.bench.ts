@@ -1,128 +1,75 @@
-// Synth cost of the default deployment (jenkins-ecs.yaml through buildApp, with cdk-nag, as
-// `npm run synth` does) against a bare CDK app with one ApplicationLoadBalancedFargateService.
-// Both run offline and env-agnostic, in this process, each into a fresh assembly directory.
-// - synth-cold-ms: the first synths with an empty bundle cache (a new temp cache each), so esbuild
-//   bundles the keeper and the reconciler as on a fresh checkout or after a source change;
-// - synth-ms: later synths, alternating with the others, whose bundles come from that cache (the
-//   usual `cdk synth`/`cdk diff` loop with unchanged sources). Everything else is redone.
-// The cache is a temp dir (JENKINS_ECS_BUNDLE_CACHE), so the figures do not depend on what an
-// earlier synth left in node_modules/.cache.
-import { mkdtempSync, rmSync } from 'node:fs';
+// `npm run synth` as a whole process, the way a user waits for it (npm, tsx, module loading,
+// the app, cdk-nag, writing cdk.out, exit), against a bare CDK app with one
+// ApplicationLoadBalancedFargateService (bench/baseline-app.ts) started through npm and tsx too.
+// Interleaved in the same run, so machine load hits both alike. Goal: synth-ratio ≤ 1.2 (warm).
+// - synth-ms / synth-baseline-ms / synth-ratio: warm: cdk.out, the bundle cache and tsx's cache
+//   hold the previous run's output (the usual edit-config-and-synth loop);
+// - synth-cold-ms / synth-baseline-cold-ms / synth-cold-ratio: cold: no cdk.out, an empty bundle
+//   cache (esbuild bundles the reconciler and the keeper) and an empty tsx cache (a fresh TMPDIR);
+// - synth-baseline-validated-ms / synth-validated-ratio: the bare app with aws-cdk-lib's built-in
+//   CloudFormation validation on (its default); ours runs without it (bin/app.ts says why), so
+//   synth-ratio compares like with like and this one shows what the default costs.
+// Writes ./cdk.out as `npm run synth` does.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { App, Stack } from 'aws-cdk-lib';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
-import { buildApp } from '../src/app.js';
-import { loadConfigFile } from '../src/config/index.js';
 import { BUNDLE_CACHE_ENV } from '../src/constructs/bundle-cache.js';
+import { ms, ratio, timeProcess, type BenchResult } from './process.js';
 
-const RUNS = 7;
-const COLD_RUNS = 3;
+const ROOT = join(__dirname, '..');
+const WARM_RUNS = 5;
+const COLD_RUNS = 2;
 
-function timed(fn: (outdir: string) => void): number {
-  const outdir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bench-'));
-  try {
-    const start = performance.now();
-    fn(outdir);
-    return performance.now() - start;
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-export async function run(): Promise<{ name: string; value: number; unit: string }[]> {
-  const loaded = loadConfigFile(join(__dirname, '..', 'jenkins-ecs.yaml'));
-  if (!loaded.ok) throw new Error(`jenkins-ecs.yaml is invalid: ${JSON.stringify(loaded.errors)}`);
-  const config = loaded.config;
-
-  const ours = (outdir: string) => {
-    const app = new App({ outdir });
-    buildApp(config, { app, env: {} });
-    app.synth();
+export async function run(): Promise<BenchResult[]> {
+  const scratch = mkdtempSync(join(tmpdir(), 'jenkins-ecs-synth-bench-'));
+  const warmTmp = join(scratch, 'tmp-warm');
+  const warmCache = join(scratch, 'bundles-warm');
+  const baselineOut = join(scratch, 'baseline.out');
+  const env = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
+    for (const k of ['CDK_OUTDIR', 'CDK_CONTEXT_JSON', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION', 'JENKINS_ECS_CONFIG', 'CDK_VALIDATION']) delete e[k];
+    return e;
   };
-  // The same app without cdk-nag: shows how much of the gap the AwsSolutions checks account for.
-  const oursNoNag = (outdir: string) => {
-    const app = new App({ outdir });
-    buildApp(config, { app, env: {}, nag: false });
-    app.synth();
-  };
-  // Without the home-continuity machinery (its keeper and reconciler bundles).
-  const oursNoContinuity = (outdir: string) => {
-    const app = new App({ outdir });
-    buildApp(config, { app, env: {}, homeContinuity: false });
-    app.synth();
-  };
-  const baseline = (outdir: string) => {
-    const app = new App({ outdir });
-    const stack = new Stack(app, 'Baseline');
-    new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Service', {
-      taskImageOptions: { image: ecs.ContainerImage.fromRegistry('jenkins/jenkins:lts-jdk21'), containerPort: 8080 },
-      cpu: 2048,
-      memoryLimitMiB: 4096,
+  const ours = (tmp: string, cache: string) => timeProcess('npm', ['run', '--silent', 'synth'], { cwd: ROOT, env: env({ TMPDIR: tmp, [BUNDLE_CACHE_ENV]: cache }) });
+  const baseline = (tmp: string, validated: boolean) =>
+    timeProcess('npm', ['exec', '--offline', '--', 'tsx', join('bench', 'baseline-app.ts')], {
+      cwd: ROOT,
+      env: env({ TMPDIR: tmp, BASELINE_OUTDIR: baselineOut, ...(validated ? {} : { CDK_VALIDATION: 'false' }) }),
     });
-    app.synth();
-  };
-
-  const previousCache = process.env[BUNDLE_CACHE_ENV];
-  const caches: string[] = [];
-  const useEmptyCache = (): void => {
-    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bench-cache-'));
-    caches.push(dir);
-    process.env[BUNDLE_CACHE_ENV] = dir;
-  };
+  const fresh = (name: string) => mkdtempSync(join(scratch, `${name}-`));
+  const samples: Record<string, number[]> = { ours: [], base: [], baseValidated: [], oursCold: [], baseCold: [] };
   try {
-    // Warm-up without bundles: module loading and first-use caches are not what this measures.
-    timed(oursNoContinuity);
-    timed(oursNoContinuity);
-    timed(baseline);
-    timed(baseline);
-    const coldMs: number[] = [];
+    for (const d of [warmTmp, warmCache]) mkdirSync(d);
     for (let i = 0; i < COLD_RUNS; i++) {
-      useEmptyCache();
-      coldMs.push(timed(ours));
+      rmSync(join(ROOT, 'cdk.out'), { recursive: true, force: true });
+      rmSync(baselineOut, { recursive: true, force: true });
+      const pair = [() => samples.oursCold!.push(ours(fresh('tmp'), fresh('bundles'))), () => samples.baseCold!.push(baseline(fresh('tmp'), false))];
+      for (const f of i % 2 === 0 ? pair : [...pair].reverse()) f();
     }
-    // The last cold synth filled the current cache: from here on the bundles come from it.
-    timed(ours);
-    timed(oursNoNag);
-    const oursMs: number[] = [];
-    const noNagMs: number[] = [];
-    const noContinuityMs: number[] = [];
-    const baselineMs: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      oursMs.push(timed(ours));
-      noNagMs.push(timed(oursNoNag));
-      noContinuityMs.push(timed(oursNoContinuity));
-      baselineMs.push(timed(baseline));
+    // Warm-up: fill the warm caches and cdk.out once, untimed.
+    ours(warmTmp, warmCache);
+    baseline(warmTmp, false);
+    baseline(warmTmp, true);
+    for (let i = 0; i < WARM_RUNS; i++) {
+      const round = [
+        () => samples.ours!.push(ours(warmTmp, warmCache)),
+        () => samples.base!.push(baseline(warmTmp, false)),
+        () => samples.baseValidated!.push(baseline(warmTmp, true)),
+      ];
+      // Rotate the order so no side always runs right after the other.
+      for (let j = 0; j < round.length; j++) round[(i + j) % round.length]!();
     }
-    const baselineMedian = median(baselineMs);
-    const ms = (name: string, xs: number[]) => ({ name, value: Math.round(median(xs)), unit: 'ms' });
-    const ratio = (name: string, xs: number[]) => ({
-      name,
-      value: Math.round((median(xs) / baselineMedian) * 100) / 100,
-      unit: 'ratio',
-    });
-    return [
-      ms('synth-ms', oursMs),
-      ms('synth-baseline-ms', baselineMs),
-      ratio('synth-ratio', oursMs),
-      ms('synth-cold-ms', coldMs),
-      ratio('synth-cold-ratio', coldMs),
-      ms('synth-no-nag-ms', noNagMs),
-      ratio('synth-no-nag-ratio', noNagMs),
-      ms('synth-no-continuity-ms', noContinuityMs),
-      ratio('synth-no-continuity-ratio', noContinuityMs),
-    ];
   } finally {
-    if (previousCache === undefined) delete process.env[BUNDLE_CACHE_ENV];
-    else process.env[BUNDLE_CACHE_ENV] = previousCache;
-    for (const dir of caches) rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
+  return [
+    ms('synth-ms', samples.ours!),
+    ms('synth-baseline-ms', samples.base!),
+    ratio('synth-ratio', samples.ours!, samples.base!),
+    ms('synth-cold-ms', samples.oursCold!),
+    ms('synth-baseline-cold-ms', samples.baseCold!),
+    ratio('synth-cold-ratio', samples.oursCold!, samples.baseCold!),
+    ms('synth-baseline-validated-ms', samples.baseValidated!),
+    ratio('synth-validated-ratio', samples.ours!, samples.baseValidated!),
+  ];
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { JenkinsOutputKey } from '../../src/constructs/jenkins-on-fargate.js';
 
 /** `e2e-` and 6 random lowercase letters/digits: a valid `name` (^[a-z][a-z0-9-]{1,30}$) per run. */
 export function e2eName(random: (n: number) => Buffer = randomBytes): string {
@@ -50,19 +51,15 @@ export function writeTempConfig(options: E2eConfigOptions): { dir: string; file:
 }
 
 /**
- * The value of an output of the main stack in a `cdk deploy --outputs-file` document. CDK names
- * an output by its construct path plus a hash (e.g. `JenkinsUrl1A2B3C4D`), so match on the
- * construct id with an optional `Jenkins` prefix and hash.
+ * The value of an output of the main stack in a `cdk deploy --outputs-file` document. The keys are
+ * the construct's fixed output keys (`Url`, `AdminSecretArn`, …; see JENKINS_OUTPUT_KEYS).
  */
-export function stackOutput(outputs: unknown, stack: string, id: string): string | undefined {
+export function stackOutput(outputs: unknown, stack: string, key: JenkinsOutputKey): string | undefined {
   if (typeof outputs !== 'object' || outputs === null) return undefined;
   const forStack = (outputs as Record<string, unknown>)[stack];
   if (typeof forStack !== 'object' || forStack === null) return undefined;
-  const re = new RegExp(`^(Jenkins)?${id}([0-9A-F]{8})?$`);
-  for (const [key, value] of Object.entries(forStack as Record<string, unknown>)) {
-    if (re.test(key) && typeof value === 'string') return value;
-  }
-  return undefined;
+  const value = (forStack as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
 }
 
 export interface Retained {

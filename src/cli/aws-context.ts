@@ -11,7 +11,7 @@ import { deploymentNames, type DeploymentNames } from '../config/names.js';
 import { loadConfigFile } from '../config/parse.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import type { JenkinsEcsConfig } from '../config/types.js';
-import { CONFIG_ENV, resolveConfigPath } from './args.js';
+import { CONFIG_ENV, displayPath, resolveConfigPath } from './args.js';
 import type { CommandContext } from './context.js';
 import { systemClock } from '../continuity/clock.js';
 import type { Clock, Ec2Port, EcsPort, PointerPort } from '../continuity/ports.js';
@@ -102,14 +102,17 @@ export function resolveDeployment(
   const path = resolveConfigPath(values.config, ctx);
   let config: JenkinsEcsConfig | undefined;
   if (explicit || !values.name) {
-    const loaded = loadConfigFile(path);
+    const shown = displayPath(path, ctx.cwd);
+    const loaded = loadConfigFile(path, shown);
     if (!loaded.ok) {
       const first = loaded.errors[0];
       const more = loaded.errors.length > 1 ? ` (and ${loaded.errors.length - 1} more; run 'jenkins-ecs validate')` : '';
       if (!values.name && !explicit && !existsSync(path)) {
         throw new CliError(`no deployment given: pass --name NAME or --config FILE (${path} does not exist)`, EXIT.usage);
       }
-      throw new CliError(`config ${path}: ${first ? `${first.path}: ${first.message}` : 'invalid'}${more}`, EXIT.failure);
+      // Issues about the file itself (missing, a syntax error) already start with its name.
+      const issue = first ? (first.path.startsWith(shown) ? `${first.path}: ${first.message}` : `config ${shown}: ${first.path}: ${first.message}`) : `config ${shown}: invalid`;
+      throw new CliError(`${issue}${more}`, EXIT.failure);
     }
     config = loaded.config;
   } else if (existsSync(path)) {

@@ -17,26 +17,59 @@ export interface Io {
   readonly interactive: boolean;
 }
 
+/**
+ * A stream whose reader may go away (`jenkins-ecs plan | head -1`). Once the reader has closed
+ * (EPIPE, or the stream ended), later lines are dropped instead of raising `write EPIPE`: the
+ * command still runs to its end, so a restore piped into `head` is never cut off halfway, and it
+ * exits with its own code. Any other write error is not ours to hide and is thrown on.
+ */
+export class ClosableOutput {
+  private closed = false;
+
+  constructor(private readonly stream: NodeJS.WritableStream & { destroyed?: boolean }) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true;
+      else throw e;
+    });
+  }
+
+  /** False once the reader has gone: nothing more will be written. */
+  get open(): boolean {
+    return !this.closed && !this.stream.destroyed;
+  }
+
+  write(text: string): void {
+    if (this.open) this.stream.write(text);
+  }
+}
+
+// One wrapper per process stream, so several ConsoleIo instances share the closed state and
+// register one listener each.
+let stdoutOut: ClosableOutput | undefined;
+let stderrOut: ClosableOutput | undefined;
+
 export class ConsoleIo implements Io {
   readonly interactive = Boolean(process.stderr.isTTY);
   private progressOpen = false;
+  private readonly stdout = (stdoutOut ??= new ClosableOutput(process.stdout));
+  private readonly stderr = (stderrOut ??= new ClosableOutput(process.stderr));
 
   out(line: string): void {
     this.endProgress();
-    process.stdout.write(`${line}\n`);
+    this.stdout.write(`${line}\n`);
   }
 
   err(line: string): void {
     this.endProgress();
-    process.stderr.write(`${line}\n`);
+    this.stderr.write(`${line}\n`);
   }
 
   progress(line: string): void {
     if (this.interactive) {
-      process.stderr.write(`\r\x1b[2K${line}`);
+      this.stderr.write(`\r\x1b[2K${line}`);
       this.progressOpen = true;
     } else {
-      process.stderr.write(`${line}\n`);
+      this.stderr.write(`${line}\n`);
     }
   }
 
@@ -44,7 +77,7 @@ export class ConsoleIo implements Io {
     this.endProgress();
     if (!process.stdin.isTTY) {
       // No terminal to ask: refuse rather than guess. `--yes` is the way to skip the prompt.
-      process.stderr.write(`${question} [y/N] (no terminal: answering no; pass --yes to proceed)\n`);
+      this.stderr.write(`${question} [y/N] (no terminal: answering no; pass --yes to proceed)\n`);
       return false;
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -58,7 +91,7 @@ export class ConsoleIo implements Io {
 
   private endProgress(): void {
     if (this.progressOpen) {
-      process.stderr.write('\n');
+      this.stderr.write('\n');
       this.progressOpen = false;
     }
   }

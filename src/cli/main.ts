@@ -2,7 +2,7 @@
  * The CLI dispatcher: a declarative command table, global flags (--help, --version, --debug)
  * and the mapping of errors to one stderr line plus an exit code. Adding a command is one row.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CommandContext, CommandModule } from './context.js';
 import { CliError, EXIT } from './errors.js';
@@ -145,11 +145,21 @@ function commandHelp(c: CommandSpec): string[] {
   return [`usage: jenkins-ecs ${c.name} [options]`, '', c.summary, '', 'options:', ...pad([...c.options, ['-h, --help', 'show this help']])];
 }
 
+/**
+ * The package.json of this package: the nearest one above this file, which is src/cli in a
+ * checkout run through tsx and dist/src/cli once compiled. Read at run time so the version has
+ * one source. No import.meta: the project compiles as CommonJS.
+ */
+export function packageJson(from = __dirname): { name?: string; version?: string } {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (dirname(dir) === dir) return {};
+  }
+}
+
 export function version(): string {
-  // The package root is two levels above src/cli; read package.json at run time so the number
-  // has one source. No import.meta: the project compiles as CommonJS.
-  const pkg = JSON.parse(readFileSync(join(dirname(dirname(__dirname)), 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
+  return packageJson().version ?? 'unknown';
 }
 
 function defaultContext(ctx: Partial<CommandContext>, debug: boolean): CommandContext {

@@ -4,7 +4,7 @@ export * from './names.js';
 export { parseConfig, parseConfigText, loadConfigFile, type ConfigResult } from './parse.js';
 export { formatIssue, formatIssues, pathToString, closest } from './issues.js';
 export { fargateEbsCeiling, fargateMemoryChoices, isFargatePair, isFargateCpu, FARGATE_CPUS, defaultMemoryFor } from './fargate.js';
-export { cidrProblem, isCidr, REGION_PATTERN, partitionOf } from './network.js';
+export { AWS_REGIONS, cidrProblem, isCidr, isKnownRegion, partitionOf } from './network.js';
 export { parseArn, parseCertificateArn, parseKmsArn } from './arn.js';
 export { DEFAULTS, DEFAULT_AGENTS, DEFAULT_AGENT_IMAGE, VOLUME_LIMITS } from './defaults.js';
 export * from './cost.js';

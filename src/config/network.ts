@@ -1,4 +1,5 @@
 /** Validators for network-ish strings: CIDRs, regions, DNS names, ids. Pure, no dependencies. */
+import { AWS_REGION_PARTITIONS } from './regions.generated.js';
 
 /** Returns the reason a string is not a valid IPv4 CIDR, or undefined if it is valid. */
 function ipv4CidrProblem(s: string): string | undefined {
@@ -61,21 +62,30 @@ export function isOpenCidr(s: string): boolean {
   return /\/0$/.test(s);
 }
 
-/**
- * Plausible AWS region names: `us-east-1`, `ap-southeast-7`, `us-gov-west-1`, `cn-north-1`,
- * `eu-central-2`, `il-central-1`, `mx-central-1`. Deliberately a pattern, not a list, so new
- * regions keep working.
- */
-export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+/** AWS regions aws-cdk-lib's region facts know (regions.generated.ts), sorted. */
+export const AWS_REGIONS: readonly string[] = Object.keys(AWS_REGION_PARTITIONS).sort();
 
-/** The partition a region belongs to. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  return 'aws';
+/** Whether aws-cdk-lib's region facts know this region (`us-east-9` is not one). */
+export function isKnownRegion(region: string): boolean {
+  return Object.prototype.hasOwnProperty.call(AWS_REGION_PARTITIONS, region);
 }
+
+/** The partition of a region, from aws-cdk-lib's PARTITION fact (`aws` for an unknown one). */
+export function partitionOf(region: string): string {
+  return isKnownRegion(region) ? AWS_REGION_PARTITIONS[region]! : 'aws';
+}
+
+/** The region of an availability zone name (`us-east-1a` → `us-east-1`), if the region is known. */
+export function availabilityZoneRegion(name: string): string | undefined {
+  const m = /^([a-z0-9-]+-\d+)([a-z])$/.exec(name);
+  return m && isKnownRegion(m[1]!) ? m[1] : undefined;
+}
+
+/** An availability zone id: the same physical zone in every account (`use1-az1`). */
+export const ZONE_ID_PATTERN = /^[a-z]+\d+-az\d+$/;
+
+/** "Fargate in use1-az3 is not supported" (aws-facts, from the AWS Fargate documentation). */
+export const FARGATE_UNSUPPORTED_ZONE_ID = 'use1-az3';
 
 export const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const SNAPSHOT_ID_PATTERN = /^snap-[0-9a-f]{8,17}$/;

@@ -8,7 +8,7 @@ import { DEFAULT_AGENT_IMAGE, DEFAULT_AGENTS, DEFAULTS } from './defaults.js';
 import { defaultMemoryFor } from './fargate.js';
 import { closest, error, pathToString, show, type PathSegment } from './issues.js';
 import { crossFieldRules, View } from './rules.js';
-import { configSchema, knownKeysAt, type RawConfig } from './schema.js';
+import { configSchema, knownKeysAt, placesOfKey, type RawConfig } from './schema.js';
 import type { AgentConfig, ConfigIssue, HomeConfig, JenkinsEcsConfig } from './types.js';
 
 export type ConfigResult =
@@ -22,6 +22,19 @@ interface ZodIssueLike {
   readonly keys?: readonly string[];
 }
 
+/**
+ * The fix for a key that is valid elsewhere (a mis-indented `home:` at the top level belongs at
+ * `controller.home`): name its right place, never "remove it", which would throw settings away.
+ */
+function misplacedFix(key: string, at: readonly PathSegment[]): string {
+  const here = pathToString(at.map((s) => (typeof s === 'number' ? 0 : s))).replace(/\[0\]/g, '[]');
+  const places = placesOfKey(key).filter((p) => p !== (here === '(root)' ? key : `${here}.${key}`));
+  if (places.length === 0) return 'remove it';
+  const parent = (p: string) => p.slice(0, p.lastIndexOf('.'));
+  const where = places.map((p) => (p.includes('.') ? `${p} (indent it under ${parent(p)})` : `${p} (at the top level, not indented)`));
+  return `${key} belongs at ${where.join(' or ')}: move it there`;
+}
+
 function schemaIssues(issues: readonly ZodIssueLike[]): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const iss of issues) {
@@ -30,7 +43,7 @@ function schemaIssues(issues: readonly ZodIssueLike[]): ConfigIssue[] {
       const known = knownKeysAt(path);
       for (const key of iss.keys) {
         const hint = closest(key, known);
-        const fix = hint ? `did you mean ${hint}? rename it to ${hint}` : 'remove it';
+        const fix = hint ? `did you mean ${hint}? rename it to ${hint}` : misplacedFix(key, path);
         out.push(error(pathToString([...path, key]), `unknown key (received ${show(key)}); allowed keys here: ${known.join(', ')} — ${fix}`));
       }
     } else {
@@ -76,7 +89,8 @@ function resolve(raw: RawConfig): JenkinsEcsConfig {
   return {
     name: raw.name,
     ...(raw.region !== undefined && { region: raw.region }),
-    ...(raw.vpc !== undefined && { vpc: { id: raw.vpc.id } }),
+    ...(raw.vpc?.id !== undefined && { vpc: { id: raw.vpc.id } }),
+    ...(raw.vpc?.availabilityZones !== undefined && { newVpc: { availabilityZones: raw.vpc.availabilityZones } }),
     access: {
       internal: a?.internal ?? false,
       allowedCidrs: a?.allowedCidrs ?? DEFAULTS.allowedCidrs,
@@ -132,7 +146,8 @@ export function parseConfigText(text: string, source = 'config'): ConfigResult {
       const { line, col } = lineCounter.linePos(e.pos[0]);
       const first = e.message.split('\n')[0] ?? e.message;
       const lang = /\.json$/i.test(source) ? 'JSON' : 'YAML';
-      return error(`${source}:${line}:${col}`, `${lang} syntax error at line ${line}, column ${col}: ${first} — fix the ${lang} at line ${line}`);
+      // The path names the file, line and column once (`f.yaml:4:1: …`); the message does not repeat them.
+      return error(`${source}:${line}:${col}`, `${lang} syntax error: ${first.replace(/\.$/, '')} — fix the ${lang} there`);
     });
     return { ok: false, errors, warnings: [] };
   }
@@ -143,8 +158,11 @@ export function parseConfigText(text: string, source = 'config'): ConfigResult {
   return parseConfig(value);
 }
 
-/** Read and validate a config file, YAML or JSON (whatever the extension). */
-export function loadConfigFile(path: string): ConfigResult {
+/**
+ * Read and validate a config file, YAML or JSON (whatever the extension). `shown` is how messages
+ * name the file (e.g. relative to the working directory, as the user typed it).
+ */
+export function loadConfigFile(path: string, shown: string = path): ConfigResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -153,10 +171,10 @@ export function loadConfigFile(path: string): ConfigResult {
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`;
     return {
       ok: false,
-      errors: [error(path, `the config file ${why} — create it (see examples/minimal.yaml) or pass --config with the right path`)],
+      errors: [error(shown, `the config file ${why} — create it (see examples/minimal.yaml) or pass --config with the right path`)],
       warnings: [],
     };
   }
   // JSON is YAML 1.2, so one parser serves both and JSON syntax errors also name their line.
-  return parseConfigText(text, path);
+  return parseConfigText(text, shown);
 }

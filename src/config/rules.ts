@@ -9,7 +9,7 @@ import { parseCertificateArn, parseKmsArn } from './arn.js';
 import { DEFAULTS, GP3_MIBPS_PER_IOPS, VOLUME_LIMITS } from './defaults.js';
 import { defaultMemoryFor, describeMemoryChoices, fargateEbsCeiling, fargateMemoryChoices, isFargatePair } from './fargate.js';
 import { error, pathToString, show, warning, type PathSegment } from './issues.js';
-import { isOpenCidr, partitionOf } from './network.js';
+import { availabilityZoneRegion, isOpenCidr, partitionOf } from './network.js';
 import { jenkinsVersionIssues } from './plugin-lock.js';
 import { GP3_PRICES } from './prices.js';
 import type { ConfigIssue, VolumeType } from './types.js';
@@ -271,6 +271,27 @@ function agentNameRules(v: View, i: number, label: string, seen: ReadonlyMap<str
 }
 
 function vpcRules(v: View, out: ConfigIssue[]): void {
+  const vpc = v.get(['vpc']);
+  const zones = v.get(['vpc', 'availabilityZones']);
+  if (typeof vpc === 'object' && vpc !== null && !Array.isArray(vpc) && v.get(['vpc', 'id']) === undefined && zones === undefined) {
+    out.push(error('vpc', 'is empty; allowed keys id (import an existing VPC) or availabilityZones (zones of a new one) — set one, or remove vpc for a new VPC in the first two zones'));
+  }
+  if (Array.isArray(zones)) {
+    if (v.get(['vpc', 'id']) !== undefined) {
+      out.push(error('vpc.availabilityZones', 'applies to a new VPC, but vpc.id imports one, which brings its own subnets — remove vpc.availabilityZones, or vpc.id to create a VPC'));
+    } else if (zones.length < 2) {
+      out.push(error('vpc.availabilityZones', `lists ${zones.length} zone(s); allowed 2 or more (the load balancer needs subnets in two zones) — add a second zone`));
+    }
+    const region = v.str(['region']);
+    zones.forEach((z: unknown, i) => {
+      if (typeof z !== 'string') return;
+      if (zones.indexOf(z) !== i) out.push(error(`vpc.availabilityZones[${i}]`, `${show(z)} is listed twice — list each zone once`));
+      const zoneRegion = availabilityZoneRegion(z);
+      if (region !== undefined && zoneRegion !== undefined && zoneRegion !== region) {
+        out.push(error(`vpc.availabilityZones[${i}]`, `${show(z)} is in ${zoneRegion}, but region is ${region} — use zones of ${region}, e.g. ${region}a`));
+      }
+    });
+  }
   if (v.str(['vpc', 'id']) !== undefined && v.get(['region']) === undefined) {
     out.push(warning('region', `is not set while vpc.id imports an existing VPC; the VPC lookup at synth needs a region — set region, or make sure CDK_DEFAULT_REGION is set when synthesizing`));
   }

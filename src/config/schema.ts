@@ -9,7 +9,21 @@ import { parseCertificateArn, parseKmsArn } from './arn.js';
 import { FARGATE_CPUS, isFargateCpu } from './fargate.js';
 import { DEFAULTS } from './defaults.js';
 import { closest, show } from './issues.js';
-import { cidrProblem, EFS_ACCESS_POINT_ID_PATTERN, EFS_ID_PATTERN, HOSTED_ZONE_ID_PATTERN, isDnsName, REGION_PATTERN, SNAPSHOT_ID_PATTERN, VPC_ID_PATTERN } from './network.js';
+import {
+  availabilityZoneRegion,
+  AWS_REGIONS,
+  cidrProblem,
+  EFS_ACCESS_POINT_ID_PATTERN,
+  EFS_ID_PATTERN,
+  FARGATE_UNSUPPORTED_ZONE_ID,
+  HOSTED_ZONE_ID_PATTERN,
+  isDnsName,
+  isKnownRegion,
+  SNAPSHOT_ID_PATTERN,
+  VPC_ID_PATTERN,
+  ZONE_ID_PATTERN,
+} from './network.js';
+import { REGION_FACTS_SOURCE } from './regions.generated.js';
 
 type Describe = (input: unknown) => string;
 const msg = (describe: Describe) => (iss: { input?: unknown }) => describe(iss.input);
@@ -30,13 +44,21 @@ export function rangeText(min: number, max: number | undefined, unit = ''): stri
   return max === undefined ? `${min} or more${u}` : `${min}..${max}${u}`;
 }
 
+/**
+ * A number written as a string (`keepLast: "12"`, `cpu: "2048"`): one wording for every numeric
+ * key. `allowed` is the range or choices; undefined when `v` is not such a string.
+ */
+function quotedNumber(key: string, v: unknown, allowed: string): string | undefined {
+  if (typeof v !== 'string' || v.trim() === '' || Number.isNaN(Number(v))) return undefined;
+  return `${show(v)} is a string, not a number; allowed ${allowed} — write ${key}: ${v.trim()} without quotes`;
+}
+
 function describeInt(key: string, spec: IntSpec): Describe {
   const range = rangeText(spec.min, spec.max, spec.unit) + (spec.note ? ` ${spec.note}` : '');
   return (v) => {
     if (v === undefined) return missing(key, String(spec.example));
-    if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) {
-      return `${show(v)} is a string, not a number; allowed ${range} — write ${key}: ${v} without quotes`;
-    }
+    const quoted = quotedNumber(key, v, range);
+    if (quoted) return quoted;
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       return `${show(v)} is not a number; allowed ${range} — set ${key} to a whole number such as ${spec.example}`;
     }
@@ -57,13 +79,29 @@ export function int(key: string, spec: IntSpec) {
   return spec.max === undefined ? base : base.max(spec.max, e);
 }
 
+/** `"2 vCPU"`, `"0.5vcpu"`, `"4 vcpus"`: the vCPU count, else undefined. */
+function vcpuCount(v: unknown): number | undefined {
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*v?cpus?\s*$/i.exec(v) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 function fargateCpu(key: string) {
   const choices = FARGATE_CPUS.join(', ');
+  const allowed = `Fargate cpu values ${choices} (1024 = 1 vCPU)`;
   const d: Describe = (v) => {
     if (v === undefined) return missing(key, '1024');
-    if (typeof v !== 'number') return `${show(v)} is not a number; allowed Fargate cpu values ${choices} — set ${key} to one of them`;
+    const quoted = quotedNumber(key, v, allowed);
+    if (quoted) return quoted;
+    const vcpus = vcpuCount(v);
+    if (vcpus !== undefined) {
+      const units = vcpus * 1024;
+      return isFargateCpu(units)
+        ? `${show(v)} is a string, not a number; allowed ${allowed} — write ${key}: ${units} for ${vcpus} vCPU`
+        : `${show(v)} is not a Fargate size (${units} cpu units); allowed ${allowed} — set ${key} to one of them`;
+    }
+    if (typeof v !== 'number') return `${show(v)} is not a number; allowed ${allowed} — set ${key} to one of them`;
     const near = [...FARGATE_CPUS].sort((a, b) => Math.abs(a - v) - Math.abs(b - v))[0];
-    return `${v} is not a Fargate cpu value; allowed ${choices} (1024 = 1 vCPU) — set ${key} to one of them, e.g. ${near}`;
+    return `${v} is not a Fargate cpu value; allowed ${allowed} — set ${key} to one of them, e.g. ${near}`;
   };
   return z.number({ error: msg(d) }).refine(isFargateCpu, { error: msg(d) });
 }
@@ -148,6 +186,24 @@ const kmsKeyArn = (() => {
   return z.string({ error: msg(d) }).refine((s) => parseKmsArn(s)?.kind === 'key', { error: msg(d) });
 })();
 
+/**
+ * An availability zone *name* of a new VPC (`us-east-1a`), which is what CloudFormation subnets
+ * take. A zone *id* (`use1-az1`) is the same physical zone in every account, the name is not: an
+ * id is refused with the command that maps it, and `use1-az3`, where Fargate does not run
+ * (aws-facts), with that reason.
+ */
+const availabilityZone = (() => {
+  const key = 'availabilityZones';
+  const d: Describe = (v) => {
+    if (typeof v === 'string' && ZONE_ID_PATTERN.test(v)) {
+      const why = v === FARGATE_UNSUPPORTED_ZONE_ID ? `Fargate does not run in ${v}; pick another zone` : `a zone id, not a zone name`;
+      return `${show(v)}: ${why}; allowed zone names such as us-east-1a — write the name your account gives a supported zone (aws ec2 describe-availability-zones --query 'AvailabilityZones[].[ZoneName,ZoneId]')`;
+    }
+    return `${show(v)} is not an availability zone name of a known region (a region such as us-east-1 and a letter: us-east-1a) — fix the ${key} entry`;
+  };
+  return z.string({ error: msg(d) }).refine((s) => availabilityZoneRegion(s) !== undefined, { error: msg(d) });
+})();
+
 export const homeSchema = mapping('home', {
   sizeGiB: int('sizeGiB', { min: 1, max: 16384, unit: 'GiB', example: 50, note: '(io1/io2: 4..16384)' }).optional(),
   volumeType: oneOf('volumeType', ['gp3', 'io2', 'io1', 'gp2']).optional(),
@@ -194,9 +250,13 @@ export const accessSchema = mapping('access', {
 
 export const configSchema = mapping('the file', {
   name: str('name', 'a name matching ^[a-z][a-z0-9-]{1,30}$ (lowercase letter, then 1..30 lowercase letters, digits or hyphens)', (s) => NAME_PATTERN.test(s), (v) => `set name to e.g. ${suggestName(v)}`),
-  region: str('region', 'an AWS region such as us-east-1', (s) => REGION_PATTERN.test(s), () => 'set region to e.g. us-east-1, or remove it to use the environment').optional(),
+  region: str('region', `an AWS region known to ${REGION_FACTS_SOURCE} (${AWS_REGIONS.length} regions: ${AWS_REGIONS.join(', ')})`, isKnownRegion, (v) => {
+    const near = typeof v === 'string' ? closest(v, AWS_REGIONS) : undefined;
+    return `${near ? `did you mean ${near}? set region: ${near}` : 'set region to e.g. us-east-1'}, or remove it to use the environment`;
+  }).optional(),
   vpc: mapping('vpc', {
-    id: str('id', 'a VPC id (vpc- and 8 or 17 hex digits)', (s) => VPC_ID_PATTERN.test(s), () => 'copy it from aws ec2 describe-vpcs, e.g. vpc-0123456789abcdef0'),
+    id: str('id', 'a VPC id (vpc- and 8 or 17 hex digits)', (s) => VPC_ID_PATTERN.test(s), () => 'copy it from aws ec2 describe-vpcs, e.g. vpc-0123456789abcdef0').optional(),
+    availabilityZones: list('availabilityZones', availabilityZone, 'availability zone names').optional(),
   }).optional(),
   access: accessSchema.optional(),
   controller: controllerSchema.optional(),
@@ -226,4 +286,22 @@ export function knownKeysAt(path: readonly PropertyKey[]): string[] {
   }
   while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** Every place in the schema where `key` is a known key, as paths like `controller.home` or `agents[].cpu`. */
+export function placesOfKey(key: string): string[] {
+  const out: string[] = [];
+  const walk = (schema: z.ZodType, path: string): void => {
+    let s = schema;
+    while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (s instanceof z.ZodArray) return walk(s.element as z.ZodType, `${path}[]`);
+    if (!(s instanceof z.ZodObject)) return;
+    for (const [k, child] of Object.entries(s.shape as Record<string, z.ZodType>)) {
+      const here = path === '' ? k : `${path}.${k}`;
+      if (k === key) out.push(here);
+      walk(child, here);
+    }
+  };
+  walk(configSchema, '');
+  return out;
 }

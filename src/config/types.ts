@@ -13,6 +13,14 @@ export interface VpcConfig {
   readonly id: string;
 }
 
+export interface NewVpcConfig {
+  /**
+   * Availability zone names for the new VPC's subnets (config key `vpc.availabilityZones`), so a
+   * zone where Fargate does not run (use1-az3) can be left out. @example ["us-east-1a", "us-east-1b"]
+   */
+  readonly availabilityZones: readonly string[];
+}
+
 export interface AccessConfig {
   /** Internal (VPC-only) load balancer. @default false */
   readonly internal: boolean;
@@ -95,6 +103,8 @@ export interface JenkinsEcsConfig {
   readonly region?: string;
   /** @default - a new VPC with 2 AZs and 1 NAT gateway */
   readonly vpc?: VpcConfig;
+  /** Settings of the new VPC when `vpc` is not imported. @default - the first two AZs of the region */
+  readonly newVpc?: NewVpcConfig;
   readonly access: AccessConfig;
   readonly controller: ControllerConfig;
   /** @default - one `linux` template on Fargate Spot */

@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, type CfnOutputProps, CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -22,6 +22,10 @@ import { MigrationTask } from './migration-task.js';
 import { OperatorPolicy } from './operator-policy.js';
 
 /** Jenkins admin user created by JCasC; the generated secret stores it next to the password. */
+/** The main stack's output keys, exactly as `cdk deploy --outputs-file` and the console show them. */
+export const JENKINS_OUTPUT_KEYS = ['Url', 'AdminSecretArn', 'ClusterName', 'ServiceName', 'LogGroupName', 'OperatorPolicyArn'] as const;
+export type JenkinsOutputKey = (typeof JENKINS_OUTPUT_KEYS)[number];
+
 export const ADMIN_USER_NAME = 'admin';
 
 export interface JenkinsOnFargateProps {
@@ -283,14 +287,17 @@ export class JenkinsOnFargate extends Construct {
       });
     }
 
-    new CfnOutput(this, 'Url', { value: this.url, description: 'Jenkins URL' });
-    new CfnOutput(this, 'AdminSecretArn', {
+    // Stable output keys (`Url`, not `JenkinsUrl3601F543`): the README, `cdk deploy --outputs-file`
+    // and scripts read them by name. One JenkinsOnFargate per stack, so the keys cannot collide.
+    const output = (key: JenkinsOutputKey, props: CfnOutputProps) => new CfnOutput(this, key, props).overrideLogicalId(key);
+    output('Url', { value: this.url, description: 'Jenkins URL' });
+    output('AdminSecretArn', {
       value: this.adminSecret.secretArn,
       description: 'Secrets Manager secret with the Jenkins admin username and password',
     });
-    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName });
-    new CfnOutput(this, 'ServiceName', { value: this.controller.service.serviceName });
-    new CfnOutput(this, 'LogGroupName', { value: this.controller.logGroup.logGroupName });
+    output('ClusterName', { value: this.cluster.clusterName, description: 'ECS cluster of the controller and the agents' });
+    output('ServiceName', { value: this.controller.service.serviceName, description: 'ECS service of the controller' });
+    output('LogGroupName', { value: this.controller.logGroup.logGroupName, description: 'controller log group (Jenkins and keeper streams)' });
 
     this.operatorPolicy = new OperatorPolicy(this, 'Operator', {
       names,
@@ -298,7 +305,7 @@ export class JenkinsOnFargate extends Construct {
       service: this.controller.service,
       infrastructureRole: this.controller.infrastructureRole,
     });
-    new CfnOutput(this, 'OperatorPolicyArn', {
+    output('OperatorPolicyArn', {
       value: this.operatorPolicy.policy.managedPolicyArn,
       description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore)',
     });
@@ -310,14 +317,18 @@ export class JenkinsOnFargate extends Construct {
       // Lookups need a concrete account and region; without them CDK would synthesize dummies.
       if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
         throw new JenkinsEcsConstructError(
-          `vpc.id: importing "${config.vpc.id}" needs the AWS account and region at synth time; ` +
-            'run through the cdk CLI with credentials, or set CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION (and `region`)',
+          `vpc.id: importing "${config.vpc.id}" needs the AWS account and region at synth time, for the VPC lookup; ` +
+            'run `npx cdk synth` once with credentials (it caches the lookup in cdk.context.json; commit that file), ' +
+            'or give the stack an env with the account the lookup was cached for',
         );
       }
       return ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: config.vpc.id });
     }
+    const zones = config.newVpc?.availabilityZones;
     const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
+      // The configured zones (vpc.availabilityZones), else the first two of the region. With an
+      // account and region, CDK checks the names against the region's zones (cached lookup).
+      ...(zones ? { availabilityZones: [...zones] } : { maxAzs: 2 }),
       natGateways: 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },

@@ -58,6 +58,18 @@ describe('snapshot against moto', () => {
     assert.match(ctx.io.stdout.at(-1) ?? '', /^snapshot snap-\w+ completed$/);
   });
 
+  test('without --wait, a snapshot EBS already reports completed says so, with no advice to wait', async () => {
+    const name = uniqueName('sn');
+    await seedHolder(clients, name);
+    await seedService(clients, name);
+    const ctx = testContext({ env: motoEnv() });
+    const res = await runCommand(snapshot, ['--name', name], ctx);
+    assert.equal(res.code, EXIT.ok, res.error?.message);
+    // moto answers CreateSnapshot with State completed.
+    assert.match(ctx.io.stdout.at(-1) ?? '', /^snapshot snap-\w+ completed$/);
+    assert.doesNotMatch(ctx.io.stdout.join('\n'), /--wait/);
+  });
+
   test('no live holder is refused with its own exit code and no snapshot is taken', async () => {
     const name = uniqueName('sn');
     // A v0.1 holder tag counts for nothing: the record names no holder.

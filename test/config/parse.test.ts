@@ -248,12 +248,16 @@ describe('reporting', () => {
     const text = 'name: ci\ncontroller:\n  cpu: 2048\n  home: [sizeGiB: 50\n  memoryMiB: 4096\n';
     const errors = errorsOf(parseConfigText(text, 'jenkins-ecs.yaml'));
     assert.ok(errors.length >= 1);
-    assert.match(formatIssue(errors[0]!), /line [45]/);
     assert.match(errors[0]!.path, /^jenkins-ecs\.yaml:[45]:\d+$/);
+    // File and line once, in the path; the message does not repeat them.
+    const line = formatIssue(errors[0]!);
+    assert.match(line, /^jenkins-ecs\.yaml:[45]:\d+: YAML syntax error: .+ — fix the YAML there$/);
+    assert.equal(line.split('jenkins-ecs.yaml').length - 1, 1);
+    assert.doesNotMatch(line, /line \d/);
   });
   test('a duplicated key in YAML is an error naming its line', () => {
     const errors = errorsOf(parseConfigText('name: ci\nname: other\n', 'c.yaml'));
-    assert.match(formatIssue(errors[0]!), /line 2/);
+    assert.match(formatIssue(errors[0]!), /^c\.yaml:2:\d+: YAML syntax error: /);
   });
   test('JSON text is accepted as YAML', () => {
     assert.ok(parseConfigText('{"name": "ci", "controller": {"cpu": 4096}}').ok);
@@ -264,5 +268,69 @@ describe('reporting', () => {
   });
   test('a top-level list is refused as not a mapping', () => {
     assert.match(errorsOf(parseConfigText('- name: ci\n'))[0]!.message, /not a mapping/);
+  });
+});
+
+describe('validate misses from issue 11: key path, value and fix for each', () => {
+  const only = (input: unknown) => {
+    const errors = errorsOf(typeof input === 'string' ? parseConfigText(input, 'f.yaml') : parseConfig(input));
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    return formatIssue(errors[0]!);
+  };
+
+  test('a mis-indented home: at the top level names controller.home instead of "remove it"', () => {
+    const line = only('name: ci\nhome:\n  sizeGiB: 100\n');
+    assert.match(line, /^home: unknown key .* — home belongs at controller\.home \(indent it under controller\): move it there$/);
+    assert.doesNotMatch(line, /remove it/);
+  });
+
+  test('a key of another mapping names every right place; one valid nowhere is still "remove it"', () => {
+    assert.match(only({ name: 'ci', controller: { sizeGiB: 100 } }), /^controller\.sizeGiB: .* belongs at controller\.home\.sizeGiB/);
+    assert.match(only({ name: 'ci', cpu: 2048 }), /belongs at controller\.cpu \(indent it under controller\) or agents\[\]\.cpu/);
+    assert.match(only({ name: 'ci', controller: { region: 'us-east-1' } }), /region belongs at region \(at the top level, not indented\)/);
+    assert.match(only({ name: 'ci', colour: 'blue' }), /— remove it$/);
+  });
+
+  test('cpu: "2 vCPU" suggests 2048', () => {
+    assert.match(only({ name: 'ci', controller: { cpu: '2 vCPU' } }), /^controller\.cpu: "2 vCPU" is a string, not a number; allowed Fargate cpu values .* — write cpu: 2048 for 2 vCPU$/);
+    assert.match(only({ name: 'ci', agents: [{ label: 'a', cpu: '0.5 vcpu' }] }), /^agents\[0\]\.cpu: .* write cpu: 512 for 0\.5 vCPU$/);
+  });
+
+  test('string numbers get one wording, whatever the key', () => {
+    const cpu = only({ name: 'ci', controller: { cpu: '2048' } });
+    const keep = only({ name: 'ci', controller: { snapshots: { keepLast: '12' } } });
+    const shape = (line: string) => line.replace(/^[^:]+: /, '').replace(/allowed .* —/, 'allowed … —').replace(/\b(cpu|keepLast): \d+/, 'KEY: N').replace(/"\d+"/, '"N"');
+    assert.equal(shape(cpu), shape(keep));
+    assert.match(keep, /^controller\.snapshots\.keepLast: "12" is a string, not a number; allowed 1\.\.10000 — write keepLast: 12 without quotes$/);
+  });
+
+  test('region: us-east-9 is refused', () => {
+    assert.match(only({ name: 'ci', region: 'us-east-9' }), /^region: "us-east-9" is not an AWS region known to aws-cdk-lib .* did you mean us-east-1\?/);
+  });
+});
+
+describe('vpc.availabilityZones (the zones of a new VPC)', () => {
+  test('zone names of the region are taken into newVpc', () => {
+    const r = parseConfig({ name: 'ci', region: 'us-east-1', vpc: { availabilityZones: ['us-east-1a', 'us-east-1c'] } });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.config.newVpc, { availabilityZones: ['us-east-1a', 'us-east-1c'] });
+    assert.equal(r.config.vpc, undefined);
+  });
+
+  test('use1-az3, the zone id where Fargate does not run (aws-facts), is refused with that reason', () => {
+    const errors = errorsOf(parseConfig({ name: 'ci', vpc: { availabilityZones: ['use1-az1', 'use1-az3'] } }));
+    const line = formatIssues(errors).join('\n');
+    assert.match(line, /^vpc\.availabilityZones\[1\]: "use1-az3": Fargate does not run in use1-az3; pick another zone; allowed zone names such as us-east-1a — .*describe-availability-zones/m);
+    assert.match(line, /^vpc\.availabilityZones\[0\]: "use1-az1": a zone id, not a zone name/m);
+  });
+
+  test('one zone, a duplicate, a zone of another region, or zones with vpc.id are refused', () => {
+    const one = (vpc: unknown, region = 'us-east-1') => formatIssues(errorsOf(parseConfig({ name: 'ci', region, vpc }))).join('\n');
+    assert.match(one({ availabilityZones: ['us-east-1a'] }), /^vpc\.availabilityZones: lists 1 zone\(s\); allowed 2 or more/m);
+    assert.match(one({ availabilityZones: ['us-east-1a', 'us-east-1a'] }), /^vpc\.availabilityZones\[1\]: "us-east-1a" is listed twice/m);
+    assert.match(one({ availabilityZones: ['us-east-1a', 'eu-west-1b'] }), /^vpc\.availabilityZones\[1\]: "eu-west-1b" is in eu-west-1, but region is us-east-1/m);
+    assert.match(one({ availabilityZones: ['us-east-9a', 'us-east-1b'] }), /^vpc\.availabilityZones\[0\]: "us-east-9a" is not an availability zone name of a known region/m);
+    assert.match(one({ id: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'] }), /^vpc\.availabilityZones: applies to a new VPC, but vpc\.id imports one/m);
+    assert.match(one({}), /^vpc: is empty; allowed keys id .* or availabilityZones/m);
   });
 });

@@ -22,6 +22,7 @@ import {
   JenkinsEcsConstructError,
   JenkinsOnFargate,
 } from '../../src/constructs/index.js';
+import { JENKINS_OUTPUT_KEYS } from '../../src/constructs/jenkins-on-fargate.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
@@ -341,19 +342,30 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
 
   test('outputs give URL, admin secret ARN (not its value), cluster, service and log group names, operator policy ARN', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    const byPrefix = (p: string) => Object.entries(outputs).find(([k]) => k.startsWith(`Jenkins${p}`))?.[1].Value;
+    // Exact keys, as `cdk deploy --outputs-file` prints them: no construct-path hash.
+    assert.deepEqual(Object.keys(outputs).sort(), [...JENKINS_OUTPUT_KEYS].sort());
     const secretId = only(template, 'AWS::SecretsManager::Secret').id;
-    assert.deepEqual(byPrefix('AdminSecretArn'), { Ref: secretId });
-    assert.ok(byPrefix('Url'));
-    assert.deepEqual(byPrefix('ClusterName'), { Ref: idOf(stack, jenkins.cluster) });
-    assert.deepEqual(byPrefix('ServiceName'), {
+    assert.deepEqual(outputs.AdminSecretArn?.Value, { Ref: secretId });
+    assert.ok(outputs.Url?.Value);
+    assert.deepEqual(outputs.ClusterName?.Value, { Ref: idOf(stack, jenkins.cluster) });
+    assert.deepEqual(outputs.ServiceName?.Value, {
       'Fn::GetAtt': [only(template, 'AWS::ECS::Service').id, 'Name'],
     });
-    assert.deepEqual(byPrefix('LogGroupName'), {
+    assert.deepEqual(outputs.LogGroupName?.Value, {
       Ref: idOf(stack, jenkins.controller.logGroup),
     });
-    assert.deepEqual(byPrefix('OperatorPolicyArn'), { Ref: idOf(stack, jenkins.operatorPolicy.policy) });
-    assert.equal(Object.keys(outputs).length, 6);
+    assert.deepEqual(outputs.OperatorPolicyArn?.Value, { Ref: idOf(stack, jenkins.operatorPolicy.policy) });
+  });
+
+  test("the README's Outputs table lists exactly the stack's output keys", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Outputs'), readme.indexOf('### Teardown'));
+    // First column of each table row: one or more `Key` names. Rows that say "only with `key`"
+    // are outputs of other configs (e.g. migration), not of this one.
+    const rows = [...section.matchAll(/^\| ([^|]+) \| ([^\n]*)$/gm)].filter((m) => !/^only with /.test(m[2]!));
+    const documented = rows.flatMap((m) => [...m[1]!.matchAll(/`([A-Za-z]+)`/g)].map((k) => k[1]!));
+    const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>);
+    assert.deepEqual(documented.sort(), outputs.sort());
   });
 
   test('home continuity is on by default: the keeper sidecar runs next to Jenkins, which starts after it', () => {
@@ -527,7 +539,7 @@ describe('full config: customer KMS key, seed snapshot, domain with hosted zone,
     const url = (c.Environment as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'JENKINS_URL');
     assert.equal(url?.Value, 'https://jenkins.example.com/');
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    assert.equal(Object.entries(outputs).find(([k]) => k.startsWith('JenkinsUrl'))?.[1].Value, 'https://jenkins.example.com/');
+    assert.equal(outputs.Url?.Value, 'https://jenkins.example.com/');
   });
 
   test('ECS Exec is enabled when asked for', () => {
@@ -640,7 +652,24 @@ describe('construct validation (no synth)', () => {
     const withVpc = config({ name: 'ci', vpc: { id: 'vpc-0123456789abcdef0' } });
     assert.throws(
       () => new JenkinsOnFargate(stack, 'J', { config: withVpc }),
-      (e: unknown) => e instanceof JenkinsEcsConstructError && /CDK_DEFAULT_ACCOUNT/.test(e.message) && /vpc\.id/.test(e.message),
+      (e: unknown) => e instanceof JenkinsEcsConstructError && /cdk\.context\.json/.test(e.message) && /vpc\.id/.test(e.message),
     );
+  });
+});
+
+describe('vpc.availabilityZones: a new VPC in the zones given', () => {
+  test('the subnets are in exactly those zones, checked against the region zones CDK knows', () => {
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-az-test-')),
+      // The cached AZ lookup (cdk.context.json) of this account and region.
+      context: { 'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] },
+    });
+    const built = buildApp(config({ name: 'ci', region: 'eu-west-1', vpc: { availabilityZones: ['eu-west-1b', 'eu-west-1c'] } }), { app, env: ENV });
+    const subnets = Template.fromStack(built.stack).findResources('AWS::EC2::Subnet') as Resources;
+    const zones = new Set(Object.values(subnets).map((r) => r.Properties?.AvailabilityZone));
+    assert.deepEqual([...zones].sort(), ['eu-west-1b', 'eu-west-1c']);
+    // A name the region does not have is refused by CDK's own check.
+    const other = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-az-test-')), context: { 'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b'] } });
+    assert.throws(() => buildApp(config({ name: 'ci', region: 'eu-west-1', vpc: { availabilityZones: ['eu-west-1b', 'eu-west-1c'] } }), { app: other, env: ENV }), /must be a subset of the stack's availability zones/);
   });
 });

@@ -3,10 +3,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG_PATH, resolveConfigPath } from '../../src/app.js';
+import { ACCOUNT, vpcLookupContext } from './synth.js';
+
+/** The stack templates in an assembly directory, sorted. */
+const templatesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.template.json')).sort() : []);
 
 const ROOT = join(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -60,11 +64,53 @@ describe('bin/app.ts', () => {
     assert.ok(!existsSync(join(outdir, 'manifest.json')));
   });
 
-  test('importing a VPC without an account fails with the fix instead of reaching out to AWS', () => {
+  test('importing a VPC without a cached lookup says how to get one and leaves no template behind', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
-    const run = runBin(dir, ['--config', join(ROOT, 'examples/existing-vpc.yaml')]);
-    assert.equal(run.status, 1);
-    assert.match(run.stderr, /vpc\.id: .*CDK_DEFAULT_ACCOUNT/);
+    writeFileSync(join(dir, 'vpc.yaml'), readFileSync(join(ROOT, 'examples/existing-vpc.yaml')));
+    // A template of an earlier synth must not survive a synth that could not run.
+    mkdirSync(join(dir, 'cdk.out'));
+    writeFileSync(join(dir, 'cdk.out', 'jenkins-ecs-old.template.json'), '{}');
+    const run = runBin(dir, ['-c', 'config=vpc.yaml'], { CDK_DEFAULT_ACCOUNT: ACCOUNT });
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /^vpc\.yaml: vpc\.id: importing vpc-0123456789abcdef0 needs a lookup .* cdk\.context\.json holds none\. Run once with credentials for that account: `npx cdk synth -c config=vpc\.yaml`.*Commit that file/m);
+    assert.doesNotMatch(run.stderr, /vpc-12345|dummy/);
+    assert.deepEqual(templatesIn(join(dir, 'cdk.out')), []);
+  });
+
+  test('with the lookup cached in cdk.context.json, an imported VPC synthesizes offline with no account set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
+    writeFileSync(join(dir, 'vpc.yaml'), readFileSync(join(ROOT, 'examples/existing-vpc.yaml')));
+    writeFileSync(join(dir, 'cdk.context.json'), JSON.stringify(vpcLookupContext('vpc-0123456789abcdef0', 'eu-west-1')));
+    const run = runBin(dir, ['--config', 'vpc.yaml']);
+    assert.equal(run.status, 0, run.stderr);
+    const template = readFileSync(join(dir, 'cdk.out', 'jenkins-ecs-ci-internal.template.json'), 'utf8');
+    assert.match(template, /subnet-0bbbbbbbbbbbbbbb1/);
+  });
+
+  test('-c config=A then --config B: cdk.out holds B\'s templates only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
+    writeFileSync(join(dir, 'a.yaml'), 'name: first\naccess: {internal: true}\n');
+    writeFileSync(join(dir, 'b.yaml'), 'name: second\naccess: {internal: true}\n');
+    const a = runBin(dir, ['-c', 'config=a.yaml']);
+    assert.equal(a.status, 0, a.stderr);
+    assert.match(a.stderr, /^a\.yaml: synthesized 2 stack\(s\)/m);
+    assert.deepEqual(templatesIn(join(dir, 'cdk.out')), ['jenkins-ecs-first-state.template.json', 'jenkins-ecs-first.template.json']);
+    const b = runBin(dir, ['--config', 'b.yaml']);
+    assert.equal(b.status, 0, b.stderr);
+    assert.deepEqual(templatesIn(join(dir, 'cdk.out')), ['jenkins-ecs-second-state.template.json', 'jenkins-ecs-second.template.json']);
+    // And no asset folder of the first: each one left is named by an asset manifest of the second.
+    const out = join(dir, 'cdk.out');
+    const manifests = readdirSync(out).filter((f) => f.endsWith('.assets.json')).map((f) => readFileSync(join(out, f), 'utf8')).join('\n');
+    for (const asset of readdirSync(out).filter((f) => f.startsWith('asset.'))) assert.ok(manifests.includes(asset), `${asset} is left over`);
+  });
+
+  test('an argument it cannot honour is refused in one line, exit 2, before anything is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-'));
+    const run = runBin(dir, ['examples/production.yaml']);
+    assert.equal(run.status, 2);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /^synth: unexpected argument "examples\/production\.yaml"; use `npm run synth -- -c config=FILE`/);
+    assert.ok(!existsSync(join(dir, 'cdk.out')));
   });
 
   test('with no flags it synthesizes jenkins-ecs.yaml offline, with no account, region or credentials', () => {
@@ -77,8 +123,12 @@ describe('bin/app.ts', () => {
       AWS_SESSION_TOKEN: '',
       AWS_REGION: '',
       AWS_DEFAULT_REGION: '',
+      // An empty bundle cache: esbuild bundles the reconciler, as on a fresh checkout.
+      JENKINS_ECS_BUNDLE_CACHE: mkdtempSync(join(tmpdir(), 'jenkins-ecs-bin-cache-')),
     });
     assert.equal(run.status, 0, run.stderr);
+    // Quiet: no esbuild bundle summary (`index.js  4.0mb ⚠️`, `⚡ Done in 254ms`).
+    assert.doesNotMatch(run.stderr, /\d\.\dmb|Done in \d+ms|⚠️/);
     assert.ok(existsSync(join(outdir, 'jenkins-ecs-ci.template.json')));
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { missing?: unknown[] };
     assert.equal(manifest.missing, undefined);

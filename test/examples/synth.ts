@@ -25,7 +25,7 @@ export const CONFIGS = [
 ];
 
 /** A cached VPC lookup (the shape the cdk CLI stores in cdk.context.json): 2 AZs, public + private. */
-function vpcLookupContext(vpcId: string, region: string): Record<string, unknown> {
+export function vpcLookupContext(vpcId: string, region: string): Record<string, unknown> {
   const key = `vpc-provider:account=${ACCOUNT}:filter.vpc-id=${vpcId}:region=${region}:returnAsymmetricSubnets=true`;
   const subnet = (id: string, az: string, cidr: string) => ({
     subnetId: id,

@@ -4,7 +4,7 @@
  * What would be deployed and an approximate monthly cost, beside the same home on EFS.
  * Pure: reads the config file only; no AWS SDK, no network.
  */
-import { deploymentNames, fargateEbsCeiling, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
+import { deploymentNames, FARGATE_CPUS, fargateEbsCeiling, formatIssue, loadConfigFile, type JenkinsEcsConfig } from '../../config/index.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, type CostAssumptions, type CostEstimate } from '../../config/cost.js';
 import { PRICE_REGION } from '../../config/prices.js';
 import { METRICS } from '../../continuity/settings.js';
@@ -39,7 +39,7 @@ export function describeDeployment(config: JenkinsEcsConfig): [string, string][]
   return [
     ['stacks', `${names.stateStack} (pointer), ${names.stack}`],
     ['region', config.region ?? 'from the environment at deploy time'],
-    ['network', config.vpc ? `imported ${config.vpc.id}` : 'new VPC, 2 AZs, 1 NAT gateway'],
+    ['network', config.vpc ? `imported ${config.vpc.id}` : `new VPC, ${config.newVpc ? config.newVpc.availabilityZones.join(', ') : '2 AZs'}, 1 NAT gateway`],
     ['load balancer', `${access.internal ? 'internal' : 'internet-facing'} ALB, ${tls}; allowed ${access.allowedCidrs.join(', ')}`],
     ['dns', access.domainName ? `${access.domainName}${access.hostedZoneId ? ` (alias in ${access.hostedZoneId})` : ' (no record created)'}` : 'the ALB DNS name'],
     ['controller', `Jenkins ${c.jenkinsVersion}, ${c.cpu / 1024} vCPU / ${c.memoryMiB / 1024} GiB on Fargate, service ${names.service}`],
@@ -67,21 +67,70 @@ export function renderPlan(file: string, config: JenkinsEcsConfig, est: CostEsti
   rows.push(['Total (approximate)', 'not counted: data transfer, alarms, Lambda, EventBridge', `~${usd(est.totalUsdPerMonth)}`, '']);
   out.push(...indentedTable(rows, [2]), '');
   out.push(`JENKINS_HOME: EBS vs EFS Standard (approximate; ${config.controller.home.sizeGiB} GiB stored, ${a.ioMiBps} MiB/s sustained I/O, ${Math.round(a.readFraction * 100)}% reads)`);
+  const ebs = ebsUsable(config, a.ioMiBps);
+  const ebsNote = ebs.enough
+    ? 'performance is provisioned; no credits to run out'
+    : `delivers at most ${ebs.usableMiBps} MiB/s here (${ebs.limitedBy}), less than ${a.ioMiBps} MiB/s`;
   const homeRows = [
     ['OPTION', 'USD/MONTH', 'NOTE'],
-    [`EBS ${config.controller.home.volumeType} (this plan)`, usd(est.home.ebsUsdPerMonth), 'performance is provisioned; no credits to run out'],
+    [`EBS ${config.controller.home.volumeType} (this plan)`, usd(est.home.ebsUsdPerMonth), ebsNote],
     ...est.home.efs.map((o) => [`EFS ${o.mode}`, usd(o.usdPerMonth), o.detail]),
   ];
   out.push(...indentedTable(homeRows, [1]));
+  if (!ebs.enough) out.push('', `warning: --io-mibps ${a.ioMiBps} is above what this home can use on EBS: ${ebs.limitedBy} — ${ebs.fix}`);
   const b = est.home.burst;
+  const cap = `EFS bursting is capped at ${round2(b.burstMiBps)} MiB/s for ${config.controller.home.sizeGiB} GiB stored (100 MiB/s, or 100 MiB/s per TiB stored where that is more), however full the credit bucket`;
+  out.push('', b.aboveBurst ? `${cap}: ${a.ioMiBps} MiB/s is above it from the first second.` : `${cap}.`);
   if (b.hoursUntilEmpty !== undefined) {
     out.push(
-      '',
       `EFS bursting: a full ${(b.bucketMiB / 1024 / 1024).toFixed(1)} TiB credit bucket drains at ${b.drainMiBps.toFixed(2)} MiB/s and empties after ~${b.hoursUntilEmpty.toFixed(0)} h;`,
       `then throughput falls to the ${b.baselineMiBps.toFixed(2)} MiB/s baseline (about ${b.ioAfterEmptyMiBps.toFixed(2)} MiB/s of this read/write mix) until the load drops.`,
     );
   }
   return out;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export interface EbsUsable {
+  /** Throughput this controller can get from its home volume: the lower of the two limits. */
+  readonly usableMiBps: number;
+  /** Whether `ioMiBps` fits within it. */
+  readonly enough: boolean;
+  /** What binds, e.g. `the Fargate per-task ceiling for 2 vCPU is 75 MiB/s`. */
+  readonly limitedBy: string;
+  /** How to get there, or that no setting does. */
+  readonly fix: string;
+}
+
+/**
+ * What the home can deliver on EBS at this cpu: the Fargate per-task ceiling (aws-facts: 2 vCPU
+ * 75 MiB/s … 16 vCPU 500 MiB/s) and, for gp3, the volume's provisioned throughput.
+ */
+export function ebsUsable(config: JenkinsEcsConfig, ioMiBps: number): EbsUsable {
+  const { cpu, home } = config.controller;
+  const ceiling = fargateEbsCeiling(cpu).throughputMiBps;
+  const volume = home.volumeType === 'gp3' ? home.throughputMiBps : undefined;
+  const usableMiBps = volume !== undefined ? Math.min(ceiling, volume) : ceiling;
+  const volumeBinds = volume !== undefined && volume < ceiling;
+  const limitedBy = volumeBinds
+    ? `controller.home.throughputMiBps is ${volume} MiB/s`
+    : `the Fargate per-task EBS ceiling for ${cpu / 1024} vCPU is ${ceiling} MiB/s`;
+  const bigEnough = FARGATE_CPUS.find((c) => c >= cpu && fargateEbsCeiling(c).throughputMiBps >= ioMiBps);
+  const cpuFix =
+    bigEnough === undefined
+      ? `no Fargate task reaches it (16 vCPU: ${fargateEbsCeiling(16384).throughputMiBps} MiB/s); keep the rate down or spread the load`
+      : bigEnough === cpu
+        ? undefined
+        : `set controller.cpu to ${bigEnough} (${fargateEbsCeiling(bigEnough).throughputMiBps} MiB/s)`;
+  const volumeFix =
+    volume !== undefined && volume < ioMiBps ? `set controller.home.throughputMiBps to at least ${Math.min(1000, Math.ceil(ioMiBps))} (gp3: 125..1000)` : undefined;
+  return {
+    usableMiBps,
+    enough: ioMiBps <= usableMiBps,
+    limitedBy,
+    fix: [cpuFix, volumeFix].filter(Boolean).join(', and ') || 'lower --io-mibps',
+  };
 }
 
 function assumptionsFrom(values: Record<string, string | boolean | undefined>): Partial<CostAssumptions> {
@@ -108,7 +157,7 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
   const assumptions = assumptionsFrom(values);
   const path = resolveConfigPath(values.config, ctx);
   const shown = displayPath(path, ctx.cwd);
-  const result = loadConfigFile(path);
+  const result = loadConfigFile(path, shown);
   if (!result.ok) {
     if (values.json) {
       ctx.io.out(JSON.stringify({ file: shown, valid: false, errors: result.errors, warnings: result.warnings }, null, 2));
@@ -133,6 +182,7 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
           config: result.config,
           warnings: result.warnings,
           cost: est,
+          ebs: ebsUsable(result.config, est.assumptions.ioMiBps),
         },
         null,
         2,

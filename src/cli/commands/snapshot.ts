@@ -61,6 +61,9 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
       );
     } else if (values.wait) {
       ctx.io.out(`snapshot ${final.id} completed`);
+    } else if (final.state === 'completed') {
+      // EBS can report a small incremental snapshot completed at once: nothing to wait for.
+      ctx.io.out(`snapshot ${final.id} completed`);
     } else {
       ctx.io.out(`it is ${final.state}; follow it with 'jenkins-ecs snapshots', or pass --wait next time`);
     }

@@ -16,7 +16,7 @@ export async function run(args: readonly string[], ctx: CommandContext): Promise
   });
   const path = resolveConfigPath(values.config, ctx);
   const shown = displayPath(path, ctx.cwd);
-  const result = loadConfigFile(path);
+  const result = loadConfigFile(path, shown);
   const errors = result.ok ? [] : result.errors;
   if (values.json) {
     ctx.io.out(JSON.stringify({ file: shown, valid: result.ok, errors, warnings: result.warnings }, null, 2));
