@@ -5,10 +5,11 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { JENKINS_HOME, POINTER_NONE, RUN_DIR, type DeploymentNames } from '../config/names.js';
-import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
+import type { HomeConfig, NotificationsConfig, SnapshotsConfig } from '../config/types.js';
 import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
 import { TAGS } from '../continuity/model.js';
 import { KEEPER_ENV } from '../continuity/settings.js';
@@ -21,6 +22,7 @@ import {
   KEEPER_SNAPSHOT_KINDS,
   nagArn,
   nagText,
+  recordStatement,
   snapshotArns,
   snapshotTagConditions,
   volumeArns,
@@ -85,9 +87,16 @@ export interface HomeContinuityProps {
   /**
    * Create an encrypted SNS topic (with its own KMS key) for the alarms; subscribe to it afterwards.
    * Ignored when `alarmTopic` is given.
-   * @default false
+   * @default false (a topic is created anyway when `notifications.emails` is not empty)
    */
   readonly createAlarmTopic?: boolean;
+  /**
+   * Config `notifications`: e-mail addresses subscribed to the created alarm topic, and an
+   * existing topic that also gets every alarm and OK notification. An existing topic encrypted
+   * with a customer-managed key must let cloudwatch.amazonaws.com use that key.
+   * @default - no subscriptions, no existing topic
+   */
+  readonly notifications?: NotificationsConfig;
   /**
    * Keeper sidecar image.
    * @default - built from `src/keeper/main.ts` and `keeper/Dockerfile` (see keeper-image.ts)
@@ -103,6 +112,12 @@ export interface HomeContinuityProps {
    * @default - `src/reconciler/handler.ts` in this project (found from this module, not the working directory)
    */
   readonly reconcilerEntry?: string;
+  /**
+   * Reserved concurrent executions of the reconciler (config `reconciler.reservedConcurrency`).
+   * @default - none: the reconciler is correct under concurrent runs, and reserving fails in
+   * accounts whose Lambda concurrency quota is 10
+   */
+  readonly reconcilerReservedConcurrency?: number;
   /**
    * Retention of the reconciler's log group.
    * @default logs.RetentionDays.ONE_MONTH
@@ -124,6 +139,8 @@ export class HomeContinuity extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The alarm topic, when one was given or created. */
   public readonly alarmTopic?: sns.ITopic;
+  /** Every topic the alarms notify: `alarmTopic` and the existing `notifications.topicArn`. */
+  public readonly alarmTopics: readonly sns.ITopic[];
 
   constructor(scope: Construct, id: string, props: HomeContinuityProps) {
     super(scope, id);
@@ -133,18 +150,38 @@ export class HomeContinuity extends Construct {
     if (!(cfnService instanceof ecs.CfnService)) {
       throw new JenkinsEcsConstructError('HomeContinuity: service has no CfnService default child; pass the L2 FargateService of the controller');
     }
+    // The reconciler and its rules name the service by its fixed name (never by Ref: issue 10.1).
+    if (cfnService.serviceName !== props.names.service) {
+      throw new JenkinsEcsConstructError(
+        `HomeContinuity: the controller service is named ${JSON.stringify(cfnService.serviceName ?? null)}; ` +
+          `set serviceName: "${props.names.service}" (deploymentNames(name).service), which the reconciler and the CLI use to find it`,
+      );
+    }
 
     this.keeperContainer = this.addKeeper(props);
     this.grantKeeper(props);
     this.pointer = this.followPointer(props, cfnService);
-    this.reconciler = addReconciler(this, { ...props, entry: props.reconcilerEntry });
+    this.reconciler = addReconciler(this, {
+      ...props,
+      entry: props.reconcilerEntry,
+      reservedConcurrency: props.reconcilerReservedConcurrency,
+    });
 
-    this.alarmTopic = props.alarmTopic ?? (props.createAlarmTopic ? createAlarmTopic(this) : undefined);
+    const emails = props.notifications?.emails ?? [];
+    // E-mail subscriptions need a topic of our own, whatever createAlarmTopic says.
+    const create = (props.createAlarmTopic ?? false) || emails.length > 0;
+    this.alarmTopic = props.alarmTopic ?? (create ? createAlarmTopic(this) : undefined);
+    for (const email of emails) this.alarmTopic?.addSubscription(new subscriptions.EmailSubscription(email));
+    const existing = props.notifications?.topicArn;
+    this.alarmTopics = [
+      ...(this.alarmTopic ? [this.alarmTopic] : []),
+      ...(existing ? [sns.Topic.fromTopicArn(this, 'NotificationTopic', existing)] : []),
+    ];
     this.alarms = addContinuityAlarms(this, {
       ...props,
       reconciler: this.reconciler,
       healthCheckGraceSeconds: MIN_HEALTH_CHECK_GRACE_SECONDS,
-      topic: this.alarmTopic,
+      topics: this.alarmTopics,
     });
 
     this.node.addValidation({
@@ -184,6 +221,7 @@ export class HomeContinuity extends Construct {
         [KEEPER_ENV.homePath]: JENKINS_HOME,
         [KEEPER_ENV.runDir]: RUN_DIR,
         [KEEPER_ENV.jenkinsContainer]: names.jenkinsContainer,
+        [KEEPER_ENV.recordTable]: names.recordTable,
       },
     });
     // Read-write: `sync -f` must reach the home's filesystem; the keeper writes nothing there.
@@ -274,6 +312,7 @@ export class HomeContinuity extends Construct {
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
       describeEbsStatement('KeeperDescribeEbs'),
+      recordStatement(stack, names, 'KeeperRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
     ];
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     acknowledgeWildcards(role, [

@@ -11,6 +11,8 @@ export const KEEPER_ENV = {
   homePath: 'JENKINS_ECS_HOME',
   runDir: 'JENKINS_ECS_RUN_DIR',
   jenkinsContainer: 'JENKINS_ECS_JENKINS_CONTAINER',
+  /** DynamoDB table of the lineage record (deploymentNames(name).recordTable). */
+  recordTable: 'JENKINS_ECS_RECORD_TABLE',
 } as const;
 
 /** Environment variables of the reconciler Lambda function. */
@@ -22,6 +24,8 @@ export const RECONCILER_ENV = {
   keepLast: 'JENKINS_ECS_KEEP_LAST',
   keepDailyDays: 'JENKINS_ECS_KEEP_DAILY_DAYS',
   initializationRateMiBps: 'JENKINS_ECS_INITIALIZATION_RATE',
+  /** DynamoDB table of the lineage record (deploymentNames(name).recordTable). */
+  recordTable: 'JENKINS_ECS_RECORD_TABLE',
 } as const;
 
 /** CloudWatch embedded-metric-format metrics (namespace JenkinsEcs, dimension Lineage). */

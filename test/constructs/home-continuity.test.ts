@@ -210,11 +210,11 @@ function cfnLint(files: readonly string[]): void {
 }
 
 describe('pointer and state stack', () => {
-  test('the state stack is named jenkins-ecs-<name>-state and holds only the pointer, pinned to logical id Pointer', () => {
+  test('the state stack is named jenkins-ecs-<name>-state and holds only the record table and the pointer, pinned to their logical ids', () => {
     assert.equal(ciState.stackName, 'jenkins-ecs-ci-state');
     assert.equal(POINTER_LOGICAL_ID, 'Pointer');
     const resources = stateT.toJSON().Resources as Record<string, unknown>;
-    assert.deepEqual(Object.keys(resources), ['Pointer']);
+    assert.deepEqual(Object.keys(resources).sort(), ['Pointer', 'RecordTable']);
   });
 
   test('the pointer parameter is created as "none" with fixed properties, and is retained on delete and replace', () => {
@@ -242,6 +242,16 @@ describe('pointer and state stack', () => {
     const other = new App();
     assert.throws(() => new JenkinsState(other, 'A', { deploymentName: 'ci', tags: { team: 'x' } }), /tags are not allowed/);
     assert.throws(() => new JenkinsState(other, 'B', { deploymentName: 'ci', stackName: 'mine' }), /leave stackName unset/);
+  });
+
+  test('a controller service under another name than deploymentNames(name).service is refused (the reconciler finds it by that name)', () => {
+    const other = new App();
+    const stack = new Stack(other, 'Other');
+    const s = scaffold(stack, 'other', {}, MIN_HEALTH_CHECK_GRACE_SECONDS);
+    assert.throws(
+      () => new HomeContinuity(stack, 'HomeContinuity', continuityProps({ ...s, names: deploymentNames('renamed') }, {}, {})),
+      /the controller service is named "jenkins-ecs-other-controller"; set serviceName: "jenkins-ecs-renamed-controller"/,
+    );
   });
 
   test('the main stack depends on the state stack, so cdk deploy creates the pointer before the first change set', () => {
@@ -312,6 +322,7 @@ describe('keeper sidecar and gate wiring', () => {
       [KEEPER_ENV.homePath]: JENKINS_HOME,
       [KEEPER_ENV.runDir]: RUN_DIR,
       [KEEPER_ENV.jenkinsContainer]: 'jenkins',
+      [KEEPER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
     });
   });
 
@@ -463,17 +474,19 @@ describe('reconciler Lambda function', () => {
     assert.ok(readdirSync(dir).includes('index.js'), `bundle in ${dir}`);
   });
 
-  test('runs one at a time with a bounded timeout, its env from RECONCILER_ENV and a log group with retention', () => {
+  test('reserves no concurrency by default, has a bounded timeout, its env from RECONCILER_ENV and a log group with retention', () => {
     ciT.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       Timeout: 60,
       Environment: {
         Variables: {
           [RECONCILER_ENV.lineage]: 'ci',
           [RECONCILER_ENV.cluster]: ciStack.resolve(ci.cluster.clusterName),
-          [RECONCILER_ENV.service]: ciStack.resolve(ci.service.serviceName),
+          // The fixed name, not the service's Ref (issue 10.1).
+          [RECONCILER_ENV.service]: 'jenkins-ecs-ci-controller',
+          [RECONCILER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
           [RECONCILER_ENV.pointerParameter]: '/jenkins-ecs/ci/pointer',
           [RECONCILER_ENV.keepLast]: '12',
           [RECONCILER_ENV.keepDailyDays]: '14',
@@ -497,7 +510,7 @@ describe('reconciler Lambda function', () => {
         'detail-type': ['ECS Task State Change'],
         detail: {
           clusterArn: [ciStack.resolve(ci.cluster.clusterArn)],
-          group: [ciStack.resolve(`service:${ci.service.serviceName}`)],
+          group: ['service:jenkins-ecs-ci-controller'],
         },
       },
       Targets: target,
@@ -510,7 +523,7 @@ describe('reconciler Lambda function', () => {
     const roll = bySid(ciReconciler, 'ReconcilerRollService');
     assert.deepEqual([roll.Action, roll.Resource, roll.Condition], [
       ['ecs:UpdateService', 'ecs:DescribeServices'],
-      ciStack.resolve(ci.service.serviceArn),
+      ciStack.resolve(ciStack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${ci.cluster.clusterName}/jenkins-ecs-ci-controller` })),
       undefined,
     ]);
     const pass = bySid(ciReconciler, 'ReconcilerPassInfrastructureRole');
@@ -569,19 +582,20 @@ describe('alarms', () => {
     assert.ok(STALE_STARTS_ALARM_THRESHOLD > 1);
   });
 
-  test('head older than 2 x interval alarms only while the controller runs, and a silent reconciler counts as old', () => {
+  test('head older than 2 x interval alarms only while the controller runs, and stays silent while no head exists', () => {
     ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 2 * 15 * 60,
       ComparisonOperator: 'GreaterThanThreshold',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: `IF(FILL(running, 0) > 0, FILL(age, ${2 * 15 * 60 + 1}), 0)`, ReturnData: true }),
+        // No head age (a fresh deployment, no head yet) counts as 0, never as old.
+        Match.objectLike({ Expression: 'IF(FILL(running, 0) > 0, FILL(age, 0), 0)', ReturnData: true }),
         Match.objectLike({
           Id: 'running',
           MetricStat: Match.objectLike({
             Metric: {
               Namespace: 'AWS/ECS',
               MetricName: 'CPUUtilization',
-              Dimensions: Match.arrayWith([{ Name: 'ServiceName', Value: ciStack.resolve(ci.service.serviceName) }]),
+              Dimensions: Match.arrayWith([{ Name: 'ServiceName', Value: 'jenkins-ecs-ci-controller' }]),
             },
           }),
         }),
