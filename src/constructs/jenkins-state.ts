@@ -1,36 +1,24 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { deploymentNames, POINTER_NONE } from '../config/names.js';
+import { deploymentNames } from '../config/names.js';
 import { RECORD_TABLE } from '../continuity/record.js';
 import { JenkinsEcsConstructError } from './errors.js';
 
 /**
- * Logical id of the pointer parameter. Part of the contract: a new id would make CloudFormation
- * create a second parameter with the same name (and fail), or, after a RETAIN delete, orphan it.
+ * Logical id of the lineage record table. Part of the contract: a new id would make CloudFormation
+ * create a second table with the same name (and fail), or, after a RETAIN delete, orphan it.
  */
-export const POINTER_LOGICAL_ID = 'Pointer';
-
-/** Logical id of the lineage record table; part of the contract for the same reason. */
 export const RECORD_TABLE_LOGICAL_ID = 'RecordTable';
 
-/**
- * Fixed description of the pointer parameter. Never change it: any property change makes
- * CloudFormation update the parameter, which writes the template value `none` over the live
- * pointer and sends the next deploy back to the seed (or an empty home).
- */
-const POINTER_DESCRIPTION =
-  'jenkins-ecs pointer: snapshot id the controller service launches its home from. Written by the reconciler and restore only.';
-
 export interface JenkinsStateProps extends StackProps {
-  /** Deployment name (config `name`); the stack and parameter names derive from it. */
+  /** Deployment name (config `name`); the stack and table names derive from it. */
   readonly deploymentName: string;
 }
 
 /**
- * The deployment's state stack: the lineage record table (docs/design/lineage-record.md) and the
- * v0.1 pointer parameter, and nothing that ever changes.
+ * The deployment's state stack: the lineage record table (docs/design/lineage-record.md), and
+ * nothing that ever changes.
  *
  * Where the record lives, and why here: the record must outlive every life cycle of the main
  * stack (a failed first create and its retry, teardown and redeploy under the same name, the
@@ -48,24 +36,16 @@ export interface JenkinsStateProps extends StackProps {
  * The main stack reaches the table by its fixed name (deploymentNames(name).recordTable), never
  * through an export, so neither stack blocks the other's updates.
  *
- * The pointer parameter is v0.1's deploy-time pointer: created with the sentinel `none`, written
- * by the reconciler and the restore command only, RETAINed, its template never changing (see
- * POINTER_DESCRIPTION).
+ * v0.1 kept the SSM pointer parameter here. It is gone from the template; CloudFormation retains
+ * the parameter of an existing deployment (it was RETAINed) and nothing reads it at deploy time.
  */
 export class JenkinsState extends Stack {
-  /** Name of the pointer parameter, `/jenkins-ecs/<name>/pointer`. */
-  public readonly pointerParameterName: string;
   /** Name of the lineage record table, `jenkins-ecs-<name>-lineage`. */
   public readonly recordTableName: string;
   public readonly recordTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: JenkinsStateProps) {
     const names = deploymentNames(props.deploymentName);
-    if (props.tags !== undefined) {
-      throw new JenkinsEcsConstructError(
-        'JenkinsState: tags are not allowed; a tag change updates the pointer parameter, and an update writes "none" over the live pointer',
-      );
-    }
     if (props.stackName !== undefined && props.stackName !== names.stateStack) {
       throw new JenkinsEcsConstructError(
         `JenkinsState: stackName "${props.stackName}" differs from "${names.stateStack}"; the CLI finds the state stack by that name, so leave stackName unset`,
@@ -92,18 +72,5 @@ export class JenkinsState extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     (this.recordTable.node.defaultChild as dynamodb.CfnTable).overrideLogicalId(RECORD_TABLE_LOGICAL_ID);
-    this.pointerParameterName = names.pointerParameter;
-
-    const pointer = new ssm.StringParameter(this, 'Pointer', {
-      parameterName: names.pointerParameter,
-      stringValue: POINTER_NONE,
-      description: POINTER_DESCRIPTION,
-      tier: ssm.ParameterTier.STANDARD,
-    });
-    pointer.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const cfnPointer = pointer.node.defaultChild as ssm.CfnParameter;
-    cfnPointer.overrideLogicalId(POINTER_LOGICAL_ID);
-    // Tags.of(app).add(...) anywhere would otherwise reach this resource and update it (see above).
-    cfnPointer.addPropertyDeletionOverride('Tags');
   }
 }

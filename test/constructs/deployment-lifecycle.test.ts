@@ -16,6 +16,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, type JenkinsEcsApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
 import { RECORD_TABLE_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
+import { LAUNCH_POLL, LAUNCH_WAIT } from '../../src/constructs/launch-snapshot.js';
 import { dependenciesOnType, dependencyGraph, transitiveDependencies, type TemplateJson } from './support/template-graph.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ops-alerts';
@@ -184,5 +185,76 @@ describe('10.7: alarms reach someone and say what to do', () => {
     const metrics = head[0]!.Metrics as { Expression?: string }[];
     assert.deepEqual(metrics.filter((m) => m.Expression).map((m) => m.Expression), ['IF(FILL(running, 0) > 0, FILL(age, 0), 0)']);
     assert.equal(head[0]!.TreatMissingData, 'notBreaching');
+  });
+});
+
+describe('LaunchSnapshot: the service launches from the snapshot the record names at deploy time', () => {
+  const launchOf = (t: Template) => {
+    const found = Object.entries(t.findResources('Custom::LaunchSnapshot'));
+    assert.equal(found.length, 1);
+    return { id: found[0]![0], props: found[0]![1].Properties as Record<string, unknown> };
+  };
+  const serviceVolume = (t: Template) => {
+    const svc = Object.values(t.findResources('AWS::ECS::Service'))[0]!.Properties as { VolumeConfigurations: { Name: string; ManagedEBSVolume: unknown }[] };
+    return svc.VolumeConfigurations;
+  };
+
+  test('the service takes its whole ManagedEBSVolume from the resource; no SSM-typed stack parameter is left', () => {
+    for (const t of [ciT, minT]) {
+      const { id } = launchOf(t);
+      assert.deepEqual(serviceVolume(t), [{ Name: 'jenkins-home', ManagedEBSVolume: { 'Fn::GetAtt': [id, 'ManagedEBSVolume'] } }]);
+      const params = (t.toJSON().Parameters ?? {}) as Record<string, { Type: string }>;
+      assert.deepEqual(Object.values(params).filter((p) => p.Type.startsWith('AWS::SSM::Parameter::Value') && !JSON.stringify(p).includes('cdk-bootstrap')), []);
+    }
+  });
+
+  test('its properties: the task definition revision, the static volume settings (no SnapshotId, no rate), the seed and the rate', () => {
+    const { props } = launchOf(ciT);
+    const taskDefinition = Object.keys(ciT.findResources('AWS::ECS::TaskDefinition')).find((id) => id.includes('Controller'))!;
+    assert.deepEqual(props.TaskDefinition, { Ref: taskDefinition });
+    assert.equal(props.SeedSnapshotId, 'snap-0123456789abcdef0');
+    assert.equal(props.InitializationRateMiBps, 200);
+    assert.deepEqual([props.Lineage, props.RecordTable, props.Service], ['ci', 'jenkins-ecs-ci-lineage', 'jenkins-ecs-ci-controller']);
+    const volume = props.ManagedEBSVolume as Record<string, unknown>;
+    assert.deepEqual(Object.keys(volume).sort(), ['Encrypted', 'FilesystemType', 'Iops', 'RoleArn', 'SizeInGiB', 'TagSpecifications', 'Throughput', 'VolumeType']);
+    assert.deepEqual([volume.SizeInGiB, volume.VolumeType, volume.FilesystemType, volume.Encrypted], [50, 'gp3', 'xfs', true]);
+    assert.equal(launchOf(minT).props.SeedSnapshotId, undefined);
+  });
+
+  test('it changes exactly when the controller task would be replaced: not for alarm settings, yes for the volume', () => {
+    const other = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-lifecycle-b-')) });
+    const sameTask = build(other, { name: 'min', notifications: { emails: ['ops@example.com'] }, reconciler: { reservedConcurrency: 2 } }, false);
+    const bigger = build(new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-lifecycle-c-')) }), { name: 'min', controller: { home: { sizeGiB: 80 } } }, false);
+    assert.deepEqual(launchOf(Template.fromStack(sameTask.stack)).props, launchOf(minT).props);
+    assert.notDeepEqual(launchOf(Template.fromStack(bigger.stack)).props, launchOf(minT).props);
+  });
+
+  test('the service waits for the resource, and the resource waits for nothing of the service', () => {
+    const template = json(ciT);
+    const graph = dependencyGraph(template);
+    const { id } = launchOf(ciT);
+    const service = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::ECS::Service')![0];
+    assert.ok(transitiveDependencies(graph, service).has(id));
+    assert.ok(!transitiveDependencies(graph, id).has(service));
+  });
+
+  test('the handler may only read this lineage item, describe this service and describe snapshots', () => {
+    const statements = Object.entries(ciT.findResources('AWS::IAM::Policy'))
+      .filter(([pid]) => pid.includes('LaunchSnapshotRole'))
+      .flatMap(([, p]) => (p.Properties as { PolicyDocument: { Statement: { Sid?: string; Action: unknown; Condition?: unknown }[] } }).PolicyDocument.Statement);
+    const read = statements.find((s) => s.Sid === 'LaunchReadRecord');
+    assert.deepEqual([read?.Action, read?.Condition], ['dynamodb:GetItem', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ci'] } }]);
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+    assert.ok(!actions.includes('dynamodb:PutItem'), 'read-only');
+    assert.ok(actions.includes('ecs:DescribeServices') && actions.includes('ec2:DescribeSnapshots'));
+  });
+
+  test('the provider polls every 30 s for up to 55 minutes (CloudFormation gives a custom resource an hour)', () => {
+    assert.ok(LAUNCH_WAIT.toMinutes() < 60);
+    const machines = Object.values(ciT.findResources('AWS::StepFunctions::StateMachine'));
+    assert.equal(machines.length, 1);
+    const definition = JSON.stringify(machines[0]!.Properties);
+    assert.match(definition, /\\"IntervalSeconds\\":30/);
+    assert.match(definition, new RegExp(`\\\\"MaxAttempts\\\\":${(LAUNCH_WAIT.toSeconds() / LAUNCH_POLL.toSeconds()).toFixed(0)}`));
   });
 });
