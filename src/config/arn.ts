@@ -38,3 +38,10 @@ export function parseKmsArn(s: string): (Arn & { kind: KmsArnKind }) | undefined
   if (/^alias\/[A-Za-z0-9/_-]{1,250}$/.test(arn.resource)) return { ...arn, kind: 'alias' };
   return undefined;
 }
+
+/** A standard SNS topic ARN, `arn:<partition>:sns:<region>:<account>:<name>` (FIFO topics are not alarm targets). */
+export function parseSnsTopicArn(s: string): Arn | undefined {
+  const arn = parseArn(s);
+  if (!arn || arn.service !== 'sns' || !arn.region || !arn.account) return undefined;
+  return /^[A-Za-z0-9_-]{1,256}$/.test(arn.resource) ? arn : undefined;
+}

@@ -116,6 +116,15 @@ function resolve(raw: RawConfig): JenkinsEcsConfig {
         ...(raw.migration.efsAccessPointId !== undefined && { efsAccessPointId: raw.migration.efsAccessPointId }),
       },
     }),
+    ...(raw.notifications !== undefined && {
+      notifications: {
+        emails: raw.notifications.emails ?? [],
+        ...(raw.notifications.topicArn !== undefined && { topicArn: raw.notifications.topicArn }),
+      },
+    }),
+    reconciler: {
+      ...(raw.reconciler?.reservedConcurrency !== undefined && { reservedConcurrency: raw.reconciler.reservedConcurrency }),
+    },
   };
 }
 

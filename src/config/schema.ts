@@ -5,7 +5,7 @@
  * more than one field live in rules.ts.
  */
 import { z } from 'zod';
-import { parseCertificateArn, parseKmsArn } from './arn.js';
+import { parseCertificateArn, parseKmsArn, parseSnsTopicArn } from './arn.js';
 import { FARGATE_CPUS, isFargateCpu } from './fargate.js';
 import { DEFAULTS } from './defaults.js';
 import { closest, show } from './issues.js';
@@ -248,6 +248,20 @@ export const accessSchema = mapping('access', {
   certificateArn: str('certificateArn', 'an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<uuid>)', (s) => parseCertificateArn(s) !== undefined, () => 'copy the ARN from aws acm list-certificates').optional(),
 });
 
+/** An e-mail address as SNS accepts for an `email` subscription (one @, a dotted domain, no spaces). */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export const notificationsSchema = mapping('notifications', {
+  emails: list('emails', str('emails', 'an e-mail address', (s) => EMAIL_PATTERN.test(s), () => 'write each entry as an address, e.g. ops@example.com'), 'e-mail addresses')
+    .min(1, { error: () => 'an empty list subscribes nobody; allowed one or more addresses — list at least one, e.g. ops@example.com, or remove the key' })
+    .optional(),
+  topicArn: str('topicArn', 'a standard SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic-name>)', (s) => parseSnsTopicArn(s) !== undefined, () => 'copy the ARN from aws sns list-topics, e.g. arn:aws:sns:us-east-1:123456789012:ops-alerts').optional(),
+});
+
+export const reconcilerSchema = mapping('reconciler', {
+  reservedConcurrency: int('reservedConcurrency', { min: 1, max: 1000, example: 1, note: '(reserved from the account\'s Lambda concurrency quota; leave unset unless the account has spare)' }).optional(),
+});
+
 export const configSchema = mapping('the file', {
   name: str('name', 'a name matching ^[a-z][a-z0-9-]{1,30}$ (lowercase letter, then 1..30 lowercase letters, digits or hyphens)', (s) => NAME_PATTERN.test(s), (v) => `set name to e.g. ${suggestName(v)}`),
   region: str('region', `an AWS region known to ${REGION_FACTS_SOURCE} (${AWS_REGIONS.length} regions: ${AWS_REGIONS.join(', ')})`, isKnownRegion, (v) => {
@@ -265,6 +279,8 @@ export const configSchema = mapping('the file', {
     efsFileSystemId: str('efsFileSystemId', 'an EFS file system id (fs- and 8 or 17 hex digits)', (s) => EFS_ID_PATTERN.test(s), () => 'copy it from aws efs describe-file-systems, e.g. fs-0123456789abcdef0'),
     efsAccessPointId: str('efsAccessPointId', 'an EFS access point id (fsap- and 17 hex digits)', (s) => EFS_ACCESS_POINT_ID_PATTERN.test(s), () => 'copy it from aws efs describe-access-points, or remove it to mount the file system root').optional(),
   }).optional(),
+  notifications: notificationsSchema.optional(),
+  reconciler: reconcilerSchema.optional(),
 });
 
 /** The shape zod hands back: every field still optional, before defaults. */

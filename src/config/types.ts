@@ -96,6 +96,22 @@ export interface AgentConfig {
   readonly maxAgents: number;
 }
 
+export interface NotificationsConfig {
+  /** Addresses subscribed (protocol `email`) to the alarm topic the stack creates; each must confirm. @default - none */
+  readonly emails: readonly string[];
+  /** An existing SNS topic that also receives every alarm and OK notification. @default - none */
+  readonly topicArn?: string;
+}
+
+export interface ReconcilerConfig {
+  /**
+   * Reserved concurrent executions of the reconciler Lambda function. The reconciler is correct
+   * under concurrent runs (conditional writes on the lineage record), so this only caps cost.
+   * Reserving fails in accounts whose concurrency quota is 10. @default - none (unreserved)
+   */
+  readonly reservedConcurrency?: number;
+}
+
 export interface JenkinsEcsConfig {
   /** ^[a-z][a-z0-9-]{1,30}$: stack name and lineage id. */
   readonly name: string;
@@ -111,6 +127,9 @@ export interface JenkinsEcsConfig {
   readonly agents: readonly AgentConfig[];
   /** @default - no migration task in the stack */
   readonly migration?: MigrationConfig;
+  /** Where alarms are sent. @default - no notifications (the alarms still exist) */
+  readonly notifications?: NotificationsConfig;
+  readonly reconciler: ReconcilerConfig;
 }
 
 /** One problem found in a config file. */

@@ -23,8 +23,6 @@ export interface ContinuityAlarmsProps {
   readonly snapshots: SnapshotsConfig;
   /** Cluster of the controller service. */
   readonly cluster: ecs.ICluster;
-  /** The controller service (its CPU metric tells whether a task runs). */
-  readonly service: ecs.IBaseService;
   /** The reconciler function, for the failing and silent alarms. */
   readonly reconciler: lambda.IFunction;
   /** Grace period of the controller service; the unhealthy alarms wait longer than it. */
@@ -35,10 +33,10 @@ export interface ContinuityAlarmsProps {
    */
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
   /**
-   * Topic that receives alarm and OK notifications.
+   * Topics that receive every alarm and OK notification.
    * @default - the alarms have no actions
    */
-  readonly topic?: sns.ITopic;
+  readonly topics?: readonly sns.ITopic[];
 }
 
 /**
@@ -66,6 +64,8 @@ export function createAlarmTopic(scope: Construct): sns.ITopic {
 
 export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsProps): cloudwatch.Alarm[] {
   const { names } = props;
+  // Every description says what happened and what to do, in that order (issue 10.7).
+  const text = (what: string, todo: string): string => `jenkins-ecs ${names.lineage}: ${what}. What to do: ${todo}.`;
   const period = RECONCILE_EVERY;
   const lineageMetric = (metricName: string, statistic: string): cloudwatch.Metric =>
     new cloudwatch.Metric({
@@ -82,7 +82,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
     const periods = Math.ceil(props.healthCheckGraceSeconds / period.toSeconds()) + 1;
     alarms.push(
       new cloudwatch.Alarm(scope, 'ControllerNoHealthyHost', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: no healthy Jenkins controller behind the load balancer for ${periods * period.toMinutes()} minutes`,
+        alarmDescription: text(
+          `no healthy Jenkins controller behind the load balancer for ${periods * period.toMinutes()} minutes`,
+          `run \`jenkins-ecs status\`; a task waiting at the gate names its reason in the keeper's "gate decision" log line; otherwise read the Jenkins log stream (${names.jenkinsContainer}/...) for a boot failure`,
+        ),
         metric: props.targetGroup.metrics.healthyHostCount({ statistic: 'Minimum', period }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -91,7 +94,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
       new cloudwatch.Alarm(scope, 'ControllerUnhealthyHost', {
-        alarmDescription: `jenkins-ecs ${names.lineage}: a Jenkins controller target failed health checks for ${periods * period.toMinutes()} minutes`,
+        alarmDescription: text(
+          `a Jenkins controller target failed health checks for ${periods * period.toMinutes()} minutes`,
+          'check that /login answers 200 inside the task (Jenkins log stream: out of memory, a plugin failing to load); `jenkins-ecs status` shows whether the task is gated',
+        ),
         metric: props.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -101,29 +107,31 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
     );
   }
 
-  // Head age matters only while a controller task runs (scaled to 0, the head ages by design).
-  // ECS reports CPUUtilization only while the service has tasks. While it does, a missing head
-  // age means the reconciler is silent (it emits every 5 minutes), which counts as breaching.
-  // That FILL also fills a series with no data point at all in the window is unverified; if it
-  // does not, a silent reconciler leaves this alarm in OK (missing = not breaching), and the
-  // ReconcilerSilent and ReconcilerFailing alarms are the signal.
+  // Head age matters only while a controller task runs (scaled to 0, the head ages by design);
+  // ECS reports CPUUtilization only while the service has tasks. The reconciler emits the head
+  // age only when a head exists, so a missing age is a fresh deployment (empty lineage, or a
+  // seed that is not the head yet) and must stay silent: FILL(age, 0), missing = not breaching.
+  // A silent reconciler is ReconcilerSilent's and ReconcilerFailing's job, not this alarm's.
   const thresholdSeconds = 2 * props.snapshots.intervalMinutes * 60;
   const running = new cloudwatch.Metric({
     namespace: 'AWS/ECS',
     metricName: 'CPUUtilization',
-    dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
+    dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.names.service },
     statistic: 'SampleCount',
     period,
   });
   const headAge = new cloudwatch.MathExpression({
     label: 'Head age while the controller runs (s)',
-    expression: `IF(FILL(running, 0) > 0, FILL(age, ${thresholdSeconds + 1}), 0)`,
+    expression: 'IF(FILL(running, 0) > 0, FILL(age, 0), 0)',
     usingMetrics: { running, age: lineageMetric(METRICS.headAgeSeconds, 'Maximum') },
     period,
   });
   alarms.push(
     new cloudwatch.Alarm(scope, 'HeadTooOld', {
-      alarmDescription: `jenkins-ecs ${names.lineage}: the newest snapshot is older than 2 x ${props.snapshots.intervalMinutes} min while Jenkins runs; a crash now would lose more than one interval`,
+      alarmDescription: text(
+        `the head (newest snapshot of the home) is older than 2 x ${props.snapshots.intervalMinutes} min while Jenkins runs; a crash now would lose more than one interval`,
+        'read the keeper log stream (keeper/...) for snapshot errors or throttling; take one now with `jenkins-ecs snapshot --wait`',
+      ),
       metric: headAge,
       threshold: thresholdSeconds,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -131,7 +139,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
     new cloudwatch.Alarm(scope, 'SnapshotFailed', {
-      alarmDescription: `jenkins-ecs ${names.lineage}: a snapshot of the Jenkins home failed`,
+      alarmDescription: text(
+        'a snapshot of the Jenkins home ended in error (the reconciler drops it from the lineage)',
+        'one failure is retried by the next periodic snapshot; if it repeats, check the KMS key policy and EBS snapshot quotas, then `jenkins-ecs snapshot --wait`',
+      ),
       metric: lineageMetric(METRICS.snapshotFailures, 'Sum'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -140,7 +151,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
     }),
     // Liveness rests on the reconciler: a run that keeps failing must be seen, not only retried.
     new cloudwatch.Alarm(scope, 'ReconcilerFailing', {
-      alarmDescription: `jenkins-ecs ${names.lineage}: the reconciler failed in 3 consecutive 5-minute periods; the service may not follow the head`,
+      alarmDescription: text(
+        'the reconciler failed in 3 consecutive 5-minute periods; the service may not follow the head, and a gated task is not rolled forward',
+        `read the reconciler log group (errors name the AWS call and code); fix the cause (IAM, throttling, a missing resource) and it recovers on the next run`,
+      ),
       metric: props.reconciler.metricErrors({ statistic: 'Sum', period }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -150,7 +164,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
     // The schedule alone invokes it every 5 minutes, so no invocation for 15 minutes means the
     // rules or the function are broken; this does not rely on FILL above.
     new cloudwatch.Alarm(scope, 'ReconcilerSilent', {
-      alarmDescription: `jenkins-ecs ${names.lineage}: the reconciler has not run for 15 minutes though it is scheduled every 5`,
+      alarmDescription: text(
+        'the reconciler has not run for 15 minutes though it is scheduled every 5',
+        'check that the EventBridge rules of the stack are enabled and that the function is not throttled (Lambda concurrency quota); redeploy the stack if a rule was deleted',
+      ),
       metric: props.reconciler.metricInvocations({ statistic: 'Sum', period: Duration.minutes(15) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -162,7 +179,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
     // single one is normal. Several in an hour mean tasks keep coming up stale: the roll is not
     // taking effect (pointer, IAM, volume configuration), which is worth waking someone for.
     new cloudwatch.Alarm(scope, 'StaleStart', {
-      alarmDescription: `jenkins-ecs ${names.lineage}: ${STALE_STARTS_ALARM_THRESHOLD} or more controller tasks started on a stale home within an hour (one per deploy or restart is expected); the service is not converging on the head`,
+      alarmDescription: text(
+        `${STALE_STARTS_ALARM_THRESHOLD} or more controller tasks started on a stale home within an hour (one per deploy or restart is expected); the service is not converging on the head`,
+        'run `jenkins-ecs status` (head, launch, service snapshot); read the reconciler log for "rolled the service" lines and UpdateService errors',
+      ),
       metric: lineageMetric(METRICS.staleStarts, 'Sum').with({ period: Duration.hours(1) }),
       threshold: STALE_STARTS_ALARM_THRESHOLD,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -170,8 +190,8 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
   );
-  if (props.topic) {
-    const action = new cwActions.SnsAction(props.topic);
+  for (const topic of props.topics ?? []) {
+    const action = new cwActions.SnsAction(topic);
     for (const alarm of alarms) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);

@@ -5,6 +5,7 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { DeploymentNames } from '../config/names.js';
 import { TAGS, type SnapshotKind } from '../continuity/model.js';
 
 /** All snapshots of this region: snapshot ARNs carry no account. */
@@ -94,4 +95,30 @@ export function nagText(stack: Stack, value: string): string {
     return JSON.stringify(v);
   };
   return render(stack.resolve(value));
+}
+
+/**
+ * ARN of the controller service built from its fixed name, never from the service's Ref: the
+ * continuity machinery must not depend on the service (see continuity-reconciler.ts).
+ */
+export function serviceArn(stack: Stack, cluster: ecs.ICluster, names: DeploymentNames): string {
+  return stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${cluster.clusterName}/${names.service}` });
+}
+
+/** ARN of the lineage record table (docs/design/lineage-record.md), from its fixed name. */
+export function recordTableArn(stack: Stack, names: DeploymentNames): string {
+  return stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: names.recordTable });
+}
+
+/**
+ * `actions` on the record table, limited to this lineage's item: `dynamodb:LeadingKeys` is the
+ * partition key of every item the request touches, and the table's partition key is the lineage.
+ */
+export function recordStatement(stack: Stack, names: DeploymentNames, sid: string, actions: readonly string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    actions: [...actions],
+    resources: [recordTableArn(stack, names)],
+    conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [names.lineage] } },
+  });
 }

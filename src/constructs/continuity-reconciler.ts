@@ -13,7 +13,7 @@ import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { RECONCILER_ENV } from '../continuity/settings.js';
 import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
-import { acknowledgeWildcards, describeEbsStatement, nagArn, snapshotArns } from './continuity-iam.js';
+import { acknowledgeWildcards, describeEbsStatement, nagArn, recordStatement, serviceArn, snapshotArns } from './continuity-iam.js';
 
 /** How often the reconciler runs even when no event arrives. */
 export const RECONCILE_EVERY = Duration.minutes(5);
@@ -27,10 +27,16 @@ export interface ReconcilerProps {
   readonly home: Pick<HomeConfig, 'initializationRateMiBps'>;
   /** Cluster of the controller service. */
   readonly cluster: ecs.ICluster;
-  /** The controller service the reconciler rolls. */
-  readonly service: ecs.IBaseService;
   /** ECS infrastructure role of the managed EBS volume; passed on UpdateService. */
   readonly infrastructureRole: iam.IRole;
+  /**
+   * Reserved concurrent executions. The reconciler is correct under concurrent runs (every
+   * record transition is a conditional write), so this only caps cost; reserving fails in
+   * accounts whose concurrency quota is 10 (docs/aws-facts: "decreases account's
+   * UnreservedConcurrentExecution below its minimum value of [10]").
+   * @default - none (config `reconciler.reservedConcurrency`)
+   */
+  readonly reservedConcurrency?: number;
   /**
    * TypeScript entry of the reconciler Lambda function (export `handler`).
    * @default - `src/reconciler/handler.ts` in this project
@@ -47,6 +53,12 @@ export interface ReconcilerProps {
  * The reconciler Lambda function (src/reconciler/handler.ts), its role and log group, and the
  * EventBridge rules and schedule that invoke it. Added directly to `scope` (HomeContinuity), so
  * the logical ids of its log group stay what they were before this file was split out.
+ *
+ * Nothing here references the controller service (no Ref, no GetAtt, no DependsOn, not even
+ * transitively): CloudFormation would otherwise create the reconciler only once the service is
+ * stable, and a first task that starts stale (a redeploy after teardown, a retried first create)
+ * could never be rolled forward, so the create would fail on the circuit breaker (issue 10.1).
+ * The service is named by its fixed name from deploymentNames instead.
  */
 export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.NodejsFunction {
   const { names } = props;
@@ -72,15 +84,15 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
     memorySize: 256,
     // A run is a handful of API calls; a minute leaves room for throttling retries.
     timeout: Duration.minutes(1),
-    // One reconciler at a time, so two runs never race to roll the same head.
-    reservedConcurrentExecutions: 1,
+    reservedConcurrentExecutions: props.reservedConcurrency,
     description: `jenkins-ecs ${names.lineage}: keeps the controller service's snapshotId on the lineage head`,
     environment: {
       [RECONCILER_ENV.lineage]: names.lineage,
       [RECONCILER_ENV.cluster]: props.cluster.clusterName,
-      [RECONCILER_ENV.service]: props.service.serviceName,
-      [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
+      // The fixed name, never the service's Ref or GetAtt: see the docblock above.
+      [RECONCILER_ENV.service]: names.service,
       [RECONCILER_ENV.recordTable]: names.recordTable,
+      [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
       [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
       [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
       ...(props.home.initializationRateMiBps !== undefined
@@ -109,8 +121,9 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
     new iam.PolicyStatement({
       sid: 'ReconcilerRollService',
       actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
-      resources: [props.service.serviceArn],
+      resources: [serviceArn(stack, props.cluster, names)],
     }),
+    recordStatement(stack, names, 'ReconcilerRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
     new iam.PolicyStatement({
       sid: 'ReconcilerPassInfrastructureRole',
       actions: ['iam:PassRole'],
@@ -155,7 +168,7 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
     eventPattern: {
       source: ['aws.ecs'],
       detailType: ['ECS Task State Change'],
-      detail: { clusterArn: [props.cluster.clusterArn], group: [`service:${props.service.serviceName}`] },
+      detail: { clusterArn: [props.cluster.clusterArn], group: [`service:${names.service}`] },
     },
     targets: [target],
   });

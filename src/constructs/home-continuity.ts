@@ -1,14 +1,16 @@
-import { Aws, CfnCondition, CfnParameter, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { JENKINS_HOME, POINTER_NONE, RUN_DIR, type DeploymentNames } from '../config/names.js';
-import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
+import { JENKINS_HOME, RUN_DIR, type DeploymentNames } from '../config/names.js';
+import type { HomeConfig, NotificationsConfig, SnapshotsConfig } from '../config/types.js';
+import { MIN_GRACE_SECONDS } from '../config/grace.js';
 import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
 import { TAGS } from '../continuity/model.js';
 import { KEEPER_ENV } from '../continuity/settings.js';
@@ -21,12 +23,14 @@ import {
   KEEPER_SNAPSHOT_KINDS,
   nagArn,
   nagText,
+  recordStatement,
   snapshotArns,
   snapshotTagConditions,
   volumeArns,
 } from './continuity-iam.js';
 import { addReconciler } from './continuity-reconciler.js';
 import { keeperImage } from './keeper-image.js';
+import { LaunchSnapshot } from './launch-snapshot.js';
 
 /** Task-local bind volume where the keeper leaves its verdict for the gate. */
 export const RUN_VOLUME_NAME = 'jenkins-ecs-run';
@@ -41,9 +45,10 @@ export const RUN_VOLUME_NAME = 'jenkins-ecs-run';
  * grace ran out first, ECS would kill the waiting task as unhealthy, start another equally stale
  * one, and count both towards the deployment circuit breaker. 15 minutes covers the wait with
  * margin (the fresh replacement gets its own grace for attach + keeper decision + Jenkins boot),
- * and is still short enough that a Jenkins that truly hangs gets replaced.
+ * and is still short enough that a Jenkins that truly hangs gets replaced. JenkinsController
+ * derives a longer one from the home's size (src/config/grace.ts, issue 10.8).
  */
-export const MIN_HEALTH_CHECK_GRACE_SECONDS = 900;
+export const MIN_HEALTH_CHECK_GRACE_SECONDS = MIN_GRACE_SECONDS;
 
 /**
  * Whether ECS accepts `rate` as a managed EBS volume's `volumeInitializationRate`: a whole number
@@ -85,9 +90,16 @@ export interface HomeContinuityProps {
   /**
    * Create an encrypted SNS topic (with its own KMS key) for the alarms; subscribe to it afterwards.
    * Ignored when `alarmTopic` is given.
-   * @default false
+   * @default false (a topic is created anyway when `notifications.emails` is not empty)
    */
   readonly createAlarmTopic?: boolean;
+  /**
+   * Config `notifications`: e-mail addresses subscribed to the created alarm topic, and an
+   * existing topic that also gets every alarm and OK notification. An existing topic encrypted
+   * with a customer-managed key must let cloudwatch.amazonaws.com use that key.
+   * @default - no subscriptions, no existing topic
+   */
+  readonly notifications?: NotificationsConfig;
   /**
    * Keeper sidecar image.
    * @default - built from `src/keeper/main.ts` and `keeper/Dockerfile` (see keeper-image.ts)
@@ -104,6 +116,17 @@ export interface HomeContinuityProps {
    */
   readonly reconcilerEntry?: string;
   /**
+   * Reserved concurrent executions of the reconciler (config `reconciler.reservedConcurrency`).
+   * @default - none: the reconciler is correct under concurrent runs, and reserving fails in
+   * accounts whose Lambda concurrency quota is 10
+   */
+  readonly reconcilerReservedConcurrency?: number;
+  /**
+   * TypeScript entry of the LaunchSnapshot handler (exports `onEvent` and `isComplete`).
+   * @default - `src/launch/handler.ts` in this project
+   */
+  readonly launchEntry?: string;
+  /**
    * Retention of the reconciler's log group.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -113,17 +136,19 @@ export interface HomeContinuityProps {
 /**
  * Makes the controller's ECS-managed EBS home durable across task replacement
  * (docs/protocol.md): the keeper sidecar and its permissions, the run-dir volume the
- * gate reads, the reconciler Lambda function with its triggers, the deploy-time pointer on the
- * service's `SnapshotId`, and the alarms.
+ * gate reads, the reconciler Lambda function with its triggers, the LaunchSnapshot resource that
+ * decides the service's snapshot at deploy time, and the alarms.
  */
 export class HomeContinuity extends Construct {
   public readonly keeperContainer: ecs.ContainerDefinition;
   public readonly reconciler: nodejs.NodejsFunction;
-  /** The SSM-typed stack parameter that resolves the pointer when a change set is created. */
-  public readonly pointer: CfnParameter;
+  /** The deploy-time decision of the snapshot the service launches from. */
+  public readonly launch: LaunchSnapshot;
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The alarm topic, when one was given or created. */
   public readonly alarmTopic?: sns.ITopic;
+  /** Every topic the alarms notify: `alarmTopic` and the existing `notifications.topicArn`. */
+  public readonly alarmTopics: readonly sns.ITopic[];
 
   constructor(scope: Construct, id: string, props: HomeContinuityProps) {
     super(scope, id);
@@ -133,18 +158,39 @@ export class HomeContinuity extends Construct {
     if (!(cfnService instanceof ecs.CfnService)) {
       throw new JenkinsEcsConstructError('HomeContinuity: service has no CfnService default child; pass the L2 FargateService of the controller');
     }
+    // The reconciler and its rules name the service by its fixed name (never by Ref: issue 10.1).
+    if (cfnService.serviceName !== props.names.service) {
+      throw new JenkinsEcsConstructError(
+        `HomeContinuity: the controller service is named ${JSON.stringify(cfnService.serviceName ?? null)}; ` +
+          `set serviceName: "${props.names.service}" (deploymentNames(name).service), which the reconciler and the CLI use to find it`,
+      );
+    }
 
     this.keeperContainer = this.addKeeper(props);
     this.grantKeeper(props);
-    this.pointer = this.followPointer(props, cfnService);
-    this.reconciler = addReconciler(this, { ...props, entry: props.reconcilerEntry });
+    this.launch = this.followLaunch(props, cfnService);
+    this.reconciler = addReconciler(this, {
+      ...props,
+      entry: props.reconcilerEntry,
+      reservedConcurrency: props.reconcilerReservedConcurrency,
+    });
 
-    this.alarmTopic = props.alarmTopic ?? (props.createAlarmTopic ? createAlarmTopic(this) : undefined);
+    const emails = props.notifications?.emails ?? [];
+    // E-mail subscriptions need a topic of our own, whatever createAlarmTopic says.
+    const create = (props.createAlarmTopic ?? false) || emails.length > 0;
+    this.alarmTopic = props.alarmTopic ?? (create ? createAlarmTopic(this) : undefined);
+    for (const email of emails) this.alarmTopic?.addSubscription(new subscriptions.EmailSubscription(email));
+    const existing = props.notifications?.topicArn;
+    this.alarmTopics = [
+      ...(this.alarmTopic ? [this.alarmTopic] : []),
+      ...(existing ? [sns.Topic.fromTopicArn(this, 'NotificationTopic', existing)] : []),
+    ];
     this.alarms = addContinuityAlarms(this, {
       ...props,
       reconciler: this.reconciler,
-      healthCheckGraceSeconds: MIN_HEALTH_CHECK_GRACE_SECONDS,
-      topic: this.alarmTopic,
+      // The unhealthy alarms wait longer than the service's actual grace period.
+      healthCheckGraceSeconds: Math.max(MIN_HEALTH_CHECK_GRACE_SECONDS, Number(stack.resolve(cfnService.healthCheckGracePeriodSeconds)) || 0),
+      topics: this.alarmTopics,
     });
 
     this.node.addValidation({
@@ -275,6 +321,7 @@ export class HomeContinuity extends Construct {
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
       describeEbsStatement('KeeperDescribeEbs'),
+      recordStatement(stack, names, 'KeeperRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
     ];
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     acknowledgeWildcards(role, [
@@ -286,48 +333,36 @@ export class HomeContinuity extends Construct {
   }
 
   /**
-   * The service's `SnapshotId` follows the pointer at deploy time.
-   *
-   * Design: the pointer lives in the state stack (jenkins-state.ts), which is deployed first.
-   * Here an `AWS::SSM::Parameter::Value<String>` stack parameter reads it; CloudFormation resolves
-   * it when it creates each change set, so a `cdk deploy` sends the service to the snapshot the
-   * reconciler (or a restore) last wrote, never back to an older one baked into the template.
-   * - pointer `none` (no lineage snapshot yet): the seed snapshot if configured, else no
-   *   snapshot at all (an empty home); the initialization rate only applies with a snapshot.
-   * - otherwise: the pointer.
-   * The reconciler can move the pointer between change-set creation and execution; the deploy
-   * then starts a stale task, which the gate holds and the reconciler rolls forward, exactly as
-   * after any other stop. The pointer saves a task start; correctness rests on the gate.
+   * The service's `ManagedEBSVolume` comes from the LaunchSnapshot custom resource, which reads the
+   * lineage record when the deploy replaces the controller task (launch-snapshot.ts,
+   * src/continuity/launch.ts): the recorded launch while the service exists, else the completed
+   * head, else the seed, else no snapshot. It replaces v0.1's SSM-typed `PointerSnapshotId` stack
+   * parameter, which CloudFormation resolved when the change set was created and which needed the
+   * pointer parameter to exist first.
    */
-  private followPointer(props: HomeContinuityProps, cfnService: ecs.CfnService): CfnParameter {
-    const pointer = new CfnParameter(this, 'Pointer', {
-      type: 'AWS::SSM::Parameter::Value<String>',
-      default: props.names.pointerParameter,
-      description: 'SSM parameter holding the snapshot id the controller home is created from (jenkins-ecs pointer). Leave the default.',
-    });
-    pointer.overrideLogicalId('PointerSnapshotId');
-    const pointerIsNone = new CfnCondition(this, 'PointerIsNone', {
-      expression: Fn.conditionEquals(pointer.valueAsString, POINTER_NONE),
-    });
-    pointerIsNone.overrideLogicalId('PointerIsNone');
-
-    const seed = props.home.seedSnapshotId;
-    const rate = props.home.initializationRateMiBps;
-    const path = 'VolumeConfigurations.0.ManagedEBSVolume';
-    cfnService.addPropertyOverride(
-      `${path}.SnapshotId`,
-      Fn.conditionIf(pointerIsNone.logicalId, seed ?? Aws.NO_VALUE, pointer.valueAsString),
-    );
-    if (rate !== undefined) {
-      // ECS accepts a rate only together with a snapshot (see docs/aws-notes.md).
-      cfnService.addPropertyOverride(
-        `${path}.VolumeInitializationRate`,
-        seed !== undefined ? rate : Fn.conditionIf(pointerIsNone.logicalId, Aws.NO_VALUE, rate),
+  private followLaunch(props: HomeContinuityProps, cfnService: ecs.CfnService): LaunchSnapshot {
+    const configs = cfnService.volumeConfigurations;
+    const first = Array.isArray(configs) ? (configs[0] as ecs.CfnService.ServiceVolumeConfigurationProperty | undefined) : undefined;
+    const volume = first?.managedEbsVolume;
+    if (volume === undefined || Token.isUnresolved(volume)) {
+      throw new JenkinsEcsConstructError(
+        'HomeContinuity: the controller service has no literal VolumeConfigurations[0].ManagedEBSVolume; set it on the CfnService (JenkinsController does) before adding HomeContinuity',
       );
-    } else {
-      cfnService.addPropertyDeletionOverride(`${path}.VolumeInitializationRate`);
     }
-    return pointer;
+    // SnapshotId and VolumeInitializationRate are the resource's to decide.
+    const { snapshotId: _snapshot, volumeInitializationRate: _rate, ...rest } = volume as ecs.CfnService.ServiceManagedEBSVolumeConfigurationProperty;
+    const launch = new LaunchSnapshot(this, 'LaunchSnapshot', {
+      names: props.names,
+      cluster: props.cluster,
+      taskDefinition: props.taskDefinition,
+      managedEbsVolume: cfnKeys(rest) as Record<string, unknown>,
+      home: props.home,
+      entry: props.launchEntry,
+      logRetention: props.logRetention,
+    });
+    // Assigned, not overridden: a property override would deep-merge the GetAtt into the object.
+    cfnService.volumeConfigurations = [{ ...first, managedEbsVolume: launch.managedEbsVolume }, ...(configs as unknown[]).slice(1)] as ecs.CfnService.ServiceVolumeConfigurationProperty[];
+    return launch;
   }
 }
 
@@ -354,4 +389,15 @@ function validate(props: HomeContinuityProps): void {
   if (problems.length > 0) {
     throw new JenkinsEcsConstructError(`HomeContinuity: ${problems.join('; ')}`);
   }
+}
+
+/** An L1 property object with CloudFormation's keys (roleArn → RoleArn), undefined values dropped. */
+function cfnKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cfnKeys);
+  if (value === null || typeof value !== 'object' || Token.isUnresolved(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), cfnKeys(v)]),
+  );
 }

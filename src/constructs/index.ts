@@ -5,6 +5,7 @@ export * from './jenkins-agents.js';
 export * from './home-continuity.js';
 export * from './continuity-alarms.js';
 export * from './continuity-reconciler.js';
+export * from './launch-snapshot.js';
 export * from './jenkins-state.js';
 export * from './jenkins-on-fargate.js';
 export * from './operator-policy.js';

@@ -7,22 +7,23 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { deploymentNames, JENKINS_HOME } from '../config/names.js';
+import { controllerGraceSeconds } from '../config/grace.js';
 import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
 import type { ControllerConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { controllerImage } from './controller-image.js';
 import { JenkinsEcsConstructError } from './errors.js';
-import { isValidInitializationRate, MIN_HEALTH_CHECK_GRACE_SECONDS } from './home-continuity.js';
+import { isValidInitializationRate } from './home-continuity.js';
 
 /**
- * Seconds ECS ignores failing ALB health checks after a task starts. Covers the gate's wait for
- * the keeper (volume attach + lineage check) plus a Jenkins boot with plugins; raise it if a
- * large home needs longer. Too short and ECS kills a healthy but still booting controller.
- * A task that starts stale waits at the gate for the final snapshot plus the reconciler's roll
- * (about 10 minutes at worst), hence 15 minutes: exactly the least HomeContinuity accepts
- * (MIN_HEALTH_CHECK_GRACE_SECONDS in home-continuity.ts, the one definition).
+ * Seconds ECS ignores failing health checks after a task starts, for a home of `sizeGiB`: long
+ * enough for a task waiting at the gate on a pending head, then a Jenkins boot (issue 10.8; the
+ * budget and its trade-off are in src/config/grace.ts). Never below MIN_HEALTH_CHECK_GRACE_SECONDS
+ * (= MIN_GRACE_SECONDS there), the least HomeContinuity accepts.
  */
-export const CONTROLLER_HEALTH_CHECK_GRACE_SECONDS = MIN_HEALTH_CHECK_GRACE_SECONDS;
+export function controllerHealthCheckGraceSeconds(sizeGiB: number): number {
+  return controllerGraceSeconds(sizeGiB);
+}
 
 /** The Jenkins HTTP port inside the task (UI, API and WebSocket agents). */
 export const JENKINS_HTTP_PORT = 8080;
@@ -188,7 +189,7 @@ export class JenkinsController extends Construct {
       platformVersion: ecs.FargatePlatformVersion.LATEST,
       // A single stateful task must not be moved between AZs by ECS; see docs/aws-notes.md.
       availabilityZoneRebalancing: ecs.AvailabilityZoneRebalancing.DISABLED,
-      healthCheckGracePeriod: Duration.seconds(CONTROLLER_HEALTH_CHECK_GRACE_SECONDS),
+      healthCheckGracePeriod: Duration.seconds(controllerHealthCheckGraceSeconds(home.sizeGiB)),
       enableExecuteCommand: props.enableExecuteCommand ?? false,
       securityGroups: [props.securityGroup],
       assignPublicIp: false,

@@ -274,6 +274,8 @@ export class JenkinsOnFargate extends Construct {
         logGroup: this.controller.logGroup,
         targetGroup: this.targetGroup,
         logRetention: retention,
+        notifications: config.notifications,
+        reconcilerReservedConcurrency: config.reconciler.reservedConcurrency,
       });
     }
 

@@ -17,7 +17,7 @@ import { buildApp } from '../../src/app.js';
 import { parseConfig, RUN_DIR, type JenkinsEcsConfig } from '../../src/config/index.js';
 import { MIN_HEALTH_CHECK_GRACE_SECONDS } from '../../src/constructs/home-continuity.js';
 import {
-  CONTROLLER_HEALTH_CHECK_GRACE_SECONDS,
+  controllerHealthCheckGraceSeconds,
   JenkinsController,
   JenkinsEcsConstructError,
   JenkinsOnFargate,
@@ -81,12 +81,24 @@ function jenkinsContainer(template: Template): Record<string, unknown> {
   return c;
 }
 
+/**
+ * The service's static ManagedEBSVolume settings. With home continuity the service takes the whole
+ * object from the LaunchSnapshot resource (GetAtt), whose properties carry the static settings.
+ */
 function managedVolume(template: Template): Record<string, unknown> {
   const svc = only(template, 'AWS::ECS::Service');
   const vcs = svc.props.VolumeConfigurations as Array<{ Name: string; ManagedEBSVolume: Record<string, unknown> }>;
   assert.equal(vcs.length, 1);
   assert.equal(vcs[0]!.Name, 'jenkins-home');
-  return vcs[0]!.ManagedEBSVolume;
+  const getAtt = vcs[0]!.ManagedEBSVolume['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt === undefined) return vcs[0]!.ManagedEBSVolume;
+  const launch = template.toJSON().Resources[getAtt[0]] as { Type: string; Properties: { ManagedEBSVolume: Record<string, unknown> } };
+  assert.deepEqual([launch.Type, getAtt[1]], ['Custom::LaunchSnapshot', 'ManagedEBSVolume']);
+  return launch.Properties.ManagedEBSVolume;
+}
+
+function launchProperties(template: Template): Record<string, unknown> {
+  return only(template, 'Custom::LaunchSnapshot').props;
 }
 
 describe('default config (name only): new VPC, HTTP, gp3 home, home continuity', () => {
@@ -196,7 +208,8 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
     });
     assert.equal(svc.props.AvailabilityZoneRebalancing, 'DISABLED');
     assert.ok((svc.props.HealthCheckGracePeriodSeconds as number) >= 300);
-    assert.equal(svc.props.HealthCheckGracePeriodSeconds, CONTROLLER_HEALTH_CHECK_GRACE_SECONDS);
+    // 50 GiB home: the full-copy snapshot budget, the reconciler delay and a boot (src/config/grace.ts).
+    assert.equal(svc.props.HealthCheckGracePeriodSeconds, controllerHealthCheckGraceSeconds(50));
     assert.equal(svc.props.PlatformVersion, 'LATEST');
     assert.equal(svc.props.LaunchType, 'FARGATE');
     assert.equal(svc.props.EnableExecuteCommand, false);
@@ -394,20 +407,18 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
     assert.ok(volumes.some((v) => v.Name === run[0]!.SourceVolume && !v.ConfiguredAtLaunch));
   });
 
-  test('the service launches its home from the pointer (no seed: an empty volume while the pointer is none)', () => {
-    assert.deepEqual(managedVolume(template).SnapshotId, {
-      'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, { Ref: 'PointerSnapshotId' }],
-    });
-    const params = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
-    assert.equal(params.PointerSnapshotId?.Type, 'AWS::SSM::Parameter::Value<String>');
-    assert.equal(params.PointerSnapshotId?.Default, '/jenkins-ecs/ci/pointer');
+  test('the service launches its home from the LaunchSnapshot resource (no seed, so none is passed; the resource adds SnapshotId)', () => {
+    assert.equal(managedVolume(template).SnapshotId, undefined);
+    const props = launchProperties(template);
+    assert.equal(props.SeedSnapshotId, undefined);
+    assert.equal(props.RecordTable, 'jenkins-ecs-ci-lineage');
   });
 
-  test('the pointer lives in the state stack, which the main stack depends on', () => {
+  test('the record table lives in the state stack, which the main stack depends on', () => {
     assert.ok(stateStack, 'no state stack');
     assert.equal(stateStack.stackName, 'jenkins-ecs-ci-state');
     assert.ok(stack.dependencies.includes(stateStack));
-    Template.fromStack(stateStack).hasResourceProperties('AWS::SSM::Parameter', { Name: '/jenkins-ecs/ci/pointer', Value: 'none' });
+    Template.fromStack(stateStack).hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'jenkins-ecs-ci-lineage' });
   });
 
   test('the health-check grace period covers a task waiting at the gate', () => {
@@ -447,11 +458,13 @@ describe('full config: customer KMS key, seed snapshot, domain with hosted zone,
     true,
   );
 
-  test('home volume carries the KMS key, the seed (while the pointer is none) and the initialization rate', () => {
+  test('home volume carries the KMS key; the seed and the initialization rate go to the LaunchSnapshot resource', () => {
     const v = managedVolume(template);
     assert.equal(v.KmsKeyId, KMS_KEY);
-    assert.deepEqual(v.SnapshotId, { 'Fn::If': ['PointerIsNone', 'snap-0123456789abcdef0', { Ref: 'PointerSnapshotId' }] });
-    assert.equal(v.VolumeInitializationRate, 200);
+    assert.equal(v.SnapshotId, undefined);
+    assert.equal(v.VolumeInitializationRate, undefined);
+    const props = launchProperties(template);
+    assert.deepEqual([props.SeedSnapshotId, props.InitializationRateMiBps], ['snap-0123456789abcdef0', 200]);
     assert.equal(v.SizeInGiB, 200);
     assert.equal(v.Iops, 5000);
     assert.equal(v.Throughput, 250);

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { App, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Tags, Validations, type CfnElement } from 'aws-cdk-lib';
 import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/index.js';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -23,7 +23,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { deploymentNames, JENKINS_HOME, POINTER_NONE, RUN_DIR, type DeploymentNames } from '../../src/config/names.js';
+import { deploymentNames, JENKINS_HOME, RUN_DIR, type DeploymentNames } from '../../src/config/names.js';
 import type { HomeConfig } from '../../src/config/types.js';
 import { KEEPER_ENV, METRICS, RECONCILER_ENV } from '../../src/continuity/settings.js';
 import {
@@ -33,7 +33,7 @@ import {
   type HomeContinuityProps,
 } from '../../src/constructs/home-continuity.js';
 import { STALE_STARTS_ALARM_THRESHOLD } from '../../src/constructs/continuity-alarms.js';
-import { JenkinsState, POINTER_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
+import { JenkinsState, RECORD_TABLE_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
 import { KEEPER_BUNDLE_FILE, keeperImage, stageKeeperImage } from '../../src/constructs/keeper-image.js';
 import { clusterTaskArns } from '../../src/constructs/continuity-iam.js';
 import { snapshotTagList } from '../../src/aws/ec2-adapter.js';
@@ -148,7 +148,6 @@ function continuityProps(s: Scaffold, home: HomeContinuityProps['home'], extra: 
 const app = new App();
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const ciState = new JenkinsState(app, 'CiState', { deploymentName: 'ci' });
-// A tag from above (e.g. Tags.of(app)) must not reach the pointer: a tag change would update it to "none".
 Tags.of(ciState).add('team', 'ci-platform');
 const ciStack = new Stack(app, 'Ci', { stackName: deploymentNames('ci').stack });
 ciStack.addStackDependency(ciState);
@@ -209,79 +208,65 @@ function cfnLint(files: readonly string[]): void {
   assert.equal(res.status, 0, res.stdout + res.stderr);
 }
 
-describe('pointer and state stack', () => {
-  test('the state stack is named jenkins-ecs-<name>-state and holds only the pointer, pinned to logical id Pointer', () => {
+describe('state stack and launch snapshot', () => {
+  test('the state stack is named jenkins-ecs-<name>-state and holds only the record table, pinned to logical id RecordTable', () => {
     assert.equal(ciState.stackName, 'jenkins-ecs-ci-state');
-    assert.equal(POINTER_LOGICAL_ID, 'Pointer');
+    assert.equal(RECORD_TABLE_LOGICAL_ID, 'RecordTable');
     const resources = stateT.toJSON().Resources as Record<string, unknown>;
-    assert.deepEqual(Object.keys(resources), ['Pointer']);
+    assert.deepEqual(Object.keys(resources), ['RecordTable']);
   });
 
-  test('the pointer parameter is created as "none" with fixed properties, and is retained on delete and replace', () => {
-    // Any change here makes CloudFormation rewrite the live pointer to "none": never change it.
-    stateT.templateMatches({
-      Resources: {
-        Pointer: {
-          Type: 'AWS::SSM::Parameter',
-          DeletionPolicy: 'Retain',
-          UpdateReplacePolicy: 'Retain',
-          Properties: Match.exact({
-            Name: '/jenkins-ecs/ci/pointer',
-            Type: 'String',
-            Value: POINTER_NONE,
-            Tier: 'Standard',
-            Description:
-              'jenkins-ecs pointer: snapshot id the controller service launches its home from. Written by the reconciler and restore only.',
-          }),
-        },
-      },
-    });
+  test('a tag from above reaches the table (a tag change updates a table in place, no data lost)', () => {
+    stateT.hasResourceProperties('AWS::DynamoDB::Table', { Tags: [{ Key: 'team', Value: 'ci-platform' }] });
   });
 
-  test('the state stack refuses stack tags and renames', () => {
+  test('the state stack refuses a rename', () => {
     const other = new App();
-    assert.throws(() => new JenkinsState(other, 'A', { deploymentName: 'ci', tags: { team: 'x' } }), /tags are not allowed/);
     assert.throws(() => new JenkinsState(other, 'B', { deploymentName: 'ci', stackName: 'mine' }), /leave stackName unset/);
   });
 
-  test('the main stack depends on the state stack, so cdk deploy creates the pointer before the first change set', () => {
+  test('a controller service under another name than deploymentNames(name).service is refused (the reconciler finds it by that name)', () => {
+    const other = new App();
+    const stack = new Stack(other, 'Other');
+    const s = scaffold(stack, 'other', {}, MIN_HEALTH_CHECK_GRACE_SECONDS);
+    assert.throws(
+      () => new HomeContinuity(stack, 'HomeContinuity', continuityProps({ ...s, names: deploymentNames('renamed') }, {}, {})),
+      /the controller service is named "jenkins-ecs-other-controller"; set serviceName: "jenkins-ecs-renamed-controller"/,
+    );
+  });
+
+  test('the main stack depends on the state stack, so cdk deploy creates the record table before the main stack reads it', () => {
     const main = assembly.getStackArtifact(ciStack.artifactId);
     assert.ok(main.dependencies.some((d) => d.id === ciState.artifactId));
   });
 
-  test('the main stack reads the pointer through an SSM-typed parameter (logical ids pinned)', () => {
-    ciT.hasParameter('PointerSnapshotId', { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/jenkins-ecs/ci/pointer' });
-    ciT.hasCondition('PointerIsNone', { 'Fn::Equals': [{ Ref: 'PointerSnapshotId' }, POINTER_NONE] });
-    assert.equal(ciStack.resolve(ciContinuity.pointer.valueAsString).Ref, 'PointerSnapshotId');
+  test('no SSM-typed stack parameter and no pointer condition are left in the main stack', () => {
+    const params = (ciT.toJSON().Parameters ?? {}) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(params).filter((k) => k !== 'BootstrapVersion'), []);
+    assert.equal((ciT.toJSON() as { Conditions?: unknown }).Conditions, undefined);
   });
 
-  test('with a seed: pointer none launches from the seed, otherwise from the pointer; the rate always applies', () => {
+  test('the service takes its ManagedEBSVolume from the LaunchSnapshot resource, which gets the static settings, the seed and the rate', () => {
+    const launchId = ciStack.getLogicalId(ciContinuity.launch.resource.node.defaultChild as CfnElement);
     ciT.hasResourceProperties('AWS::ECS::Service', {
-      VolumeConfigurations: [
-        {
-          Name: 'jenkins-home',
-          ManagedEBSVolume: Match.objectLike({
-            SnapshotId: { 'Fn::If': ['PointerIsNone', SEED, { Ref: 'PointerSnapshotId' }] },
-            VolumeInitializationRate: 200,
-            FilesystemType: 'xfs',
-          }),
-        },
-      ],
+      VolumeConfigurations: [{ Name: 'jenkins-home', ManagedEBSVolume: { 'Fn::GetAtt': [launchId, 'ManagedEBSVolume'] } }],
+    });
+    ciT.hasResourceProperties('Custom::LaunchSnapshot', {
+      SeedSnapshotId: SEED,
+      InitializationRateMiBps: 200,
+      ManagedEBSVolume: Match.objectEquals({
+        RoleArn: ciStack.resolve(ci.infrastructureRole.roleArn),
+        Encrypted: true,
+        SizeInGiB: 50,
+        VolumeType: 'gp3',
+        FilesystemType: 'xfs',
+        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'jenkins-ecs:lineage', Value: 'ci' }] }],
+      }),
     });
   });
 
-  test('without a seed: pointer none launches an empty volume with no rate, otherwise the pointer with the rate', () => {
-    bareT.hasResourceProperties('AWS::ECS::Service', {
-      VolumeConfigurations: [
-        {
-          Name: 'jenkins-home',
-          ManagedEBSVolume: Match.objectLike({
-            SnapshotId: { 'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, { Ref: 'PointerSnapshotId' }] },
-            VolumeInitializationRate: { 'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, 150] },
-          }),
-        },
-      ],
-    });
+  test('without a seed the resource gets no seed, only the rate (applied only with a snapshot)', () => {
+    bareT.hasResourceProperties('Custom::LaunchSnapshot', { SeedSnapshotId: Match.absent(), InitializationRateMiBps: 150 });
   });
 });
 
@@ -312,6 +297,7 @@ describe('keeper sidecar and gate wiring', () => {
       [KEEPER_ENV.homePath]: JENKINS_HOME,
       [KEEPER_ENV.runDir]: RUN_DIR,
       [KEEPER_ENV.jenkinsContainer]: 'jenkins',
+      [KEEPER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
     });
   });
 
@@ -463,17 +449,19 @@ describe('reconciler Lambda function', () => {
     assert.ok(readdirSync(dir).includes('index.js'), `bundle in ${dir}`);
   });
 
-  test('runs one at a time with a bounded timeout, its env from RECONCILER_ENV and a log group with retention', () => {
+  test('reserves no concurrency by default, has a bounded timeout, its env from RECONCILER_ENV and a log group with retention', () => {
     ciT.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       Timeout: 60,
       Environment: {
         Variables: {
           [RECONCILER_ENV.lineage]: 'ci',
           [RECONCILER_ENV.cluster]: ciStack.resolve(ci.cluster.clusterName),
-          [RECONCILER_ENV.service]: ciStack.resolve(ci.service.serviceName),
+          // The fixed name, not the service's Ref (issue 10.1).
+          [RECONCILER_ENV.service]: 'jenkins-ecs-ci-controller',
+          [RECONCILER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
           [RECONCILER_ENV.pointerParameter]: '/jenkins-ecs/ci/pointer',
           [RECONCILER_ENV.keepLast]: '12',
           [RECONCILER_ENV.keepDailyDays]: '14',
@@ -497,7 +485,7 @@ describe('reconciler Lambda function', () => {
         'detail-type': ['ECS Task State Change'],
         detail: {
           clusterArn: [ciStack.resolve(ci.cluster.clusterArn)],
-          group: [ciStack.resolve(`service:${ci.service.serviceName}`)],
+          group: ['service:jenkins-ecs-ci-controller'],
         },
       },
       Targets: target,
@@ -510,7 +498,7 @@ describe('reconciler Lambda function', () => {
     const roll = bySid(ciReconciler, 'ReconcilerRollService');
     assert.deepEqual([roll.Action, roll.Resource, roll.Condition], [
       ['ecs:UpdateService', 'ecs:DescribeServices'],
-      ciStack.resolve(ci.service.serviceArn),
+      ciStack.resolve(ciStack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${ci.cluster.clusterName}/jenkins-ecs-ci-controller` })),
       undefined,
     ]);
     const pass = bySid(ciReconciler, 'ReconcilerPassInfrastructureRole');
@@ -569,19 +557,20 @@ describe('alarms', () => {
     assert.ok(STALE_STARTS_ALARM_THRESHOLD > 1);
   });
 
-  test('head older than 2 x interval alarms only while the controller runs, and a silent reconciler counts as old', () => {
+  test('head older than 2 x interval alarms only while the controller runs, and stays silent while no head exists', () => {
     ciT.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 2 * 15 * 60,
       ComparisonOperator: 'GreaterThanThreshold',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: `IF(FILL(running, 0) > 0, FILL(age, ${2 * 15 * 60 + 1}), 0)`, ReturnData: true }),
+        // No head age (a fresh deployment, no head yet) counts as 0, never as old.
+        Match.objectLike({ Expression: 'IF(FILL(running, 0) > 0, FILL(age, 0), 0)', ReturnData: true }),
         Match.objectLike({
           Id: 'running',
           MetricStat: Match.objectLike({
             Metric: {
               Namespace: 'AWS/ECS',
               MetricName: 'CPUUtilization',
-              Dimensions: Match.arrayWith([{ Name: 'ServiceName', Value: ciStack.resolve(ci.service.serviceName) }]),
+              Dimensions: Match.arrayWith([{ Name: 'ServiceName', Value: 'jenkins-ecs-ci-controller' }]),
             },
           }),
         }),
@@ -722,21 +711,15 @@ describe('composed by buildApp with homeContinuity (the real keeper and reconcil
     const main = composed.getStackArtifact(built.stack.artifactId);
     assert.ok(main.dependencies.some((d) => d.id === built.stateStack!.artifactId));
     const t = Template.fromStack(built.stack);
-    t.hasParameter('PointerSnapshotId', { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/jenkins-ecs/ci-prod/pointer' });
+    t.hasResourceProperties('Custom::LaunchSnapshot', {
+      InitializationRateMiBps: 300,
+      ManagedEBSVolume: Match.objectLike({
+        TagSpecifications: Match.arrayWith([Match.objectLike({ Tags: Match.arrayWith([{ Key: 'jenkins-ecs:lineage', Value: 'ci-prod' }]) })]),
+      }),
+    });
     t.hasResourceProperties('AWS::ECS::Service', {
       HealthCheckGracePeriodSeconds: Match.anyValue(),
-      VolumeConfigurations: [
-        {
-          Name: 'jenkins-home',
-          ManagedEBSVolume: Match.objectLike({
-            SnapshotId: { 'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, { Ref: 'PointerSnapshotId' }] },
-            VolumeInitializationRate: { 'Fn::If': ['PointerIsNone', { Ref: 'AWS::NoValue' }, 300] },
-            TagSpecifications: Match.arrayWith([
-              Match.objectLike({ Tags: Match.arrayWith([{ Key: 'jenkins-ecs:lineage', Value: 'ci-prod' }]) }),
-            ]),
-          }),
-        },
-      ],
+      VolumeConfigurations: [{ Name: 'jenkins-home', ManagedEBSVolume: { 'Fn::GetAtt': [Match.stringLikeRegexp('LaunchSnapshot'), 'ManagedEBSVolume'] } }],
     });
   });
 
@@ -753,7 +736,7 @@ describe('composed by buildApp with homeContinuity (the real keeper and reconcil
   test('stateful resources of the deployed composition keep their logical ids', () => {
     const resources = Template.fromStack(built.stack).toJSON().Resources as Record<string, { Type: string }>;
     assert.equal(resources.JenkinsHomeContinuityReconcilerLogs61445C8F?.Type, 'AWS::Logs::LogGroup');
-    assert.equal((Template.fromStack(built.stateStack!).toJSON().Resources as Record<string, { Type: string }>).Pointer?.Type, 'AWS::SSM::Parameter');
+    assert.equal((Template.fromStack(built.stateStack!).toJSON().Resources as Record<string, { Type: string }>).RecordTable?.Type, 'AWS::DynamoDB::Table');
   });
 
   test('the reconciler bundle carries the AWS SDK it was tested with, not the runtime one', () => {
