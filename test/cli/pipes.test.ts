@@ -25,6 +25,10 @@ const INVOCATIONS: Record<string, readonly string[]> = {
   snapshot: ['snapshot', '--name', name],
   // No such snapshot in the lineage: refused before anything changes.
   restore: ['restore', 'snap-0123456789abcdef0', '--yes', '--name', name],
+  // No --yes and no terminal: refused before anything changes.
+  restart: ['restart', '--name', name],
+  // No such file system in moto: refused before the task is started.
+  migrate: ['migrate', '--from-efs', 'fs-0123456789abcdef0', '--name', name],
 };
 
 /** These succeed (exit 0) with the seeded deployment; so they must into a closed pipe too. */
