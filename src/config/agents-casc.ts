@@ -14,8 +14,6 @@ export const AGENT_ENV = {
   region: 'AGENT_REGION',
   subnets: 'AGENT_SUBNETS',
   securityGroups: 'AGENT_SECURITY_GROUPS',
-  executionRoleArn: 'AGENT_EXECUTION_ROLE_ARN',
-  logGroup: 'AGENT_LOG_GROUP',
   jenkinsUrl: 'AGENT_JENKINS_URL',
 } as const;
 
@@ -23,11 +21,16 @@ export const AGENT_ENV = {
 export const AGENT_REMOTE_FS_ROOT = '/home/jenkins/agent';
 
 /**
- * The plugin names a template's task definition family `<cloud name>-<templateName>` (whitespace
- * stripped; `ECSService.fullQualifiedTemplateName`). We fix templateName so the family is known
- * at synth time and the controller's `ecs:RunTask` can be limited to exactly these families.
+ * The stack defines each template's task definition (JenkinsAgents) in the family
+ * `<cloud name>-agent`, the name the plugin itself would have registered, and hands the family to
+ * the plugin as `taskDefinitionOverride`. The plugin then only looks the family up
+ * (DescribeTaskDefinition: its latest ACTIVE revision) and runs it, so it never registers or
+ * deregisters a revision (amazon-ecs 1.49 `ECSService.registerTemplate` / `removeTemplate`).
  */
 export const AGENT_TEMPLATE_NAME = 'agent';
+
+/** The agent container in the task definition; the plugin overrides its command with -url, secret and name. */
+export const AGENT_CONTAINER_NAME = 'agent';
 
 export class AgentsCascError extends Error {
   constructor(message: string) {
@@ -41,10 +44,8 @@ export interface AgentCloudPlan {
   readonly agent: AgentConfig;
   /** Jenkins cloud name: deployment-unique, so two deployments in one account never share a family. */
   readonly cloudName: string;
-  /** ECS task definition family the plugin registers for this template. */
+  /** ECS task definition family the stack defines for this template. */
   readonly family: string;
-  /** Environment variable holding this template's agent task role ARN. */
-  readonly taskRoleVar: string;
 }
 
 /** `build.large` → `build_large`: ECS families and cloud names allow letters, digits, `-`, `_`. */
@@ -52,6 +53,7 @@ export function labelSlug(label: string): string {
   return label.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/** The label's upper-case variable form; labels that share one collide (config rule). */
 export function agentTaskRoleVar(label: string): string {
   return `AGENT_TASK_ROLE_ARN_${label.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
@@ -66,11 +68,11 @@ export function planAgentClouds(deploymentName: string, agents: readonly AgentCo
           `which the amazon-ecs plugin refuses (letters, digits, - and _, at most 127 characters); use a shorter label`,
       );
     }
-    return { agent, cloudName, family: `${cloudName}-${AGENT_TEMPLATE_NAME}`, taskRoleVar: agentTaskRoleVar(agent.label) };
+    return { agent, cloudName, family: `${cloudName}-${AGENT_TEMPLATE_NAME}` };
   });
   const seen = new Map<string, string>();
   for (const p of plans) {
-    for (const key of [`cloud:${p.cloudName}`, `env:${p.taskRoleVar}`]) {
+    for (const key of [`cloud:${p.cloudName}`, `env:${agentTaskRoleVar(p.agent.label)}`]) {
       const other = seen.get(key);
       if (other !== undefined) {
         throw new AgentsCascError(
@@ -96,37 +98,25 @@ function template(plan: AgentCloudPlan): Record<string, unknown> {
     agent.capacity === 'spot'
       ? { capacityProviderStrategies: [{ provider: 'FARGATE_SPOT', base: 0, weight: 1 }] }
       : { launchType: 'FARGATE' };
+  // Image, size, roles, logging and JENKINS_WEB_SOCKET live in the task definition the stack
+  // defines; with an override the plugin reads none of the template's container or size settings
+  // (they feed only its register path). What it still reads goes here: the launch settings and
+  // network of RunTask, and the agent's FS root. So a new agent image or size is a new task
+  // definition revision, and the controller's JCasC, hence the controller task, stays as it is.
   return {
     templateName: AGENT_TEMPLATE_NAME,
     label: agent.label,
-    image: agent.image,
+    taskDefinitionOverride: plan.family,
+    agentContainerName: AGENT_CONTAINER_NAME,
     ...launch,
-    // Without an explicit awsvpc the plugin compares "" with the registered "awsvpc" and registers
-    // a new task definition revision on every launch.
     networkMode: 'awsvpc',
     platformVersion: 'LATEST',
     operatingSystemFamily: 'LINUX',
     cpuArchitecture: 'X86_64',
-    cpu: agent.cpu,
-    memory: agent.memoryMiB,
-    memoryReservation: 0,
     remoteFSRoot: AGENT_REMOTE_FS_ROOT,
     subnets: ref(AGENT_ENV.subnets),
     securityGroups: ref(AGENT_ENV.securityGroups),
     assignPublicIp: false,
-    privileged: false,
-    executionRole: ref(AGENT_ENV.executionRoleArn),
-    taskrole: ref(plan.taskRoleVar),
-    logDriver: 'awslogs',
-    logDriverOptions: [
-      { name: 'awslogs-group', value: ref(AGENT_ENV.logGroup) },
-      { name: 'awslogs-region', value: ref(AGENT_ENV.region) },
-      { name: 'awslogs-stream-prefix', value: labelSlug(agent.label) },
-    ],
-    // The inbound-agent entrypoint turns this into -webSocket: the agent dials jenkinsUrl over
-    // HTTP, so no tunnel and no TCP port 50000. JENKINS_URL must not be set here (the plugin
-    // passes -url itself); see docs/aws-notes.md.
-    environments: [{ name: 'JENKINS_WEB_SOCKET', value: 'true' }],
   };
 }
 

@@ -1,7 +1,10 @@
 /**
- * Ephemeral Fargate build agents for the Jenkins amazon-ecs plugin: agent roles, security group,
- * log group, the controller's launch permissions, and the JCasC cloud fragment plus the
- * environment values it references. Agents dial the controller's private URL over WebSocket.
+ * Ephemeral Fargate build agents for the Jenkins amazon-ecs plugin: one task definition per
+ * template, agent roles, security group, log group, the controller's launch permissions, and the
+ * JCasC cloud fragment plus the environment values it references. The plugin is handed each task
+ * definition's family (`taskDefinitionOverride`) and only looks it up and runs it, so the
+ * controller cannot register or deregister task definitions and no revisions pile up (upstream
+ * amazon-ecs-plugin #149, #263, #267). Agents dial the controller's private URL over WebSocket.
  */
 import { Annotations, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,7 +12,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AGENT_ENV, AgentsCascError, planAgentClouds, renderAgentsCasc, type AgentCloudPlan } from '../config/agents-casc.js';
+import { AGENT_CONTAINER_NAME, AGENT_ENV, AgentsCascError, labelSlug, planAgentClouds, renderAgentsCasc, type AgentCloudPlan } from '../config/agents-casc.js';
 import type { AgentConfig } from '../config/types.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { nagText } from './continuity-iam.js';
@@ -61,6 +64,8 @@ export class JenkinsAgents extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Jenkins cloud name and ECS task family per agent template. */
   public readonly clouds: readonly AgentCloudPlan[];
+  /** The task definition of each agent label; the plugin runs the latest revision of its family. */
+  public readonly taskDefinitions: ReadonlyMap<string, ecs.FargateTaskDefinition>;
 
   /** Roles given in `taskRoles` or created by `agentTaskRole`, by label. */
   private readonly ownRoles = new Map<string, iam.IRole>();
@@ -132,6 +137,7 @@ export class JenkinsAgents extends Construct {
       description: 'Jenkins agents: default build permissions (none)',
     });
 
+    this.taskDefinitions = new Map(this.clouds.map((c) => [c.agent.label, this.defineTask(c)]));
     this.addControllerPermissions(props);
 
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
@@ -145,15 +151,46 @@ export class JenkinsAgents extends Construct {
       [AGENT_ENV.region]: stack.region,
       [AGENT_ENV.subnets]: subnets.subnetIds.join(','),
       [AGENT_ENV.securityGroups]: this.securityGroup.securityGroupId,
-      [AGENT_ENV.executionRoleArn]: this.executionRole.roleArn,
-      [AGENT_ENV.logGroup]: this.logGroup.logGroupName,
       [AGENT_ENV.jenkinsUrl]: props.jenkinsUrl,
     };
-    for (const c of this.clouds) {
-      // Lazy: agentTaskRole() may give the label its own role after construction.
-      const label = c.agent.label;
-      this.environment[c.taskRoleVar] = Lazy.string({ produce: () => (this.ownRoles.get(label) ?? this.taskRole).roleArn });
-    }
+  }
+
+  /**
+   * The task definition of one template, in the family the plugin is told to run. Its task role is
+   * resolved late: agentTaskRole() may give the label its own role after construction. A change
+   * (image, size, role) is a new revision that CloudFormation registers and the old one it
+   * deregisters; the controller keeps running, since it names the family, not a revision.
+   */
+  private defineTask(c: AgentCloudPlan): ecs.FargateTaskDefinition {
+    const label = c.agent.label;
+    const taskRole = iam.Role.fromRoleArn(
+      this,
+      `TaskRoleOf-${c.cloudName}`,
+      Lazy.string({ produce: () => (this.ownRoles.get(label) ?? this.taskRole).roleArn }),
+      { mutable: false },
+    );
+    const td = new ecs.FargateTaskDefinition(this, `TaskDefinition-${c.cloudName}`, {
+      family: c.family,
+      cpu: c.agent.cpu,
+      memoryLimitMiB: c.agent.memoryMiB,
+      runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
+      executionRole: this.executionRole,
+      taskRole,
+    });
+    td.addContainer(AGENT_CONTAINER_NAME, {
+      image: ecs.ContainerImage.fromRegistry(c.agent.image),
+      essential: true,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: labelSlug(label) }),
+      // The inbound-agent entrypoint turns this into -webSocket: the agent dials jenkinsUrl over
+      // HTTP, so no tunnel and no TCP port 50000. JENKINS_URL must not be set (the plugin passes
+      // -url itself in the command override); see docs/aws-notes.md.
+      environment: { JENKINS_WEB_SOCKET: 'true' },
+    });
+    Validations.of(td).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'The one environment variable, JENKINS_WEB_SOCKET=true, is a fixed switch of the inbound agent, not a secret.',
+    });
+    return td;
   }
 
   /**
@@ -192,7 +229,7 @@ export class JenkinsAgents extends Construct {
     if (this.clouds.length === 0) return;
     const stack = Stack.of(this);
     const onCluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
-    // Exact families: the plugin registers `<cloud>-<templateName>` and we fix both names.
+    // Exact families: the task definitions defined in this construct.
     const families = this.clouds.map((c) => stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${c.family}:*` }));
     // Long ARN format (the only one since 2021): task/<cluster name>/<id>.
     const tasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` });
@@ -207,19 +244,14 @@ export class JenkinsAgents extends Construct {
           resources: [tasks],
           conditions: onCluster,
         }),
+        // The plugin's lookup of taskDefinitionOverride. No Register, Deregister or
+        // ListTagsForResource: with an override the plugin never calls them (AMAZON_ECS_API_CALLS).
+        new iam.PolicyStatement({ sid: 'DescribeAgentTaskDefinitions', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }),
         new iam.PolicyStatement({
-          sid: 'ManageAgentTaskDefinitions',
-          // Never DeregisterTaskDefinition: it supports no resource types, so any grant is on every
-          // task definition in the Region. The plugin only calls it for a template it registered
-          // and that was then removed; that cleanup fails harmlessly (it logs and goes on).
-          actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTagsForResource'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          sid: 'TagOnCreate',
+          sid: 'TagOnRunTask',
           actions: ['ecs:TagResource'],
-          resources: [...families, tasks],
-          conditions: { StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'RunTask'] } },
+          resources: [tasks],
+          conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
         }),
         (this.passRole = new iam.PolicyStatement({
           sid: 'PassAgentRoles',
@@ -236,15 +268,13 @@ export class JenkinsAgents extends Construct {
     const ack = (finding: string, reason: string): void => Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     ack(
       'Resource::*',
-      'ecs:RegisterTaskDefinition, DescribeTaskDefinition and ListTagsForResource ' +
-        'are granted on * because the amazon-ecs plugin calls them before any task definition ARN exists or ' +
-        'with family names; RegisterTaskDefinition has no resource-level permissions. What they can launch is ' +
-        'limited by RunTask (exact families, this cluster) and PassRole (agent roles only).',
+      'ecs:DescribeTaskDefinition has no resource type in the Service Authorization Reference, so it takes Resource *; ' +
+        'it only reads. What can be launched is limited by RunTask (the agent families, this cluster) and PassRole (agent roles only).',
     );
     for (const c of this.clouds) {
       ack(
         `Resource::${nagText(stack, families[this.clouds.indexOf(c)] as string)}`,
-        `Any revision of the ${c.family} family the plugin registers for agent label ${c.agent.label}; revisions are created at runtime.`,
+        `Any revision of the ${c.family} family this stack defines for agent label ${c.agent.label}; CloudFormation registers a new revision when the template changes.`,
       );
     }
     ack(

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import {
+  AGENT_CONTAINER_NAME,
   AGENT_ENV,
   AgentsCascError,
   cascVariables,
@@ -69,7 +70,7 @@ describe('amazon-ecs JCasC fragment from agents[]', () => {
     const first = doc.jenkins.clouds[0]?.ecs as Cloud;
     first.webSocket = true;
     (first.templates[0] as Obj).environment = [];
-    ((first.templates[0] as Obj).environments as Obj[]).push({ key: 'X' });
+    (first.templates[0] as Obj).environments = [{ name: 'A', value: 'b' }, { key: 'X' }];
     assert.deepEqual(unknownPluginKeys(doc).sort(), [
       'clouds[0].templates[0].environment',
       'clouds[0].templates[0].environments[1].key',
@@ -86,58 +87,56 @@ describe('amazon-ecs JCasC fragment from agents[]', () => {
     assert.equal(o.capacityProviderStrategies, undefined);
   });
 
-  test('templates are Fargate Linux x86_64 in awsvpc mode with private networking and the configured size', () => {
-    for (const [c, agent] of [[spot, linux], [onDemand, large]] as const) {
+  test('templates are Fargate Linux x86_64 in awsvpc mode with private networking', () => {
+    for (const c of [spot, onDemand]) {
       const t = c.templates[0] as Obj;
       assert.equal(t.platformVersion, 'LATEST');
       assert.equal(t.operatingSystemFamily, 'LINUX');
       assert.equal(t.cpuArchitecture, 'X86_64');
       assert.equal(t.networkMode, 'awsvpc');
       assert.equal(t.assignPublicIp, false);
-      assert.equal(t.cpu, agent.cpu);
-      assert.equal(t.memory, agent.memoryMiB);
-      assert.equal(t.memoryReservation, 0);
-      assert.equal(t.image, agent.image);
       assert.equal(t.remoteFSRoot, '/home/jenkins/agent');
       assert.equal(t.subnets, `\${${AGENT_ENV.subnets}}`);
       assert.equal(t.securityGroups, `\${${AGENT_ENV.securityGroups}}`);
     }
   });
 
-  test('agents connect over WebSocket: JENKINS_WEB_SOCKET=true, no tunnel, no JENKINS_URL, jenkinsUrl from the environment', () => {
+  test('each template runs the task definition the stack defines: its family as taskDefinitionOverride, container "agent"', () => {
+    const plans = planAgentClouds('ci', [linux, large]);
+    for (const [c, plan] of [[spot, plans[0]], [onDemand, plans[1]]] as const) {
+      const t = c.templates[0] as Obj;
+      assert.equal(t.taskDefinitionOverride, plan?.family);
+      assert.equal(t.agentContainerName, AGENT_CONTAINER_NAME);
+    }
+  });
+
+  test('container and size settings live in the task definition, not the template (the plugin ignores them with an override)', () => {
+    for (const c of clouds(text)) {
+      const t = c.templates[0] as Obj;
+      for (const k of ['image', 'cpu', 'memory', 'executionRole', 'taskrole', 'logDriver', 'logDriverOptions', 'environments', 'memoryReservation', 'privileged']) {
+        assert.equal(k in t, false, k);
+      }
+    }
+  });
+
+  test('agents connect over WebSocket: no tunnel, no JENKINS_URL, jenkinsUrl from the environment', () => {
     for (const c of clouds(text)) {
       assert.equal('tunnel' in c, false);
       assert.equal(c.jenkinsUrl, `\${${AGENT_ENV.jenkinsUrl}}`);
-      const env = (c.templates[0] as Obj).environments as Obj[];
-      assert.deepEqual(env, [{ name: 'JENKINS_WEB_SOCKET', value: 'true' }]);
-      assert.equal(typeof env[0]?.value, 'string');
     }
     assert.doesNotMatch(text, /JENKINS_URL\b(?!})/);
   });
 
-  test('logs go to the agent log group through awslogs, with a stream prefix per label', () => {
-    const t = onDemand.templates[0] as Obj;
-    assert.equal(t.logDriver, 'awslogs');
-    assert.deepEqual(t.logDriverOptions, [
-      { name: 'awslogs-group', value: `\${${AGENT_ENV.logGroup}}` },
-      { name: 'awslogs-region', value: `\${${AGENT_ENV.region}}` },
-      { name: 'awslogs-stream-prefix', value: 'build_large' },
-    ]);
-  });
-
-  test('roles and the cluster are deploy-time values: each template has its own task role variable', () => {
+  test('the cluster and region are deploy-time values', () => {
     assert.equal(spot.cluster, `\${${AGENT_ENV.clusterArn}}`);
     assert.equal(spot.regionName, `\${${AGENT_ENV.region}}`);
-    assert.equal((spot.templates[0] as Obj).executionRole, `\${${AGENT_ENV.executionRoleArn}}`);
-    assert.equal((spot.templates[0] as Obj).taskrole, '${AGENT_TASK_ROLE_ARN_LINUX}');
-    assert.equal((onDemand.templates[0] as Obj).taskrole, '${AGENT_TASK_ROLE_ARN_BUILD_LARGE}');
   });
 
-  test('the fragment references exactly the shared variables plus one task role variable per template', () => {
-    assert.deepEqual(cascVariables(text), [...Object.values(AGENT_ENV), 'AGENT_TASK_ROLE_ARN_BUILD_LARGE', 'AGENT_TASK_ROLE_ARN_LINUX'].sort());
+  test('the fragment references exactly the shared variables', () => {
+    assert.deepEqual(cascVariables(text), [...Object.values(AGENT_ENV)].sort());
   });
 
-  test('task definition families are <cloud>-agent, as the plugin names them', () => {
+  test('task definition families are <cloud>-agent, the name the plugin would have registered', () => {
     assert.deepEqual(
       planAgentClouds('ci', [linux, large]).map((p) => p.family),
       ['jenkins-ecs-ci-linux-agent', 'jenkins-ecs-ci-build_large-agent'],

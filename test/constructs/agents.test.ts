@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../src/app.js';
 import { cascVariables } from '../../src/config/agents-casc.js';
+import { AMAZON_ECS_API_CALLS } from '../../src/config/amazon-ecs-api.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { AgentConfig } from '../../src/config/types.js';
 import { JenkinsAgents, type JenkinsAgentsProps } from '../../src/constructs/jenkins-agents.js';
@@ -118,26 +119,50 @@ function jenkinsEnvironment(): Map<string, unknown> {
 describe('JenkinsAgents in the composed stack (cdk-nag clean: the synth would fail otherwise)', () => {
   test('every ${VAR} the agents JCasC fragment uses is set on the controller Jenkins container', () => {
     const vars = cascVariables(agents.cascYaml);
-    assert.ok(vars.length >= 8);
+    assert.ok(vars.length >= 5);
     const env = jenkinsEnvironment();
     for (const v of vars) assert.ok(env.has(v), `agents.yaml uses \${${v}} but the jenkins container does not set it`);
     assert.deepEqual(Object.keys(agents.environment).sort(), vars);
   });
 
-  test('the container gets the cluster ARN, private subnets, agent SG, roles, log group and the private controller URL', () => {
+  test('the container gets the cluster ARN, private subnets, agent SG and the private controller URL', () => {
     const env = jenkinsEnvironment();
     assert.deepEqual(env.get('AGENT_CLUSTER_ARN'), resolve(jenkins.cluster.clusterArn));
     assert.deepEqual(env.get('AGENT_SECURITY_GROUPS'), resolve(agents.securityGroup.securityGroupId));
-    assert.deepEqual(env.get('AGENT_EXECUTION_ROLE_ARN'), resolve(agents.executionRole.roleArn));
-    assert.deepEqual(env.get('AGENT_TASK_ROLE_ARN_LINUX'), resolve(agents.taskRole.roleArn));
-    assert.deepEqual(env.get('AGENT_TASK_ROLE_ARN_BUILD_LARGE'), resolve(buildRole.roleArn));
-    assert.deepEqual(env.get('AGENT_LOG_GROUP'), resolve(agents.logGroup.logGroupName));
     assert.deepEqual(env.get('AGENT_REGION'), 'eu-west-1');
     assert.deepEqual(env.get('AGENT_JENKINS_URL'), resolve(jenkins.privateUrl));
     assert.match(JSON.stringify(env.get('AGENT_JENKINS_URL')), /http:\/\/controller\..*:8080\//);
     const privateSubnets = jenkins.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
     assert.ok(privateSubnets.length >= 2);
     assert.deepEqual(env.get('AGENT_SUBNETS'), resolve(privateSubnets.join(',')));
+  });
+
+  test('each template has its task definition in the stack: the family the plugin runs, size, platform, roles, logs, WebSocket', () => {
+    const defs = template.findResources('AWS::ECS::TaskDefinition');
+    for (const [cloud, role] of [[agents.clouds[0], agents.taskRole], [agents.clouds[1], buildRole]] as const) {
+      assert.ok(cloud);
+      const td = agents.taskDefinitions.get(cloud.agent.label);
+      assert.ok(td, cloud.agent.label);
+      const p = (defs[logicalId(td)] as Resource).Properties;
+      assert.equal(p.Family, cloud.family);
+      assert.equal(p.Cpu, String(cloud.agent.cpu));
+      assert.equal(p.Memory, String(cloud.agent.memoryMiB));
+      assert.deepEqual(p.RequiresCompatibilities, ['FARGATE']);
+      assert.equal(p.NetworkMode, 'awsvpc');
+      assert.deepEqual(p.RuntimePlatform, { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' });
+      assert.deepEqual(p.ExecutionRoleArn, resolve(agents.executionRole.roleArn));
+      assert.deepEqual(p.TaskRoleArn, resolve(role.roleArn), 'the label\'s own role, even one added after construction');
+      const [c, ...more] = p.ContainerDefinitions as Record<string, unknown>[];
+      assert.equal(more.length, 0, 'one container: the plugin overrides its command');
+      assert.equal(c?.Name, 'agent');
+      assert.equal(c?.Image, cloud.agent.image);
+      assert.deepEqual(c?.Environment, [{ Name: 'JENKINS_WEB_SOCKET', Value: 'true' }]);
+      const log = c?.LogConfiguration as { LogDriver: string; Options: Record<string, unknown> };
+      assert.equal(log.LogDriver, 'awslogs');
+      assert.deepEqual(log.Options['awslogs-group'], resolve(agents.logGroup.logGroupName));
+      assert.equal(log.Options['awslogs-stream-prefix'], cloud.agent.label.replace(/[^A-Za-z0-9_-]/g, '_'));
+      assert.match(agents.cascYaml, new RegExp(`taskDefinitionOverride: ${cloud.family}\\n`));
+    }
   });
 
   test('the agents fragment is baked into the controller image as its own JCasC file', () => {
@@ -178,20 +203,40 @@ describe('JenkinsAgents in the composed stack (cdk-nag clean: the synth would fa
     ]);
   });
 
-  test('only the task-definition calls without useful resource scoping get Resource *', () => {
-    const st = statement('ManageAgentTaskDefinitions');
-    // DeregisterTaskDefinition supports no resource types: granting it at all means on every task definition.
-    assert.deepEqual(actions(st).sort(), ['ecs:DescribeTaskDefinition', 'ecs:ListTagsForResource', 'ecs:RegisterTaskDefinition']);
+  test('only DescribeTaskDefinition (no resource type in the reference) gets Resource *', () => {
+    const st = statement('DescribeAgentTaskDefinitions');
+    assert.deepEqual(actions(st), ['ecs:DescribeTaskDefinition']);
     assert.deepEqual(resources(st), ['*']);
     const starred = launchStatements.filter((x) => resources(x).includes('*')).map((x) => x.Sid);
-    assert.deepEqual(starred, ['ManageAgentTaskDefinitions']);
+    assert.deepEqual(starred, ['DescribeAgentTaskDefinitions']);
   });
 
-  test('TagResource is allowed only while creating agent task definitions or tasks', () => {
-    const st = statement('TagOnCreate');
+  test('the controller can neither register nor deregister task definitions: the stack defines them', () => {
+    const granted = (st: Statement): string[] => actions(st).filter((a) => /^ecs:(RegisterTaskDefinition|DeregisterTaskDefinition|ListTagsForResource|\*)$/i.test(a));
+    const controllerPolicies = policiesOf(jenkins.controllerTaskRole);
+    assert.ok(controllerPolicies.length >= 1);
+    for (const p of controllerPolicies) {
+      for (const st of (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement) assert.deepEqual(granted(st), [], JSON.stringify(st));
+    }
+    const role = template.findResources('AWS::IAM::Role')[logicalId(jenkins.controllerTaskRole)] as Resource;
+    for (const p of (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
+      for (const st of p.PolicyDocument.Statement) assert.deepEqual(granted(st), []);
+    }
+    assert.equal(role.Properties.ManagedPolicyArns, undefined);
+  });
+
+  test('the plugin calls this stack uses are exactly the ones the launch policy grants (AMAZON_ECS_API_CALLS)', () => {
+    const used = AMAZON_ECS_API_CALLS.filter((c) => c.used).map((c) => c.action).sort();
+    assert.deepEqual([...new Set(launchStatements.flatMap(actions))].sort(), used);
+    const unused = AMAZON_ECS_API_CALLS.filter((c) => !c.used).map((c) => c.action);
+    assert.ok(unused.includes('ecs:RegisterTaskDefinition') && unused.includes('ecs:DeregisterTaskDefinition'));
+  });
+
+  test('TagResource is allowed only on agent tasks, while RunTask creates them', () => {
+    const st = statement('TagOnRunTask');
     assert.deepEqual(actions(st), ['ecs:TagResource']);
-    assert.deepEqual(st.Condition, { StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'RunTask'] } });
-    assert.equal(resources(st).length, 3);
+    assert.deepEqual(st.Condition, { StringEquals: { 'ecs:CreateAction': 'RunTask' } });
+    assert.equal(resources(st).length, 1);
   });
 
   test('PassRole covers exactly the agent execution and task roles (including one added later), passed to ECS tasks only', () => {
@@ -313,8 +358,10 @@ describe('JenkinsAgents props (no synth)', () => {
     const own = new iam.Role(t.stack, 'Own', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     const a = new JenkinsAgents(t.stack, 'A', props(t, { taskRoles: { 'build.large': own } }));
     assert.equal(a.agentTaskRole('build.large'), own);
-    assert.deepEqual(t.stack.resolve(a.environment.AGENT_TASK_ROLE_ARN_BUILD_LARGE), t.stack.resolve(own.roleArn));
-    assert.deepEqual(t.stack.resolve(a.environment.AGENT_TASK_ROLE_ARN_LINUX), t.stack.resolve(a.taskRole.roleArn));
+    const taskRoleArn = (label: string): unknown =>
+      t.stack.resolve((a.taskDefinitions.get(label)?.node.defaultChild as ecs.CfnTaskDefinition).taskRoleArn);
+    assert.deepEqual(taskRoleArn('build.large'), t.stack.resolve(own.roleArn));
+    assert.deepEqual(taskRoleArn('linux'), t.stack.resolve(a.taskRole.roleArn));
     const doc = JSON.stringify(t.stack.resolve((a.node.findChild('ControllerLaunchPolicy') as iam.Policy).document));
     assert.ok(doc.includes(JSON.stringify(t.stack.resolve(own.roleArn))));
   });

@@ -56,6 +56,16 @@ function only(template: Template, type: string): { id: string; props: Record<str
   return { id, props: r.Properties ?? {}, dependsOn: r.DependsOn ?? [] };
 }
 
+/** The controller's task definition: the one with the jenkins container (agents have their own). */
+function controllerTaskDefinition(template: Template): { id: string; props: Record<string, unknown>; dependsOn: string[] } {
+  const found = Object.entries(template.findResources('AWS::ECS::TaskDefinition') as Resources).filter(([, r]) =>
+    ((r.Properties?.ContainerDefinitions ?? []) as Array<{ Name?: string }>).some((c) => c.Name === 'jenkins'),
+  );
+  assert.equal(found.length, 1, `expected one task definition with a jenkins container, found ${found.length}`);
+  const [id, r] = found[0]!;
+  return { id, props: r.Properties ?? {}, dependsOn: r.DependsOn ?? [] };
+}
+
 /** Logical id of a construct's CFN resource (the L2's default child, or the L1 itself). */
 function idOf(stack: Stack, construct: IConstruct): string {
   const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
@@ -63,7 +73,7 @@ function idOf(stack: Stack, construct: IConstruct): string {
 }
 
 function jenkinsContainer(template: Template): Record<string, unknown> {
-  const td = only(template, 'AWS::ECS::TaskDefinition');
+  const td = controllerTaskDefinition(template);
   const defs = td.props.ContainerDefinitions as Array<Record<string, unknown>>;
   const c = defs.find((d) => d.Name === 'jenkins');
   assert.ok(c, 'jenkins container missing');
@@ -82,7 +92,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
   const { template, stack, stateStack, jenkins, outdir } = synth({ name: 'ci' });
 
   test('task definition declares the jenkins-home volume as configured at launch, and only that one', () => {
-    const volumes = only(template, 'AWS::ECS::TaskDefinition').props.Volumes as Array<Record<string, unknown>>;
+    const volumes = controllerTaskDefinition(template).props.Volumes as Array<Record<string, unknown>>;
     assert.deepEqual(volumes.filter((v) => v.ConfiguredAtLaunch), [{ Name: 'jenkins-home', ConfiguredAtLaunch: true }]);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '2048',
@@ -347,7 +357,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
   });
 
   test('home continuity is on by default: the keeper sidecar runs next to Jenkins, which starts after it', () => {
-    const td = only(template, 'AWS::ECS::TaskDefinition');
+    const td = controllerTaskDefinition(template);
     const defs = td.props.ContainerDefinitions as Array<Record<string, unknown>>;
     assert.deepEqual(defs.map((d) => d.Name).sort(), ['jenkins', 'keeper']);
     const keeper = defs.find((d) => d.Name === 'keeper')!;
@@ -368,7 +378,7 @@ describe('default config (name only): new VPC, HTTP, gp3 home, home continuity',
     );
     assert.equal(run.length, 1);
     assert.equal(run[0]!.ReadOnly, true);
-    const volumes = only(template, 'AWS::ECS::TaskDefinition').props.Volumes as Array<Record<string, unknown>>;
+    const volumes = controllerTaskDefinition(template).props.Volumes as Array<Record<string, unknown>>;
     assert.ok(volumes.some((v) => v.Name === run[0]!.SourceVolume && !v.ConfiguredAtLaunch));
   });
 

@@ -349,13 +349,14 @@ function operator(w: IamWorld): SimCall[] {
 }
 
 // ---- the amazon-ecs plugin (controller task role) ---------------------------------------------
-// Calls of the pinned release (jenkins/controller/plugins.txt: amazon-ecs 1.49), read from
-// src/main/java/com/cloudbees/jenkins/plugins/amazonecs/ECSService.java at tag amazon-ecs-1.49:
-// registerTemplate → DescribeTaskDefinition (family), ListTagsForResource, RegisterTaskDefinition;
-// runEcsTask → RunTask (tags jenkins.label / jenkins.templatename, propagateTags TASK_DEFINITION);
-// describeTask / waitForTasksRunning → DescribeTasks; stopTask → StopTask. Left out on purpose:
-// ListClusters and DescribeClusters (config-page dropdowns only), EFS describes (no EFS volumes),
-// DeregisterTaskDefinition (only for templates it registered and then removed; never granted).
+// Calls of the pinned release (jenkins/controller/plugins.txt: amazon-ecs 1.49), listed with their
+// sources in src/config/amazon-ecs-api.ts (AMAZON_ECS_API_CALLS). The stack defines the agent task
+// definitions and the templates name them as taskDefinitionOverride, so registerTemplate only calls
+// DescribeTaskDefinition (family); runEcsTask → RunTask (tags jenkins.label / jenkins.templatename,
+// propagateTags TASK_DEFINITION); describeTask / waitForTasksRunning → DescribeTasks; stopTask →
+// StopTask. RegisterTaskDefinition, ListTagsForResource and DeregisterTaskDefinition (the register
+// path, not taken) must be denied. Left out: ListClusters, DescribeClusters and the EFS describes
+// (config-page dropdowns only).
 
 function plugin(w: IamWorld): SimCall[] {
   const p: PrincipalName = 'plugin';
@@ -366,15 +367,14 @@ function plugin(w: IamWorld): SimCall[] {
     const passRoles = [a.taskRoleArn, w.agentExecutionRoleArn ?? ''].map((r) => passInfrastructureRole(w, r, 'ecs-tasks.amazonaws.com'));
     out.push(
       { principal: p, what: `DescribeTaskDefinition ${a.family}`, expect: 'allow', requests: [{ action: 'ecs:DescribeTaskDefinition', resource: '*' }] },
-      { principal: p, what: `ListTagsForResource ${a.family}`, expect: 'allow', requests: [{ action: 'ecs:ListTagsForResource', resource: taskDef }] },
+      { principal: p, what: `ListTagsForResource ${a.family} (register path only; not granted)`, expect: 'deny', requests: [{ action: 'ecs:ListTagsForResource', resource: taskDef }] },
       {
         principal: p,
-        what: `RegisterTaskDefinition ${a.family} (with tags, passing the agent roles)`,
-        expect: 'allow',
+        what: `RegisterTaskDefinition ${a.family} (the stack defines it; not granted)`,
+        expect: 'deny',
         requests: [
           { action: 'ecs:RegisterTaskDefinition', resource: taskDef, context: tagContext(tags) },
           { action: 'ecs:TagResource', resource: taskDef, context: { ...tagContext(tags), 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-          ...passRoles,
         ],
       },
       {

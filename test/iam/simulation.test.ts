@@ -38,16 +38,6 @@ const WILDCARD_ACKS: readonly { sid: string; action: string; reason: string }[] 
     action: 'ecs:ListTasks',
     reason: 'ListTasks names a container instance, which Fargate tasks have none of; the ecs:cluster condition limits it to the deployment cluster.',
   },
-  {
-    sid: 'ManageAgentTaskDefinitions',
-    action: 'ecs:RegisterTaskDefinition',
-    reason: 'issue 10 acceptance 4 bullet 3 (image helper): the agent task definitions move into the stack and this grant goes away.',
-  },
-  {
-    sid: 'ManageAgentTaskDefinitions',
-    action: 'ecs:ListTagsForResource',
-    reason: 'issue 10 acceptance 4 bullet 3 (image helper): with taskDefinitionOverride the plugin never lists task definition tags.',
-  },
 ];
 
 async function referenceFindings(policies: readonly FoundPolicy[]): Promise<Finding[]> {
