@@ -35,10 +35,16 @@ describe('plugins.lock.json and plugins.txt', () => {
     assert.deepEqual(lockProblems(lock, pins, imageCore), []);
   });
 
-  test('every fact names its source: repository, tag, 40-hex commit and pom (and the BOM release when versions are managed)', () => {
+  test('every fact names its source: the pom at the release tag (repo, tag, 40-hex commit, pom, BOM) or the update center', () => {
     for (const p of lock.plugins) {
       const s = p.source;
-      assert.ok('commit' in s, `${p.id}: pom source expected in the committed lock`);
+      if ('updateCenter' in s) {
+        // Written by npm run plugins:update from plugin-versions.json.
+        assert.match(s.updateCenter, /^(https:\/\/updates\.jenkins\.io\/|file )/, p.id);
+        assert.ok(!Number.isNaN(Date.parse(s.fetchedAt)), p.id);
+        for (const d of p.dependencies) assert.equal(d.from, 'update-center', `${p.id} → ${d.id}`);
+        continue;
+      }
       assert.match(s.repo, /^jenkinsci\/[a-z0-9-]+$/, p.id);
       assert.match(s.commit, /^[0-9a-f]{40}$/, p.id);
       assert.ok(s.tag.endsWith(p.version), `${p.id}: tag ${s.tag} is the release ${p.version}`);
@@ -49,7 +55,12 @@ describe('plugins.lock.json and plugins.txt', () => {
         if (d.from.startsWith('bom')) assert.match(s.bom?.commit ?? '', /^[0-9a-f]{40}$/, `${p.id}: BOM commit`);
       }
     }
-    assert.match(lock.jenkins.source.commit, /^[0-9a-f]{40}$/);
+  });
+
+  test('the image tag was verified in jenkinsci/docker: its commit is recorded', () => {
+    assert.equal(lock.jenkins.source.repo, 'jenkinsci/docker');
+    assert.equal(lock.jenkins.source.tag, lock.jenkins.version);
+    assert.match(lock.jenkins.source.commit, /^[0-9a-f]{40}$/, 'after plugins:update moved the core, confirm the tag and record its commit');
   });
 
   test('reports the dependencies that plugins.txt leaves to jenkins-plugin-cli', (t) => {
