@@ -2,7 +2,7 @@
  * The deployment as IAM sees it, read from one synthesized example: the principals (with their
  * policies as CloudFormation would create them) and the ARNs real calls name.
  */
-import { planAgentClouds, AGENT_ENV } from '../../src/config/agents-casc.js';
+import { planAgentClouds } from '../../src/config/agents-casc.js';
 import { deploymentNames, type DeploymentNames } from '../../src/config/names.js';
 import type { JenkinsEcsConfig } from '../../src/config/types.js';
 import { RECONCILER_ENV } from '../../src/continuity/settings.js';
@@ -119,19 +119,13 @@ export function worldOf(example: SynthesizedExample): IamWorld {
   );
   const operatorPolicy = operatorOutputs[0] ? policies.find((p) => p.name === `${operatorOutputs[0]?.stack}/${operatorOutputs[0]?.id}`) : undefined;
 
-  const containers = taskDefProps.ContainerDefinitions as { Environment?: { Name: string; Value: unknown }[] }[];
-  const envVar = (name: string): string | undefined => {
-    for (const c of containers) {
-      const v = c.Environment?.find((e) => e.Name === name);
-      if (v) return taskDef.r.resolveString(v.Value);
-    }
-    return undefined;
-  };
-  const agents = planAgentClouds(example.config.name, example.config.agents).map((c) => ({
-    label: c.agent.label,
-    family: c.family,
-    taskRoleArn: envVar(c.taskRoleVar) ?? '',
-  }));
+  // The stack defines each agent task definition (JenkinsAgents); its roles are the ones RunTask passes.
+  const agentDefs = planAgentClouds(example.config.name, example.config.agents).map((c) => {
+    const td = one(`agent task definition of family ${c.family}`, find('AWS::ECS::TaskDefinition', (p) => p.Family === c.family));
+    const props = td.r.resources[td.id]?.Properties ?? {};
+    return { label: c.agent.label, family: c.family, taskRoleArn: roleArn(td, props.TaskRoleArn), executionRoleArn: roleArn(td, props.ExecutionRoleArn) };
+  });
+  const agents = agentDefs.map(({ label, family, taskRoleArn }) => ({ label, family, taskRoleArn }));
 
   const kmsKeyArn = example.config.controller.home.kmsKeyArn;
   const arn = (svc: string, resource: string, opts: { account?: string } = {}): string =>
@@ -145,7 +139,7 @@ export function worldOf(example: SynthesizedExample): IamWorld {
     serviceArn: service.r.resolveString({ Ref: service.id }),
     controllerRoleArn: controller.arn,
     infrastructureRoleArn: roleArn(service, infraRoleProp),
-    agentExecutionRoleArn: envVar(AGENT_ENV.executionRoleArn),
+    agentExecutionRoleArn: agentDefs[0]?.executionRoleArn,
     agents,
     kmsKeyArn,
     reconcilerLogGroup: reconciler
