@@ -65,6 +65,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/snapshot.js'),
   },
   {
+    name: 'restart',
+    summary: 'planned restart: pre-copy snapshot, stop, one task start from the final snapshot; asks first unless --yes',
+    options: [
+      ['-y, --yes', 'do not ask for confirmation'],
+      ['--no-pre-copy', 'skip the pre-copy snapshot (the final snapshot then carries every change)'],
+      ['--pre-copy-timeout-minutes M', 'stop anyway once the pre-copy has run this long (default 15)'],
+      ['--poll-seconds S', 'seconds between checks (default 5)'],
+      NAME_OPT,
+      CONFIG_OPT,
+      REGION_OPT,
+      JSON_OPT,
+    ],
+    load: () => import('./commands/restart.js'),
+  },
+  {
     name: 'restore',
     summary: 'point-in-time restore: <snap-id> | --before <ISO time>; asks first unless --yes',
     options: [
