@@ -48,10 +48,36 @@ export interface SimOptions {
   readonly callLatencyMs?: number;
   /** Holder tag changes become visible to listings after up to this long (0: at once). */
   readonly tagVisibilityMs?: number;
+  /**
+   * EC2 listings (DescribeSnapshots by tag filter) show a new snapshot only after a lag, uniform in
+   * [0, listLagMs] (or exactly listLagMs with listLagExact). Describe-by-id is always consistent.
+   */
+  readonly listLagMs?: number;
+  readonly listLagExact?: boolean;
+  /** Clock offset of the operator's machine (the CLI): its `now()` is off by this much. */
+  readonly cliSkewMs?: number;
+  /** Each task's and each reconciler invocation's clock is off by a random amount in [-taskSkewMs, taskSkewMs]. */
+  readonly taskSkewMs?: number;
+  /** The first snapshot of a volume (a full copy) is pending up to this long, with probability 1/2. */
+  readonly firstSnapshotPendingMs?: number;
+  /** Probability that ECS starts a replacement while the old task is still DEACTIVATING/STOPPING. */
+  readonly replaceWhileStoppingRate?: number;
+  /** `cdk deploy`: the launch value is resolved at change-set creation and applied this much later. */
+  readonly deployApplyMs?: readonly [number, number];
+  /** EventBridge delivers each reconciler trigger twice with this probability (at least once, any order). */
+  readonly duplicateEventRate?: number;
+  /** Scenario hook: extra time an answer, computed already, takes to reach the caller (a slow network or SDK retry). */
+  readonly answerDelay?: (caller: string, op: string, arg: string) => number;
+  /** Scenario hook: told about every snapshot created (protocol or foreign). */
+  readonly onSnapshotCreated?: (s: { id: string; kind?: SnapshotKind; volumeId: string; foreign: boolean }) => void;
 }
 
 interface SimSnapshot {
   id: string;
+  /** When a tag-filtered listing starts showing it (describe by id shows it at once). */
+  listedAt: number;
+  /** Taken by something other than the protocol (AWS Backup, DLM, a person), tags copied. */
+  foreign?: boolean;
   n: number;
   volumeId: string;
   state: Snapshot['state'];
@@ -91,6 +117,8 @@ type JenkinsState = 'gated' | 'running' | 'stopping' | 'stopped';
 interface Caller {
   readonly name: string;
   alive: boolean;
+  /** This actor's clock offset (client clocks are never exact). */
+  skewMs?: number;
   /** Throttled calls in a row, per operation: AWS answers every operation within 3 tries. */
   throttledInARow: Map<string, number>;
 }
@@ -107,6 +135,8 @@ interface SimTask {
   jenkins: JenkinsState;
   run?: JenkinsRun;
   keeperExit?: number;
+  /** The keeper exited while Jenkins was still stopping: the task stops once Jenkins has. */
+  deprovisionWhenJenkinsStops?: boolean;
 }
 
 interface JenkinsRun {
@@ -144,10 +174,12 @@ function awsError(name: string, message: string): Error {
 
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
+type Hooks = 'snapshotOutcome' | 'answerDelay' | 'onSnapshotCreated';
+
 export class Sim {
   readonly clock = new VirtualClock(START);
   readonly rng: Rng;
-  readonly opts: Required<Omit<SimOptions, 'snapshotOutcome'>> & Pick<SimOptions, 'snapshotOutcome'>;
+  readonly opts: Required<Omit<SimOptions, Hooks>> & Pick<SimOptions, Hooks>;
   readonly log: string[] = [];
   readonly violations: string[] = [];
 
@@ -197,6 +229,14 @@ export class Sim {
       verbose: false,
       callLatencyMs: 0,
       tagVisibilityMs: 0,
+      listLagMs: 0,
+      listLagExact: false,
+      cliSkewMs: 0,
+      taskSkewMs: 0,
+      firstSnapshotPendingMs: 0,
+      replaceWhileStoppingRate: 0,
+      deployApplyMs: [0, 0],
+      duplicateEventRate: 0,
       ...options,
     };
     this.rng = new Rng(options.seed);
@@ -255,7 +295,8 @@ export class Sim {
 
   private addSnapshot(s: { volumeId: string; kind?: SnapshotKind; task?: string; source?: string; content: ReadonlySet<number>; state: Snapshot['state'] }): SimSnapshot {
     const n = ++this.seq.snap;
-    const snap: SimSnapshot = { id: `snap-${String(n).padStart(6, '0')}`, n, startTime: this.clock.ms, lineage: LINEAGE, ...s };
+    const lag = this.opts.listLagMs <= 0 ? 0 : this.opts.listLagExact ? this.opts.listLagMs : this.rng.int(0, this.opts.listLagMs);
+    const snap: SimSnapshot = { id: `snap-${String(n).padStart(6, '0')}`, n, startTime: this.clock.ms, listedAt: this.clock.ms + lag, lineage: LINEAGE, ...s };
     this.snapshots.set(snap.id, snap);
     return snap;
   }
@@ -340,12 +381,15 @@ export class Sim {
     return {
       listLineage: async (lineage) => {
         await this.call(caller, 'listLineage');
-        return [...this.snapshots.values()].filter((s) => s.lineage === lineage).map((s) => this.toSnapshot(s));
+        const now = this.clock.ms;
+        return [...this.snapshots.values()].filter((s) => s.lineage === lineage && s.listedAt <= now).map((s) => this.toSnapshot(s));
       },
       describeSnapshot: async (id) => {
         await this.call(caller, 'describeSnapshot');
         const s = this.snapshots.get(id);
-        return s ? this.toSnapshot(s) : undefined;
+        const answer = s ? this.toSnapshot(s) : undefined;
+        await this.deliver(caller, 'describeSnapshot', id);
+        return answer;
       },
       createSnapshot: async (volumeId: string, tags: SnapshotTags) => {
         await this.call(caller, 'createSnapshot');
@@ -365,12 +409,14 @@ export class Sim {
           state: 'pending',
         });
         const forced = this.opts.snapshotOutcome?.({ kind: tags.kind, n: snap.n });
-        const duration = forced?.durationMs ?? this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]);
+        const first = last === undefined && this.opts.firstSnapshotPendingMs > 0 && this.rng.chance(0.5);
+        const duration = forced?.durationMs ?? (first ? this.rng.int(this.opts.pendingMs[0], this.opts.firstSnapshotPendingMs) : this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]));
         const fail = forced?.fail ?? this.rng.chance(this.opts.snapshotFailRate);
         const run = this.runs.find((r) => r.task === tags.task && r.stopAt === undefined) ?? this.runs.find((r) => r.task === tags.task);
         run?.snapshotIds.push(snap.id);
         if (tags.kind === 'final' && run) run.finalSnapshotId = snap.id;
         this.say(`CreateSnapshot ${snap.id} kind=${tags.kind} of ${volumeId} (${snap.content.size} records) -> ${fail ? 'error' : 'completed'} in ${duration} ms`);
+        this.opts.onSnapshotCreated?.({ id: snap.id, kind: tags.kind, volumeId, foreign: false });
         this.clock.schedule(duration, () => {
           const s = this.snapshots.get(snap.id);
           if (s === undefined) return;
@@ -483,10 +529,19 @@ export class Sim {
     this.clock.schedule(at - this.clock.ms, apply);
   }
 
-  /** A clock whose sleeps never end once the caller is dead (its process is gone). */
+  /** The scenario's extra transit time for an answer already computed (answerDelay hook). */
+  private async deliver(caller: Caller, op: string, arg: string): Promise<void> {
+    const extra = this.opts.answerDelay?.(caller.name, op, arg) ?? 0;
+    if (extra > 0) {
+      this.say(`(answer of ${op} ${arg} to ${caller.name} delayed ${extra} ms)`);
+      await this.clock.sleep(extra);
+    }
+  }
+
+  /** A clock whose sleeps never end once the caller is dead (its process is gone), off by the caller's skew. */
   private clockFor(caller: Caller): Clock {
     return {
-      now: () => this.clock.now(),
+      now: () => new Date(this.clock.ms + (caller.skewMs ?? 0)),
       sleep: (ms) => (caller.alive ? this.clock.sleep(ms).then(() => (caller.alive ? undefined : never<void>())) : never()),
     };
   }
@@ -522,7 +577,10 @@ export class Sim {
       for (const t of old) this.stopTask(t, 'replaced by a new deployment');
     }
     while (primaryActive().length > this.desiredCount) this.stopTask(primaryActive().at(-1)!, 'desiredCount lowered');
-    while (primaryActive().length < this.desiredCount && live().length < Math.max(cap, 1)) this.startTask(primary);
+    // ECS may place the replacement while the old task is still DEACTIVATING/STOPPING.
+    const early = this.opts.replaceWhileStoppingRate > 0 && this.rng.chance(this.opts.replaceWhileStoppingRate);
+    const counted = (): number => (early ? live().filter((t) => t.phase !== 'stopping').length : live().length);
+    while (primaryActive().length < this.desiredCount && counted() < Math.max(cap, 1)) this.startTask(primary);
     for (const d of this.deployments) {
       if (d.status === 'ACTIVE' && !live().some((t) => t.deploymentId === d.id)) d.status = 'INACTIVE';
     }
@@ -532,7 +590,7 @@ export class Sim {
 
   private startTask(dep: SimDeployment): void {
     const n = ++this.seq.task;
-    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: new Map() };
+    const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: new Map(), skewMs: this.taskSkew() };
     const volN = ++this.seq.vol;
     const volume: SimVolume = { id: `vol-${String(volN).padStart(6, '0')}`, state: 'creating', createTime: this.clock.ms, disk: new Set(), dirty: new Map() };
     if (dep.snapshotId) {
@@ -661,7 +719,7 @@ export class Sim {
     const errored = prev.snapshotIds.some((id) => this.failedSnapshots.has(id));
     if (errored || prev.snapshotRoundFailed) return;
     // Slack: backoff of throttled calls and the time each periodic round itself takes.
-    const boundMs = this.opts.intervalMinutes * 60_000 + this.opts.pendingMs[1] + 15_000;
+    const boundMs = this.opts.intervalMinutes * 60_000 + this.maxPendingMs + 15_000;
     const oldest = Math.min(...lost.map((r) => this.recordTime.get(r)!));
     this.crashLossChecks++;
     this.maxCrashLossMs = Math.max(this.maxCrashLossMs, prev.stopAt - oldest);
@@ -729,16 +787,20 @@ export class Sim {
         task.keeperExit = code;
         this.say(`t${task.n} keeper exited ${code}`);
         task.caller.alive = false;
-        // The essential keeper ending the task cuts off a Jenkins that is still shutting down. The
-        // stop was still graceful, so I3 applies: a keeper that snapshots before Jenkins has
-        // stopped loses Jenkins' last writes and must be caught, not excused as a crash.
-        if (task.jenkins === 'stopping') this.jenkinsStopped(task, 'graceful');
+        // The essential keeper exiting makes ECS stop the task, but Jenkins (already sent SIGTERM)
+        // runs on, and writes, until it stops by itself or its stopTimeout SIGKILLs it.
+        if (task.jenkins === 'stopping') {
+          this.say(`t${task.n} keeper gone; Jenkins still shutting down`);
+          task.deprovisionWhenJenkinsStops = true;
+          return;
+        }
         this.deprovision(task);
       }, () => undefined);
     };
     this.clock.schedule(jenkinsStop, () => {
       this.jenkinsStopped(task, 'graceful');
-      if (!early) sigtermKeeper();
+      if (task.deprovisionWhenJenkinsStops) this.deprovision(task);
+      else if (!early) sigtermKeeper();
     });
     if (early) sigtermKeeper();
   }
@@ -848,14 +910,66 @@ export class Sim {
     this.stopTask(task, 'StopTask (graceful restart)');
   }
 
-  /** A CloudFormation deploy: a new deployment launching from the pointer's value. */
+  /**
+   * A CloudFormation deploy: the launch value is resolved when the change set is created (now) and
+   * applied later (deployApplyMs).
+   */
   deploy(): void {
-    this.newDeployment(this.pointer, 'cloudformation deploy');
+    const value = this.deployValue();
+    const delay = this.rng.int(this.opts.deployApplyMs[0], this.opts.deployApplyMs[1]);
+    this.say(`cdk deploy: change set resolves ${value ?? 'empty'}, applied in ${delay} ms`);
+    this.clock.schedule(delay, () => this.newDeployment(value, 'cloudformation deploy'));
+  }
+
+  /** `aws ecs update-service --desired-count n` by an operator. */
+  scaleTo(n: number): void {
+    this.desiredCount = n;
+    this.say(`desiredCount=${n} (operator)`);
+    this.disruption();
+    this.kickScheduler();
+  }
+
+  /** `aws ecs update-service --force-new-deployment`: a new deployment with the same volume configuration. */
+  forceNewDeployment(): void {
+    const primary = this.deployments.find((d) => d.status === 'PRIMARY');
+    this.newDeployment(primary?.snapshotId, 'update-service --force-new-deployment');
+  }
+
+  /**
+   * A snapshot the protocol did not take (AWS Backup, DLM, a person) of any existing volume, with
+   * the volume's tags copied (the lineage tag) and, with copyKind, a kind tag copied from a
+   * lineage snapshot (CopySnapshot copies tags too).
+   */
+  foreignSnapshot(volumeId?: string, opts: { copyKind?: SnapshotKind; durationMs?: number } = {}): string | undefined {
+    const vols = [...this.volumes.values()].filter((v) => v.state !== 'deleted');
+    const v = volumeId ? this.volumes.get(volumeId) : vols.length > 0 ? this.rng.pick(vols) : undefined;
+    if (v === undefined) return undefined;
+    const snap = this.addSnapshot({ volumeId: v.id, ...(opts.copyKind ? { kind: opts.copyKind } : {}), content: new Set(v.disk), state: 'pending' });
+    snap.foreign = true;
+    const duration = opts.durationMs ?? this.rng.int(this.opts.pendingMs[0], this.opts.pendingMs[1]);
+    this.say(`FOREIGN snapshot ${snap.id} of ${v.id} (${snap.content.size} records, kind ${opts.copyKind ?? 'none'}) completes in ${duration} ms`);
+    this.opts.onSnapshotCreated?.({ id: snap.id, ...(opts.copyKind ? { kind: opts.copyKind } : {}), volumeId: v.id, foreign: true });
+    this.clock.schedule(duration, () => {
+      const s = this.snapshots.get(snap.id);
+      if (s === undefined) return;
+      s.state = 'completed';
+      this.triggerReconcile('snapshot completed', this.rng.int(1_000, 10_000));
+    });
+    return snap.id;
+  }
+
+  /** What CloudFormation hands the service when it creates a change set (v0.1: the SSM pointer). */
+  private deployValue(): string | undefined {
+    return this.pointer;
+  }
+
+  private taskSkew(): number {
+    return this.opts.taskSkewMs > 0 ? this.rng.int(-this.opts.taskSkewMs, this.opts.taskSkewMs) : 0;
   }
 
   restoreTo(snapshotId: string): void {
     if (this.restoring && !this.restoring.done) return;
-    const caller: Caller = { name: 'cli', alive: true, throttledInARow: new Map() };
+    const caller: Caller = { name: 'cli', alive: true, throttledInARow: new Map(), skewMs: this.opts.cliSkewMs };
     const state: { snapshotId: string; done: boolean; error?: string } = { snapshotId, done: false };
     this.restoring = state;
     this.say(`RESTORE to ${snapshotId} requested`);
@@ -893,7 +1007,12 @@ export class Sim {
 
   /** The bound of I6: snapshot completion + reconciler delay + one task start, plus the stop of the stale task. */
   livenessBoundMs(): number {
-    return 120_000 + this.opts.pendingMs[1] + 10_000 + 300_000 + 2 * this.opts.provisionMs[1] + 15_000 + 5_000 + 10_000 + 60_000;
+    return 120_000 + this.maxPendingMs + 10_000 + 300_000 + 2 * this.opts.provisionMs[1] + 15_000 + 5_000 + 10_000 + 60_000;
+  }
+
+  /** The longest a snapshot can stay pending in this configuration. */
+  get maxPendingMs(): number {
+    return Math.max(this.opts.pendingMs[1], this.opts.firstSnapshotPendingMs);
   }
 
   /** Invariants checked after every step. */
