@@ -1,11 +1,12 @@
 // Continuity benchmarks (figures only; tests never assert timings).
 // - sim-steps-per-s: simulator throughput, random runs of 50 one-minute steps (seeds 1..N), each
 //   step driving the real Keeper / reconcile / restore code through in-memory ports.
-// - reconciler-decision-ms: one pure reconciler decision (selectHead + decideRoll + planRetention)
+// - reconciler-decision-ms: one pure reconciler decision (decideRecordRoll + planRetention)
 //   over a realistic lineage of ~200 snapshots (15-minute periodics for two days, finals, a few
 //   manual and error ones), median of many runs after a warm-up.
 import { performance } from 'node:perf_hooks';
-import { decideRoll, planRetention, selectHead } from '../src/continuity/decisions.js';
+import { planRetention, selectHead } from '../src/continuity/decisions.js';
+import { decideRecordRoll } from '../src/continuity/reconciler.js';
 import type { ServiceState, Snapshot, SnapshotKind } from '../src/continuity/model.js';
 import { runRandom } from '../test/sim/random.js';
 
@@ -49,7 +50,8 @@ export async function run(): Promise<{ name: string; value: number; unit: string
   };
   const decide = (): number => {
     const head = selectHead(snapshots);
-    const roll = decideRoll({ ...(head ? { head } : {}), holders: [], service, pointer: snapshots[40]!.id, lineage: 'ci' });
+    const record = { lineage: 'ci', format: 1, seq: 500, snapshots: [], ...(head ? { head: { snapshotId: head.id, seq: 499, kind: head.kind ?? 'periodic' } } : {}), launch: snapshots[40]!.id };
+    const roll = decideRecordRoll({ record, headState: head?.state ?? 'completed', service, now: new Date(now), rollLeaseMs: 180_000 });
     const plan = planRetention({ snapshots, ...(head ? { head } : {}), referenced: new Set([snapshots[40]!.id]), now: new Date(now), keepLast: 12, keepDailyDays: 14 });
     return plan.delete.length + (roll.action === 'roll' ? 1 : 0);
   };

@@ -97,6 +97,15 @@ export class EcsAdapter implements EcsPort {
     return { status: attachment.status ?? 'UNKNOWN', volumeId: attachment.volumeId };
   }
 
+  public async taskStatus(cluster: string, taskArn: string): Promise<string> {
+    const res = await this.client.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
+    const task = res.tasks?.find((t) => t.taskArn === taskArn);
+    if (task?.lastStatus) return task.lastStatus;
+    const failure = res.failures?.find((f) => f.arn === taskArn) ?? res.failures?.[0];
+    if (failure?.reason === 'MISSING') return 'MISSING';
+    throw new AdapterError('TaskStatusUnknown', `DescribeTasks gave no status for ${taskArn}${failure?.reason ? ` (${failure.reason})` : ''}`);
+  }
+
   private async service(cluster: string, service: string): Promise<Service | undefined> {
     const res = await this.client.send(new DescribeServicesCommand({ cluster, services: [service] }));
     const s = res.services?.[0];

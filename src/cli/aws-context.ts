@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
-import { awsErrorCode, createClients, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
+import { awsErrorCode, createClients, DynamoRecordAdapter, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../config/names.js';
 import { loadConfigFile } from '../config/parse.js';
 import { NAME_PATTERN } from '../config/schema.js';
@@ -15,6 +15,7 @@ import { CONFIG_ENV, resolveConfigPath } from './args.js';
 import type { CommandContext } from './context.js';
 import { systemClock } from '../continuity/clock.js';
 import type { Clock, Ec2Port, EcsPort, PointerPort } from '../continuity/ports.js';
+import type { RecordPort } from '../continuity/record.js';
 import { CliError, EXIT } from './errors.js';
 
 /** A task of the controller service, as status shows it. */
@@ -37,7 +38,10 @@ export interface ServiceTasksPort {
 export interface CliAws {
   readonly ec2: Ec2Port;
   readonly ecs: EcsPort;
-  readonly pointer: PointerPort;
+  /** v0.1's SSM pointer, mirrored by restore while the state stack still has it. */
+  readonly pointer?: PointerPort;
+  /** The lineage record (DynamoDB table `deploymentNames(name).recordTable`). */
+  readonly record: RecordPort;
   readonly tasks: ServiceTasksPort;
   /** Sleeping between polls (snapshot --wait, restore); tests pass one that returns at once. */
   readonly clock: Clock;
@@ -138,6 +142,7 @@ export const defaultAwsFactory: AwsFactory = (target) => {
     ec2: new Ec2Adapter(clients.ec2),
     ecs: new EcsAdapter(clients.ecs),
     pointer: new SsmPointerAdapter(clients.ssm, target.names.pointerParameter),
+    record: new DynamoRecordAdapter(clients.dynamodb, target.names.recordTable),
     tasks: new EcsServiceTasks(clients.ecs),
     clock: systemClock,
   };

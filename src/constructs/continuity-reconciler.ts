@@ -80,6 +80,7 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
       [RECONCILER_ENV.cluster]: props.cluster.clusterName,
       [RECONCILER_ENV.service]: props.service.serviceName,
       [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
+      [RECONCILER_ENV.recordTable]: names.recordTable,
       [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
       [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
       ...(props.home.initializationRateMiBps !== undefined

@@ -184,6 +184,7 @@ export class HomeContinuity extends Construct {
         [KEEPER_ENV.homePath]: JENKINS_HOME,
         [KEEPER_ENV.runDir]: RUN_DIR,
         [KEEPER_ENV.jenkinsContainer]: names.jenkinsContainer,
+        [KEEPER_ENV.recordTable]: names.recordTable,
       },
     });
     // Read-write: `sync -f` must reach the home's filesystem; the keeper writes nothing there.

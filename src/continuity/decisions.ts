@@ -33,95 +33,10 @@ export function newestCompleted(snapshots: readonly Snapshot[]): Snapshot | unde
   return selectHead(snapshots.filter((s) => s.state === 'completed'));
 }
 
-/** Volumes that hold the lineage right now: tagged holder=L and `in-use` (attached to a live task). */
+/** Volumes tagged holder=L (v0.1) and `in-use`: what a bootstrap of a v0.1 lineage waits for. */
 export function liveHolders(lineage: string, holders: readonly Volume[]): Volume[] {
   return holders.filter((v) => v.holder === lineage && v.state === 'in-use');
 }
-
-/**
- * Two volumes tagged themselves holder at the same time: the winner is the one with the earliest
- * CreateTime, ties broken by the smaller volume id. Every racer computes the same winner.
- */
-export function resolveHolderRace(candidates: readonly Volume[]): Volume {
-  if (candidates.length === 0) throw new RangeError('resolveHolderRace needs at least one candidate');
-  let winner = candidates[0]!;
-  for (const v of candidates.slice(1)) {
-    const d = v.createTime.getTime() - winner.createTime.getTime();
-    if (d < 0 || (d === 0 && v.id < winner.id)) winner = v;
-  }
-  return winner;
-}
-
-export interface GateInput {
-  readonly lineage: string;
-  readonly ownVolume: Volume;
-  /** The snapshot the own volume was created from (DescribeVolumes SnapshotId); undefined if empty. */
-  readonly source?: string;
-  /** The lineage as listed (any state; `error` is ignored here). */
-  readonly snapshots: readonly Snapshot[];
-  /** Volumes tagged holder=L (any state); the own volume is ignored. */
-  readonly holders: readonly Volume[];
-}
-
-export type GateDecision =
-  | {
-      readonly decision: 'authoritative';
-      /** `bootstrap`: the lineage has no head yet; `head`: the volume was built from the head. */
-      readonly reason: 'bootstrap' | 'head';
-      readonly head?: Snapshot;
-    }
-  | {
-      readonly decision: 'stale';
-      /** Human-readable; written into the stale marker and the log. */
-      readonly reason: string;
-      readonly head: Snapshot;
-    }
-  | {
-      readonly decision: 'wait-for-holder';
-      /** Another volume that holds the lineage and is still attached to a live task. */
-      readonly holder: Volume;
-      readonly head?: Snapshot;
-    };
-
-/**
- * The gate decision (protocol "Keeper at start", steps 4–6, without the race step which needs I/O).
- * Staleness is decided before the holder check: a stale volume must never become a holder, and
- * it tells the operator the more useful reason.
- */
-export function decideGate(input: GateInput): GateDecision {
-  const head = selectHead(input.snapshots.filter((s) => s.lineage === input.lineage));
-  if (head !== undefined && input.source !== head.id) {
-    const reason =
-      input.source === undefined
-        ? `volume ${input.ownVolume.id} is empty but the lineage head is ${head.id}`
-        : `volume ${input.ownVolume.id} was built from ${input.source}, not from the head ${head.id} (${head.state})`;
-    return { decision: 'stale', reason, head };
-  }
-  const others = liveHolders(input.lineage, input.holders).filter((v) => v.id !== input.ownVolume.id);
-  if (others.length > 0) {
-    return { decision: 'wait-for-holder', holder: resolveHolderRace(others), ...(head ? { head } : {}) };
-  }
-  return head === undefined ? { decision: 'authoritative', reason: 'bootstrap' } : { decision: 'authoritative', reason: 'head', head };
-}
-
-export interface RollInput {
-  readonly head?: Snapshot;
-  /** Volumes tagged holder=L (any state). */
-  readonly holders: readonly Volume[];
-  readonly service: ServiceState;
-  /** Current value of the pointer parameter, if readable. */
-  readonly pointer?: string;
-  /** The lineage whose holders count (see {@link liveHolders}). */
-  readonly lineage: string;
-}
-
-export type RollDecision =
-  | {
-      readonly action: 'nothing';
-      readonly reason: 'no-head' | 'head-pending' | 'live-holder' | 'rollout-in-progress' | 'up-to-date';
-    }
-  | { readonly action: 'write-pointer'; readonly snapshotId: string }
-  | { readonly action: 'roll'; readonly snapshotId: string; readonly from?: string };
 
 /** The PRIMARY deployment (the one ECS is converging to), if any. */
 export function primaryDeployment(service: ServiceState): Deployment | undefined {
@@ -135,27 +50,6 @@ export function deploymentSnapshotIds(service: ServiceState): Set<string> {
     if ((d.status === 'PRIMARY' || d.status === 'ACTIVE') && d.snapshotId) out.add(d.snapshotId);
   }
   return out;
-}
-
-/**
- * The reconciler's roll decision (protocol "Reconciler", steps 1–3).
- * A roll is never issued for a head that a deployment is already rolling out (PRIMARY, or
- * ACTIVE with rolloutState IN_PROGRESS), so repeated events for the same head do not restart tasks.
- */
-export function decideRoll(input: RollInput): RollDecision {
-  const { head, service } = input;
-  if (head === undefined) return { action: 'nothing', reason: 'no-head' };
-  if (head.state !== 'completed') return { action: 'nothing', reason: 'head-pending' };
-  if (liveHolders(input.lineage, input.holders).length > 0) return { action: 'nothing', reason: 'live-holder' };
-  const primary = primaryDeployment(service);
-  const current = primary?.snapshotId;
-  if (current === head.id) {
-    return input.pointer === head.id ? { action: 'nothing', reason: 'up-to-date' } : { action: 'write-pointer', snapshotId: head.id };
-  }
-  // A PRIMARY deployment on the head was handled just above (ECS has exactly one PRIMARY).
-  const rolling = service.deployments.some((d) => d.snapshotId === head.id && d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS');
-  if (rolling) return { action: 'nothing', reason: 'rollout-in-progress' };
-  return current === undefined ? { action: 'roll', snapshotId: head.id } : { action: 'roll', snapshotId: head.id, from: current };
 }
 
 export interface RetentionInput {

@@ -2,16 +2,32 @@
  * The keeper's procedures (docs/protocol.md: "Keeper at start", "Keeper while
  * authoritative", "Keeper on SIGTERM"). Everything outside the process goes through ports, so the
  * same code runs in the keeper container (src/keeper/main.ts) and in the simulator (test/sim).
+ *
+ * The keeper holds the lineage through the record (a lease with a fencing token): it acquires it
+ * at start, registers every snapshot it takes with its token, and releases it with the final
+ * snapshot. A refused registration means the lease was taken over: the keeper stops (fenced).
  */
-import { decideGate, liveHolders, resolveHolderRace, type GateDecision } from './decisions.js';
+import { commit, RECORD_RETRYABLE, type CommitOptions } from './commit.js';
 import type { Snapshot, SnapshotKind, Volume } from './model.js';
 import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry } from './ports.js';
-import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import { ensureRecord } from './ensure-record.js';
+import type { RecordPort } from './record.js';
+import { awsErrorCode, DEFAULT_RETRY_POLICY, RETRYABLE_AWS_ERRORS, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
+import { acquire, register } from './transitions.js';
+
+/** ECS lastStatus values (DescribeTasks by ARN) after which a holder's task can no longer write. */
+export function isGone(status: string): boolean {
+  return status === 'STOPPED' || status === 'DELETED' || status === 'MISSING';
+}
+
+/** The final snapshot keeps retrying these until the stop deadline (throttling, the per-volume rate limit). */
+const FINAL_RETRY_POLICY: RetryPolicy = { maxAttempts: 1_000, baseDelayMs: 500, maxDelayMs: 5_000 };
 
 export interface KeeperDeps {
   readonly ec2: Ec2Port;
   readonly ecs: EcsPort;
+  readonly record: RecordPort;
   readonly clock: Clock;
   readonly host: KeeperHost;
   readonly log: (entry: LogEntry) => void;
@@ -29,20 +45,10 @@ export interface KeeperConfig {
   readonly attachmentTimeoutMs?: number;
   /** Pause between two gate rounds while STALE. @default 15000 */
   readonly staleRecheckMs?: number;
-  /** Pause between two gate rounds while another volume holds the lineage. @default 10000 */
+  /** Pause between two gate rounds while another task holds the lineage (or an operation runs). @default 10000 */
   readonly holderPollMs?: number;
-  /**
-   * Pause between tagging the own volume holder and re-listing holders. Must be longer than the
-   * time between a keeper's holder listing and its tag becoming visible (see holderTagWindowMs).
-   * @default 5000
-   */
-  readonly holderSettleMs?: number;
-  /**
-   * A tag that lands later than this after the listing that justified it is withdrawn and the round
-   * restarted, which keeps the race argument valid under slow (throttled) tag calls.
-   * @default holderSettleMs / 2
-   */
-  readonly holderTagWindowMs?: number;
+  /** Bootstrap of a v0.1 lineage: pause between the two listings it compares. @default 60000 */
+  readonly bootstrapSettleMs?: number;
   /** From SIGTERM to giving up on the final snapshot; below the container's 120 s stopTimeout. @default 100000 */
   readonly stopBudgetMs?: number;
   /** Part of the stop budget kept for sync + CreateSnapshot when Jenkins is slow to stop. @default 30000 */
@@ -53,7 +59,7 @@ export interface KeeperConfig {
   readonly retry?: RetryPolicy;
 }
 
-export type KeeperErrorCode = 'attachment-timeout' | 'attachment-failed' | 'volume-missing' | 'aborted';
+export type KeeperErrorCode = 'attachment-timeout' | 'attachment-failed' | 'volume-missing' | 'aborted' | 'fenced';
 
 export class KeeperError extends Error {
   override readonly name = 'KeeperError';
@@ -68,10 +74,11 @@ export class KeeperError extends Error {
 export type PeriodicResult =
   | { readonly status: 'taken'; readonly snapshot: Snapshot }
   | { readonly status: 'skipped'; readonly reason: 'not-authoritative' | 'previous-pending' | 'stopping' }
+  | { readonly status: 'fenced' }
   | { readonly status: 'failed'; readonly code: string };
 
 /** Exit codes of {@link Keeper.stop}. */
-export const KEEPER_EXIT = { ok: 0, finalSnapshotFailed: 1 } as const;
+export const KEEPER_EXIT = { ok: 0, finalSnapshotFailed: 1, fenced: 4 } as const;
 
 function abortableSleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(new KeeperError('aborted', 'keeper is stopping'));
@@ -106,18 +113,25 @@ export class Keeper {
   private staleReason: string | undefined;
   private staleCounted = false;
   private stopping: Promise<number> | undefined;
+  /** Fencing token of the lease, once acquired. */
+  private token: number | undefined;
+  private fencedReason: string | undefined;
+  private resolveFenced!: (reason: string) => void;
+  /**
+   * Resolves (with the reason) when the lease was taken over. The process must then exit non-zero
+   * ({@link KEEPER_EXIT.fenced}) so that ECS stops the task: the keeper is an essential container.
+   */
+  readonly fenced: Promise<string> = new Promise((resolve) => (this.resolveFenced = resolve));
 
   constructor(
     private readonly deps: KeeperDeps,
     config: KeeperConfig,
   ) {
-    const settle = config.holderSettleMs ?? 5_000;
     this.cfg = {
       attachmentTimeoutMs: 300_000,
       staleRecheckMs: 15_000,
       holderPollMs: 10_000,
-      holderSettleMs: settle,
-      holderTagWindowMs: Math.floor(settle / 2),
+      bootstrapSettleMs: 60_000,
       stopBudgetMs: 100_000,
       finalReserveMs: 30_000,
       jenkinsStopPollMs: 1_000,
@@ -140,10 +154,11 @@ export class Keeper {
     this.deps.log({ level, msg, lineage: this.cfg.lineage, task: this.cfg.taskArn, ...(this.volume ? { volume: this.volume.id } : {}), ...fields });
   }
 
-  private retry<T>(fn: () => Promise<T>, signal?: AbortSignal, deadline?: Date): Promise<T> {
+  private retry<T>(fn: () => Promise<T>, signal?: AbortSignal, deadline?: Date, retryable: readonly string[] = RETRYABLE_AWS_ERRORS, policy = this.cfg.retry): Promise<T> {
     return withRetries(fn, {
       clock: this.deps.clock,
-      policy: this.cfg.retry,
+      policy,
+      retryable,
       ...(signal ? { signal } : {}),
       ...(deadline ? { deadline } : {}),
       onRetry: ({ attempt, code, delayMs }) => this.log('warn', 'aws call throttled or failed, retrying', { attempt, code, delayMs }),
@@ -151,9 +166,9 @@ export class Keeper {
   }
 
   /**
-   * Steps 1–8 of "Keeper at start": resolves once the gate is open (`authorized` marker written).
-   * Waits while STALE (re-checking every staleRecheckMs) or while another volume holds the
-   * lineage. Rejects with KeeperError('aborted') if {@link stop} is called or `signal` aborts, and
+   * "Keeper at start": resolves once the lease is acquired and the gate is open (`authorized`
+   * marker written). Waits while STALE (re-checking every staleRecheckMs), while another task holds
+   * the lineage and ECS does not report it STOPPED, or while an operation is in progress. Rejects with KeeperError('aborted') if {@link stop} is called or `signal` aborts, and
    * with another KeeperError code when the volume cannot be found.
    */
   async start(signal?: AbortSignal): Promise<'authorized'> {
@@ -203,73 +218,64 @@ export class Keeper {
     }
   }
 
-  /** Steps 4–6 from fresh reads. `withHolders: false` re-checks the head only (the race is settled). */
-  private async observe(volume: Volume, sig: AbortSignal, withHolders = true): Promise<GateDecision> {
-    const { ec2 } = this.deps;
-    const snapshots = await this.retry(() => ec2.listLineage(this.cfg.lineage), sig);
-    const holders = withHolders ? await this.retry(() => ec2.listHolders(this.cfg.lineage), sig) : [];
-    return decideGate({ lineage: this.cfg.lineage, ownVolume: volume, ...(this.source ? { source: this.source } : {}), snapshots, holders });
+  private commitOpts(sig?: AbortSignal, deadline?: Date): CommitOptions {
+    return {
+      clock: this.deps.clock,
+      retry: this.cfg.retry,
+      ...(sig ? { signal: sig } : {}),
+      ...(deadline ? { deadline } : {}),
+      onRetry: ({ attempt, code, delayMs }) => this.log('warn', 'record store throttled or failed, retrying', { attempt, code, delayMs }),
+    };
   }
 
-  /** One pass over steps 4–8: 'authorized', or how long to wait before the next pass. */
+  /** One gate round: read the record, and acquire it if the volume is current and nobody live holds it. */
   private async gateRound(volume: Volume, sig: AbortSignal): Promise<number | 'authorized'> {
-    const { ec2, clock, host } = this.deps;
-    const observedAt = clock.now().getTime();
-    const decision = await this.observe(volume, sig);
-    checkAborted(sig);
-    if (decision.decision === 'stale') {
-      await this.markStale(decision.reason, decision.head);
-      return this.cfg.staleRecheckMs;
+    const { ecs, host, clock } = this.deps;
+    const rec = await this.retry(() => this.deps.record.read(this.cfg.lineage), sig, undefined, RECORD_RETRYABLE);
+    if (rec === undefined) {
+      const created = await ensureRecord(
+        { ec2: this.deps.ec2, record: this.deps.record, log: (level, msg, fields) => this.log(level, msg, fields) },
+        { ...this.commitOpts(sig), lineage: this.cfg.lineage, settleMs: this.cfg.bootstrapSettleMs },
+      );
+      return created === undefined ? this.cfg.holderPollMs : 0;
     }
-    if (decision.decision === 'wait-for-holder') {
-      this.log('info', 'another volume holds the lineage; waiting for it to go away', { holder: decision.holder.id });
+    // Whether the current holder's task is gone: DescribeTasks by ARN (never a listing).
+    let stopped: { token: number; status: string } | undefined;
+    const other = rec.holder !== undefined && rec.holder.taskArn !== this.cfg.taskArn ? rec.holder : undefined;
+    if (other !== undefined && (rec.head === undefined || rec.head.snapshotId === this.source)) {
+      const status = await this.retry(() => ecs.taskStatus(this.cfg.cluster, other.taskArn), sig);
+      stopped = { token: other.token, status };
+    }
+    const input = { taskArn: this.cfg.taskArn, volumeId: volume.id, ...(this.source ? { source: this.source } : {}) };
+    const { outcome } = await commit(
+      this.deps.record,
+      this.cfg.lineage,
+      (r) => (r === undefined ? { ok: false, code: 'nothing-to-do', reason: 'no record' } : acquire(r, { ...input, holderStopped: stopped !== undefined && r.holder?.token === stopped.token && isGone(stopped.status) })),
+      this.commitOpts(sig),
+    );
+    checkAborted(sig);
+    if (!outcome.ok) {
+      if (outcome.code === 'stale') {
+        await this.markStale(outcome.reason, rec.head?.snapshotId ?? 'none');
+        return this.cfg.staleRecheckMs;
+      }
+      this.log('info', 'waiting to hold the lineage', { code: outcome.code, reason: outcome.reason, ...(stopped ? { holderStatus: stopped.status } : {}) });
       return this.cfg.holderPollMs;
     }
-    // Single writer: tag, let concurrent racers tag too, re-list, and let the earliest volume win.
-    await this.retry(() => ec2.tagHolder(volume.id, this.cfg.lineage), sig);
-    try {
-      if (clock.now().getTime() - observedAt > this.cfg.holderTagWindowMs) {
-        this.log('warn', 'holder tag landed too late after the listing; starting the round again');
-        await this.untagQuietly(volume.id);
-        return this.cfg.holderPollMs;
-      }
-      await abortableSleep(clock, this.cfg.holderSettleMs, sig);
-      const holders = await this.retry(() => ec2.listHolders(this.cfg.lineage), sig);
-      const candidates = liveHolders(this.cfg.lineage, holders).filter((v) => v.id !== volume.id);
-      candidates.push({ ...volume, state: 'in-use', holder: this.cfg.lineage });
-      const winner = resolveHolderRace(candidates);
-      if (winner.id !== volume.id) {
-        this.log('info', 'lost the holder race; giving way', { winner: winner.id });
-        await this.untagQuietly(volume.id);
-        return this.cfg.holderPollMs;
-      }
-      // Racers that lost may not have removed their tags yet: only the head is checked again.
-      const again = await this.observe(volume, sig, false);
-      if (again.decision !== 'authoritative') {
-        this.log('info', 'the lineage moved while taking the holder tag; starting the round again', { decision: again.decision });
-        await this.untagQuietly(volume.id);
-        return again.decision === 'stale' ? this.cfg.staleRecheckMs : this.cfg.holderPollMs;
-      }
-      checkAborted(sig);
-      const at = clock.now();
-      const head = again.head?.id;
-      if (this.staleReason !== undefined) await host.clearMarker('stale');
-      await host.writeMarker(
-        'authorized',
-        JSON.stringify({ lineage: this.cfg.lineage, volume: volume.id, source: this.source ?? null, head: head ?? null, at: at.toISOString() }),
-      );
-      // Authoritative only once the gate can open: if the marker cannot be written, the catch
-      // below withdraws the holder tag and stop() takes no final snapshot of a Jenkins-less home.
-      this.authorizedAt = at;
-      this.log('info', 'gate decision', { decision: 'authoritative', reason: again.reason, source: this.source ?? null, head: head ?? null });
-      return 'authorized';
-    } catch (err) {
-      if (this.authorizedAt === undefined) await this.untagQuietly(volume.id);
-      throw err;
-    }
+    const holder = outcome.record.holder!;
+    this.token = holder.token;
+    const at = clock.now();
+    const head = outcome.record.head?.snapshotId;
+    if (this.staleReason !== undefined) await host.clearMarker('stale');
+    await host.writeMarker('authorized', JSON.stringify({ lineage: this.cfg.lineage, volume: volume.id, source: this.source ?? null, head: head ?? null, token: holder.token, at: at.toISOString() }));
+    // Authoritative only once the gate can open: if the marker cannot be written, stop() takes no
+    // final snapshot of a Jenkins-less home (the lease stays until ECS reports the task STOPPED).
+    this.authorizedAt = at;
+    this.log('info', 'gate decision', { decision: 'authoritative', reason: head === undefined ? 'bootstrap' : 'head', source: this.source ?? null, head: head ?? null, token: holder.token });
+    return 'authorized';
   }
 
-  private async markStale(reason: string, head: Snapshot): Promise<void> {
+  private async markStale(reason: string, head: string): Promise<void> {
     if (reason === this.staleReason) return;
     // Remembered only once written, so a failed write is tried again on the next re-check.
     await this.deps.host.writeMarker('stale', reason);
@@ -278,27 +284,41 @@ export class Keeper {
       decision: 'stale',
       reason,
       source: this.source ?? null,
-      head: head.id,
-      snapshot: head.id,
+      head,
+      snapshot: head,
       ...(this.staleCounted ? {} : { metric: { name: METRICS.staleGateDecisions, value: 1, unit: 'Count' as const } }),
     });
     this.staleCounted = true;
   }
 
-  /** Removes the own holder tag with a few retries; a failure is logged, never thrown. */
-  private async untagQuietly(volumeId: string, opts: { readonly deadline?: Date; readonly maxAttempts?: number } = {}): Promise<void> {
-    try {
-      await withRetries(() => this.deps.ec2.untagHolder(volumeId, this.cfg.lineage), {
-        clock: this.deps.clock,
-        policy: { ...this.cfg.retry, maxAttempts: opts.maxAttempts ?? 3 },
-        ...(opts.deadline ? { deadline: opts.deadline } : {}),
-      });
-    } catch (err) {
-      this.log('warn', 'could not remove the holder tag', { code: awsErrorCode(err) ?? 'unknown' });
-    }
+  /** The lease was taken over: never write again, and end the process (the task stops with it). */
+  private fence(reason: string): void {
+    if (this.fencedReason !== undefined) return;
+    this.fencedReason = reason;
+    this.authorizedAt = undefined;
+    this.log('error', 'this task no longer holds the lineage (fenced); stopping', { reason, token: this.token ?? null });
+    this.lifecycle.abort();
+    this.resolveFenced(reason);
   }
 
-  private async snapshot(kind: SnapshotKind, deadline: Date | undefined, sig?: AbortSignal): Promise<Snapshot> {
+  /** Register a snapshot this keeper took (optionally releasing the lineage in the same write). */
+  private async registerOwn(snap: Snapshot, kind: SnapshotKind, release: boolean, deadline?: Date): Promise<'registered' | 'fenced'> {
+    const token = this.token!;
+    const { outcome } = await commit(
+      this.deps.record,
+      this.cfg.lineage,
+      (r) =>
+        r === undefined
+          ? { ok: false, code: 'fenced', reason: 'the record is gone' }
+          : register(r, { token, snapshotId: snap.id, kind, task: this.cfg.taskArn, ...(this.source ? { source: this.source } : {}), release }),
+      this.commitOpts(undefined, deadline),
+    );
+    if (outcome.ok) return 'registered';
+    this.fence(outcome.reason);
+    return 'fenced';
+  }
+
+  private async snapshot(kind: SnapshotKind, deadline: Date | undefined, sig?: AbortSignal, policy?: RetryPolicy): Promise<Snapshot> {
     const volume = this.volume!;
     return this.retry(
       () =>
@@ -309,21 +329,31 @@ export class Keeper {
         ),
       sig,
       deadline,
+      RETRYABLE_AWS_ERRORS,
+      policy,
     );
   }
 
   /**
-   * One round of "Keeper while authoritative": skip if the previous periodic snapshot is still
-   * pending, else `sync -f` and CreateSnapshot(kind=periodic). Never throws for AWS errors.
+   * One round of "Keeper while authoritative": check the lease is still ours (consistent read),
+   * skip if the previous periodic snapshot is still pending (read by id), else `sync -f`,
+   * CreateSnapshot(kind=periodic) and register it with the token. Never throws for AWS errors; a
+   * lease taken over ends the keeper ({@link fenced}).
    */
   async periodicSnapshot(): Promise<PeriodicResult> {
     if (this.stopping !== undefined) return { status: 'skipped', reason: 'stopping' };
+    if (this.fencedReason !== undefined) return { status: 'fenced' };
     if (!this.authoritative || this.volume === undefined) return { status: 'skipped', reason: 'not-authoritative' };
     const { clock, ec2, host } = this.deps;
     const sig = this.lifecycle.signal;
     // Bounded by one interval, so a slow round never overlaps the next one.
     const deadline = new Date(clock.now().getTime() + this.cfg.intervalMinutes * 30_000);
     try {
+      const rec = await this.retry(() => this.deps.record.read(this.cfg.lineage), sig, deadline, RECORD_RETRYABLE);
+      if (rec?.holder?.token !== this.token) {
+        this.fence(`the record names ${rec?.holder ? `${rec.holder.taskArn} (token ${rec.holder.token})` : 'no holder'}`);
+        return { status: 'fenced' };
+      }
       if (this.lastPeriodicId !== undefined) {
         const id = this.lastPeriodicId;
         const previous = await this.retry(() => ec2.describeSnapshot(id), sig, deadline);
@@ -338,7 +368,8 @@ export class Keeper {
       const snap = await this.snapshot('periodic', deadline, sig);
       this.lastPeriodicId = snap.id;
       this.lastSnapshot = snap;
-      this.log('info', 'periodic snapshot requested', { snapshot: snap.id, kind: 'periodic', metric: { name: METRICS.snapshotsTaken, value: 1, unit: 'Count' } });
+      if ((await this.registerOwn(snap, 'periodic', false, deadline)) === 'fenced') return { status: 'fenced' };
+      this.log('info', 'periodic snapshot registered', { snapshot: snap.id, kind: 'periodic', metric: { name: METRICS.snapshotsTaken, value: 1, unit: 'Count' } });
       return { status: 'taken', snapshot: snap };
     } catch (err) {
       const code = awsErrorCode(err) ?? 'unknown';
@@ -375,11 +406,11 @@ export class Keeper {
     const started = clock.now().getTime();
     const deadline = new Date(started + this.cfg.stopBudgetMs);
     this.lifecycle.abort();
+    if (this.fencedReason !== undefined) return KEEPER_EXIT.fenced;
     if (!this.authoritative || this.volume === undefined) {
       this.log('info', 'stopping; not authoritative, nothing to save');
       return KEEPER_EXIT.ok;
     }
-    const volume = this.volume;
     const waitUntil = deadline.getTime() - Math.min(this.cfg.finalReserveMs, this.cfg.stopBudgetMs / 2);
     let stopped = false;
     for (;;) {
@@ -399,7 +430,9 @@ export class Keeper {
     }
     let final: Snapshot;
     try {
-      final = await this.snapshot('final', deadline);
+      // Throttling and SnapshotCreationPerVolumeRateExceeded (a periodic snapshot just before) are
+      // retried until the stop deadline, not for a fixed number of attempts.
+      final = await this.snapshot('final', deadline, undefined, FINAL_RETRY_POLICY);
     } catch (err) {
       const since = this.lastSnapshot?.startTime ?? this.authorizedAt!;
       this.log('error', 'final snapshot could not be requested; writes since the last snapshot are lost', {
@@ -412,12 +445,21 @@ export class Keeper {
       return KEEPER_EXIT.finalSnapshotFailed;
     }
     this.lastSnapshot = final;
+    // Release only if Jenkins is known to have stopped: otherwise it may still write, and the lease
+    // must stay until ECS reports the whole task STOPPED (then the next keeper or the reconciler fences).
+    let registered: 'registered' | 'fenced';
+    try {
+      registered = await this.registerOwn(final, 'final', stopped, deadline);
+    } catch (err) {
+      this.log('error', 'final snapshot taken but not registered; writes since the last registered snapshot are lost', { snapshot: final.id, code: awsErrorCode(err) ?? 'unknown', error: String(err) });
+      return KEEPER_EXIT.finalSnapshotFailed;
+    }
+    if (registered === 'fenced') return KEEPER_EXIT.fenced;
     this.authorizedAt = undefined;
-    // Best effort: ECS deletes the volume when the task stops, and with it the tag.
-    await this.untagQuietly(volume.id, { deadline, maxAttempts: this.cfg.retry.maxAttempts });
-    this.log('info', 'final snapshot requested', {
+    this.log('info', 'final snapshot registered', {
       snapshot: final.id,
       kind: 'final',
+      released: stopped,
       elapsedMs: clock.now().getTime() - started,
       metric: { name: METRICS.snapshotsTaken, value: 1, unit: 'Count' },
     });

@@ -33,6 +33,12 @@ export interface Ec2Port {
 export interface EcsPort {
   /** The EBS attachment of a task (DescribeTasks); undefined if the task has none (yet). */
   describeVolumeAttachment(cluster: string, taskArn: string): Promise<VolumeAttachment | undefined>;
+  /**
+   * The task's `lastStatus` from DescribeTasks by ARN (PROVISIONING … RUNNING … DEACTIVATING,
+   * STOPPING, DEPROVISIONING, STOPPED), or `MISSING` when ECS no longer knows the task (it keeps
+   * stopped tasks visible for a while only). STOPPED means every container of the task has stopped.
+   */
+  taskStatus(cluster: string, taskArn: string): Promise<string>;
   describeService(cluster: string, service: string): Promise<ServiceState | undefined>;
   /**
    * UpdateService keeping the rest of the primary deployment's volume configuration, with

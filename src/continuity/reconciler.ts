@@ -1,18 +1,31 @@
 /**
  * The reconciler's procedure (docs/protocol.md, "Reconciler"). The Lambda handler
  * (src/reconciler/handler.ts) calls {@link reconcile} with AWS adapters; the simulator calls it
- * with in-memory ports. Safe to run on every event: it only ever targets the head.
+ * with in-memory ports.
+ *
+ * Safe under concurrent and reordered invocations (EventBridge delivers at least once, in any
+ * order; no reserved concurrency): every change is a transition of the record, written once with a
+ * condition on the `seq` it was decided on. Of two invocations deciding the same roll, only the one
+ * whose write lands calls UpdateService; a snapshot is deleted only by the invocation whose write
+ * took it out of the record.
  */
-import { decideRoll, deploymentSnapshotIds, planRetention, selectHead, type RollDecision } from './decisions.js';
-import { effectiveTime, type SnapshotKind } from './model.js';
+import { commit, RECORD_RETRYABLE, type CommitOptions } from './commit.js';
+import { deploymentSnapshotIds, planRetention, primaryDeployment } from './decisions.js';
+import { ensureRecord } from './ensure-record.js';
+import { isGone } from './keeper.js';
+import type { ServiceState, Snapshot, SnapshotKind } from './model.js';
 import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit, PointerPort } from './ports.js';
-import { awsErrorCode, backoffDelay, DEFAULT_RETRY_POLICY, isRetryable, withRetries, type RetryPolicy } from './retry.js';
+import type { LineageRecord, RecordPort } from './record.js';
+import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
+import { adoptLaunch, dropFailed, fence, protectedIds, prune, roll } from './transitions.js';
 
 export interface ReconcilerDeps {
   readonly ec2: Ec2Port;
   readonly ecs: EcsPort;
-  readonly pointer: PointerPort;
+  readonly record: RecordPort;
+  /** v0.1's SSM pointer: when given, `record.launch` is mirrored into it (until nothing reads it). */
+  readonly pointer?: PointerPort;
   readonly clock: Clock;
   readonly log: (entry: LogEntry) => void;
   /** One metric value; the Lambda prints it as an embedded-metric-format line. */
@@ -29,181 +42,248 @@ export interface ReconcilerConfig {
   readonly pruneKinds?: readonly SnapshotKind[];
   /** @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicy;
+  /**
+   * A roll whose UpdateService never showed up in the service after this long (by this
+   * invocation's clock, against the roll writer's) is issued again. Above the Lambda timeout.
+   * @default 180000
+   */
+  readonly rollLeaseMs?: number;
+  /** Bootstrap of a v0.1 lineage: pause between its two listings. @default 20000 */
+  readonly bootstrapSettleMs?: number;
 }
 
 /** Snapshot deletions that may fail harmlessly (already gone, or in use by an AMI or a volume being created). */
 const DELETE_TOLERATED = ['InvalidSnapshot.NotFound', 'InvalidSnapshot.InUse'];
 
+export type RecordRollDecision =
+  | { readonly action: 'nothing'; readonly reason: 'no-service' | 'no-head' | 'head-pending' | 'live-holder' | 'operation' | 'rollout-in-progress' | 'up-to-date' | 'roll-in-flight' }
+  | { readonly action: 'adopt'; readonly snapshotId: string }
+  | { readonly action: 'roll' | 'reroll'; readonly snapshotId: string; readonly from?: string };
+
+export interface RollInput {
+  readonly record: LineageRecord;
+  /** State of the head, read by id. */
+  readonly headState?: Snapshot['state'];
+  readonly service?: ServiceState;
+  readonly now: Date;
+  readonly rollLeaseMs: number;
+}
+
+/**
+ * Whether to move the service to the head. Never with a holder or an operation, never to a head
+ * that is not `completed` (read by id), and never twice for one roll: a roll already written is
+ * issued again only if no deployment shows it after the lease (its writer died in between).
+ */
+export function decideRecordRoll(input: RollInput): RecordRollDecision {
+  const { record, service } = input;
+  if (service === undefined) return { action: 'nothing', reason: 'no-service' };
+  const head = record.head;
+  if (head === undefined) return { action: 'nothing', reason: 'no-head' };
+  if (record.holder !== undefined) return { action: 'nothing', reason: 'live-holder' };
+  if (record.operation !== undefined) return { action: 'nothing', reason: 'operation' };
+  if (input.headState !== 'completed') return { action: 'nothing', reason: 'head-pending' };
+  const current = primaryDeployment(service)?.snapshotId;
+  if (current === head.snapshotId) return record.launch === head.snapshotId ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: head.snapshotId };
+  if (service.deployments.some((d) => d.snapshotId === head.snapshotId && d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS')) return { action: 'nothing', reason: 'rollout-in-progress' };
+  const from = current === undefined ? {} : { from: current };
+  if (record.launch !== head.snapshotId || record.roll?.snapshotId !== head.snapshotId) return { action: 'roll', snapshotId: head.snapshotId, ...from };
+  const age = input.now.getTime() - Date.parse(record.roll.at);
+  return age > input.rollLeaseMs ? { action: 'reroll', snapshotId: head.snapshotId, ...from } : { action: 'nothing', reason: 'roll-in-flight' };
+}
+
 export interface ReconcileReport {
   readonly head?: string;
   readonly headState?: string;
-  /** Seconds since the head's effective time. */
+  /** Seconds since the head's StartTime (EC2's clock, read by id). */
   readonly headAgeSeconds?: number;
-  readonly decision: RollDecision | { readonly action: 'nothing'; readonly reason: 'no-service' };
+  readonly decision: RecordRollDecision;
   readonly rolled: boolean;
   readonly pointerWritten: boolean;
+  /** The holder removed because ECS reported its task STOPPED. */
+  readonly fenced?: string;
   /**
    * A roll replaced a task that was running without holding the lineage: a task waiting at the
-   * gate (STALE). This is how the reconciler counts stale starts (metric StaleStarts); the keeper
-   * also logs its own stale decision.
+   * gate (STALE). This is how the reconciler counts stale starts (metric StaleStarts).
    */
   readonly staleStarts: number;
   readonly pruned: readonly string[];
-  /**
-   * `error` snapshots found in the lineage. They hold nothing usable, so the reconciler deletes
-   * them once counted: "newly seen" then needs no memory between runs.
-   */
+  /** Recorded snapshots found in `error` (or gone) and taken out of the record. */
   readonly snapshotFailures: readonly string[];
 }
 
-/** One reconciliation: head → holder → current → pointer/roll → retention → metrics. */
+/** One reconciliation: record → fence → head state → roll → retention → metrics. */
 export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Promise<ReconcileReport> {
-  const { ec2, ecs, pointer, clock } = deps;
+  const { ec2, ecs, clock } = deps;
   const policy = cfg.retry ?? DEFAULT_RETRY_POLICY;
-  const retry = <T>(fn: () => Promise<T>, retryable?: readonly string[]): Promise<T> =>
-    withRetries(fn, {
-      clock,
-      policy,
-      ...(retryable ? { retryable } : {}),
-      onRetry: ({ attempt, code, delayMs }) => log('warn', 'aws call throttled or failed, retrying', { attempt, code, delayMs }),
-    });
-  const log = (level: LogEntry['level'], msg: string, fields: Record<string, unknown> = {}): void =>
-    deps.log({ level, msg, lineage: cfg.lineage, ...fields });
+  const log = (level: LogEntry['level'], msg: string, fields: Record<string, unknown> = {}): void => deps.log({ level, msg, lineage: cfg.lineage, ...fields });
+  const onRetry = ({ attempt, code, delayMs }: { attempt: number; code: string; delayMs: number }): void => log('warn', 'aws call throttled or failed, retrying', { attempt, code, delayMs });
+  const retry = <T>(fn: () => Promise<T>): Promise<T> => withRetries(fn, { clock, policy, onRetry });
+  const copts: CommitOptions = { clock, retry: policy, onRetry };
+  const write = (decide: Parameters<typeof commit>[2]) => commit(deps.record, cfg.lineage, decide, copts);
 
-  const snapshots = await retry(() => ec2.listLineage(cfg.lineage));
-  const head = selectHead(snapshots);
-  const holders = await retry(() => ec2.listHolders(cfg.lineage));
   const service = await retry(() => ecs.describeService(cfg.cluster, cfg.service));
-  const current = await retry(() => pointer.getPointer());
-  const now = clock.now();
-  const headAgeSeconds = head ? Math.max(0, Math.round((now.getTime() - effectiveTime(head).getTime()) / 1000)) : undefined;
-
+  if (service === undefined) log('info', 'controller service not found (not created yet?); record work and retention only', { cluster: cfg.cluster, service: cfg.service });
+  let record = await withRetries(() => deps.record.read(cfg.lineage), { clock, policy, retryable: RECORD_RETRYABLE, onRetry });
+  record ??= await ensureRecord(
+    { ec2, record: deps.record, log },
+    { ...copts, lineage: cfg.lineage, settleMs: cfg.bootstrapSettleMs ?? 20_000, ...(service && primaryDeployment(service)?.snapshotId ? { launch: primaryDeployment(service)!.snapshotId! } : {}) },
+  );
   const failures: string[] = [];
-  const referencedNow = new Set<string>(service ? deploymentSnapshotIds(service) : []);
-  if (current) referencedNow.add(current);
-  for (const s of snapshots) {
-    if (s.state !== 'error' || referencedNow.has(s.id)) continue;
-    failures.push(s.id);
-    log('error', 'snapshot failed', { snapshot: s.id, kind: s.kind ?? null, task: s.task ?? null });
-    try {
-      await retry(() => ec2.deleteSnapshot(s.id));
-    } catch (err) {
-      if (!DELETE_TOLERATED.includes(awsErrorCode(err) ?? '')) throw err;
+  let fenced: string | undefined;
+  if (record === undefined) {
+    emit(deps, undefined, 0, 0, 0, 0);
+    return { decision: { action: 'nothing', reason: 'no-head' }, rolled: false, pointerWritten: false, staleStarts: 0, pruned: [], snapshotFailures: [] };
+  }
+
+  // Fence a holder whose task ECS reports STOPPED (DescribeTasks by ARN): nothing of it can write.
+  const holder = record.holder;
+  if (holder !== undefined && isGone(await retry(() => ecs.taskStatus(cfg.cluster, holder.taskArn)))) {
+    const res = await write((r) => (r ? fence(r, holder) : { ok: false, code: 'not-holder', reason: 'no record' }));
+    if (res.wrote) {
+      fenced = holder.taskArn;
+      log('info', 'holder fenced: its task is STOPPED', { task: holder.taskArn, token: holder.token });
     }
+    if (res.outcome.ok) record = res.outcome.record;
   }
 
-  const base = {
-    ...(head ? { head: head.id, headState: head.state } : {}),
-    ...(headAgeSeconds !== undefined ? { headAgeSeconds } : {}),
-    snapshotFailures: failures,
-  };
-  if (service === undefined) {
-    log('error', 'controller service not found', { cluster: cfg.cluster, service: cfg.service });
-    emit(deps, headAgeSeconds, 0, 0, 0, failures.length);
-    return { ...base, decision: { action: 'nothing', reason: 'no-service' }, rolled: false, pointerWritten: false, staleStarts: 0, pruned: [] };
+  // The head's state, read by id. A failed (or vanished) head is dropped; the previous entry takes over.
+  let head: Snapshot | undefined;
+  for (;;) {
+    const id = record.head?.snapshotId;
+    if (id === undefined) break;
+    head = await describeCreated(ec2, id, clock, retry);
+    if (head !== undefined && head.state !== 'error') break;
+    const res = await write((r) => (r ? dropFailed(r, id) : { ok: false, code: 'not-head', reason: 'no record' }));
+    if (res.wrote) {
+      failures.push(id);
+      log('error', 'snapshot failed', { snapshot: id, kind: record.head?.kind ?? null, task: record.head?.task ?? null, state: head?.state ?? 'missing' });
+      // Out of the record by this invocation's write: it holds nothing usable, delete it.
+      if (head !== undefined) await deleteTolerant(ec2, id, retry, log);
+    }
+    head = undefined;
+    record = res.outcome.ok ? res.outcome.record : ((await retry(() => deps.record.read(cfg.lineage))) ?? record);
   }
+  const now = clock.now();
+  const headAgeSeconds = head ? Math.max(0, Math.round((now.getTime() - head.startTime.getTime()) / 1000)) : undefined;
 
-  const decision = decideRoll({ ...(head ? { head } : {}), holders, service, ...(current ? { pointer: current } : {}), lineage: cfg.lineage });
+  const decision = decideRecordRoll({ record, ...(head ? { headState: head.state } : {}), ...(service ? { service } : {}), now, rollLeaseMs: cfg.rollLeaseMs ?? 180_000 });
   let rolled = false;
-  let pointerWritten = false;
   let staleStarts = 0;
-  let pointerNow = current;
-  if (decision.action === 'write-pointer' || decision.action === 'roll') {
-    // Reads above may be stale by now (a restore may have promoted another snapshot meanwhile), and
-    // AWS offers no compare-and-set: decide again from fresh reads right before writing, on every
-    // attempt. The gate keeps a late roll safe anyway; this keeps it rare.
-    let applied: RollDecision | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const fresh = selectHead(await retry(() => ec2.listLineage(cfg.lineage)));
-      const freshHolders = await retry(() => ec2.listHolders(cfg.lineage));
-      const freshService = await retry(() => ecs.describeService(cfg.cluster, cfg.service));
-      const freshPointer = await retry(() => pointer.getPointer());
-      if (freshService === undefined) break;
-      const again = decideRoll({ ...(fresh ? { head: fresh } : {}), holders: freshHolders, service: freshService, ...(freshPointer ? { pointer: freshPointer } : {}), lineage: cfg.lineage });
-      if (again.action !== decision.action || again.snapshotId !== decision.snapshotId) break;
-      // Pointer first: if the roll fails, the next run retries it, and a `cdk deploy` in between
-      // already launches from the head.
-      if (freshPointer !== again.snapshotId) {
-        await retry(() => pointer.putPointer(again.snapshotId));
-        pointerWritten = true;
-        pointerNow = again.snapshotId;
+  if (decision.action === 'adopt') {
+    const res = await write((r) => (r ? adoptLaunch(r, decision.snapshotId) : { ok: false, code: 'not-member', reason: 'no record' }));
+    if (res.outcome.ok) record = res.outcome.record;
+  } else if (decision.action === 'roll' || decision.action === 'reroll') {
+    const seen = record.seq;
+    const res = await write((r) => {
+      if (r === undefined) return { ok: false, code: 'nothing-to-do', reason: 'no record' };
+      // Somebody else wrote since this decision: only the invocation whose write lands rolls.
+      if (decision.action === 'reroll' ? r.seq !== seen : r.roll?.snapshotId === decision.snapshotId && r.roll.seq > seen) {
+        return { ok: false, code: 'nothing-to-do', reason: 'another invocation rolled meanwhile' };
       }
-      if (again.action === 'roll') {
-        try {
-          await ecs.rollSnapshot(cfg.cluster, cfg.service, again.snapshotId);
-        } catch (err) {
-          // A throttled roll is retried only after deciding again from fresh reads.
-          if (!isRetryable(err) || attempt >= policy.maxAttempts) throw err;
-          const delayMs = backoffDelay(policy, attempt);
-          log('warn', 'aws call throttled or failed, retrying', { attempt, code: awsErrorCode(err) ?? 'unknown', delayMs });
-          await clock.sleep(delayMs);
-          continue;
-        }
-      }
-      applied = again;
-      break;
-    }
-    if (applied === undefined) log('info', 'the lineage or the service changed while reconciling; leaving it to the next run', { planned: decision.action, snapshot: decision.snapshotId });
-    else if (applied.action === 'roll') {
+      return roll(r, { headCompleted: r.head?.snapshotId === decision.snapshotId, at: clock.now() });
+    });
+    if (res.wrote) {
+      record = res.outcome.ok ? res.outcome.record : record;
+      await retry(() => ecs.rollSnapshot(cfg.cluster, cfg.service, decision.snapshotId));
       rolled = true;
-      // decideRoll rolls only when no volume holds the lineage, so a running task is one waiting at the gate.
-      if (service.runningCount > 0) staleStarts = 1;
-      log('info', 'rolled the service to the head', { snapshot: applied.snapshotId, from: applied.from ?? null, staleTaskReplaced: staleStarts > 0 });
+      // rolls happen only without a holder, so a running task is one waiting at the gate.
+      if (service!.runningCount > 0) staleStarts = 1;
+      log('info', 'rolled the service to the head', { snapshot: decision.snapshotId, from: decision.from ?? null, reissued: decision.action === 'reroll', staleTaskReplaced: staleStarts > 0 });
+    } else {
+      log('info', 'roll not written; leaving it to the invocation that wrote', { snapshot: decision.snapshotId, reason: res.outcome.ok ? 'unchanged' : res.outcome.reason });
     }
   } else {
-    log('info', 'reconciled', { decision: decision.action, reason: decision.reason, snapshot: head?.id ?? null });
+    log('info', 'reconciled', { decision: decision.action, ...('reason' in decision ? { reason: decision.reason } : {}), snapshot: head?.id ?? null });
   }
 
-  const pruned: string[] = [];
-  // A pending head may still fail; keep the whole lineage until the head is settled.
-  if (head !== undefined && head.state === 'completed') {
-    // A roll's target is the head, which planRetention keeps; the PRIMARY deployment's snapshot is in deploymentSnapshotIds.
-    const referenced = deploymentSnapshotIds(service);
-    if (pointerNow) referenced.add(pointerNow);
-    const plan = planRetention({
-      snapshots: snapshots.filter((s) => !failures.includes(s.id)),
-      head,
-      referenced,
-      now,
-      keepLast: cfg.keepLast,
-      keepDailyDays: cfg.keepDailyDays,
-      ...(cfg.pruneKinds ? { pruneKinds: cfg.pruneKinds } : {}),
-    });
-    // The plan comes from reads that may be stale: a restore may have promoted a planned snapshot
-    // (made it the head) and deployed it since. Read the pointer and the service again once before
-    // deleting; a restore promotes before it writes the pointer or rolls, so the promoted-at read
-    // right before each deletion (and after any throttled attempt) catches a later one.
-    const freshPointer = plan.delete.length > 0 ? await retry(() => pointer.getPointer()) : undefined;
-    const freshService = plan.delete.length > 0 ? await retry(() => ecs.describeService(cfg.cluster, cfg.service)) : undefined;
-    const freshReferenced = freshService !== undefined ? deploymentSnapshotIds(freshService) : new Set<string>();
-    for (const s of plan.delete) {
-      for (let attempt = 1; ; attempt++) {
-        const fresh = await retry(() => ec2.describeSnapshot(s.id));
-        if (fresh === undefined) break;
-        const promoted = fresh.promotedAt !== undefined && fresh.promotedAt.getTime() !== s.promotedAt?.getTime();
-        if (promoted || freshPointer === s.id || freshReferenced.has(s.id)) {
-          log('info', 'snapshot became the head or referenced meanwhile; kept', { snapshot: s.id });
-          break;
-        }
-        try {
-          await ec2.deleteSnapshot(s.id);
-          pruned.push(s.id);
-          break;
-        } catch (err) {
-          const code = awsErrorCode(err) ?? 'unknown';
-          if (DELETE_TOLERATED.includes(code)) {
-            log('warn', 'snapshot not deleted', { snapshot: s.id, code });
-            break;
-          }
-          if (!isRetryable(err) || attempt >= policy.maxAttempts) throw err;
-          await clock.sleep(backoffDelay(policy, attempt));
-        }
-      }
+  let pointerWritten = false;
+  if (deps.pointer !== undefined && record.launch !== undefined) {
+    const launch = record.launch;
+    if ((await retry(() => deps.pointer!.getPointer())) !== launch) {
+      await retry(() => deps.pointer!.putPointer(launch));
+      pointerWritten = true;
     }
-    if (pruned.length > 0) log('info', 'retention pruned snapshots', { count: pruned.length, snapshots: pruned });
   }
+
+  const pruned = head?.state === 'completed' ? await retention(deps, cfg, record, head, service, now, failures, retry, write, log) : [];
   emit(deps, headAgeSeconds, rolled ? 1 : 0, staleStarts, pruned.length, failures.length);
-  return { ...base, decision, rolled, pointerWritten, staleStarts, pruned };
+  return {
+    ...(head ? { head: head.id, headState: head.state } : {}),
+    ...(headAgeSeconds !== undefined ? { headAgeSeconds } : {}),
+    decision,
+    rolled,
+    pointerWritten,
+    ...(fenced ? { fenced } : {}),
+    staleStarts,
+    pruned,
+    snapshotFailures: failures,
+  };
+}
+
+/** DescribeSnapshots by id; right after CreateSnapshot EC2 may answer NotFound for a moment. */
+async function describeCreated(ec2: Ec2Port, id: string, clock: Clock, retry: <T>(fn: () => Promise<T>) => Promise<T>): Promise<Snapshot | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const s = await retry(() => ec2.describeSnapshot(id));
+    if (s !== undefined || attempt >= 4) return s;
+    await clock.sleep(2_000 * attempt);
+  }
+}
+
+/**
+ * Retention over the record's members only (foreign snapshots are never seen here). Candidates are
+ * read by id; what retention keeps follows planRetention; entries are taken out of the record in
+ * one conditional write first, and only the ids that write removed are deleted.
+ */
+async function retention(
+  deps: ReconcilerDeps,
+  cfg: ReconcilerConfig,
+  record: LineageRecord,
+  head: Snapshot,
+  service: ServiceState | undefined,
+  now: Date,
+  failures: string[],
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+  write: (decide: Parameters<typeof commit>[2]) => ReturnType<typeof commit>,
+  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
+): Promise<string[]> {
+  const referenced = service ? deploymentSnapshotIds(service) : new Set<string>();
+  const keep = protectedIds(record, referenced);
+  const candidates = record.snapshots.filter((e) => !keep.has(e.snapshotId));
+  if (candidates.length === 0) return [];
+  const described: Snapshot[] = [];
+  const gone: string[] = [];
+  for (const e of candidates) {
+    const s = await retry(() => deps.ec2.describeSnapshot(e.snapshotId));
+    if (s === undefined) gone.push(e.snapshotId);
+    else if (s.state === 'error') failures.push(e.snapshotId);
+    // The kind comes from the record, the time from EC2 (StartTime): no tag is trusted.
+    else described.push({ id: s.id, state: s.state, startTime: s.startTime, lineage: cfg.lineage, kind: e.kind });
+  }
+  // The (completed) head goes in too, so planRetention's fallback is the head and keepLast counts only older members.
+  const plan = planRetention({ snapshots: [{ ...head, kind: record.head!.kind }, ...described], head, referenced: keep, now, keepLast: cfg.keepLast, keepDailyDays: cfg.keepDailyDays, ...(cfg.pruneKinds ? { pruneKinds: cfg.pruneKinds } : {}) });
+  const ids = [...plan.delete.map((s) => s.id), ...failures.filter((id) => candidates.some((e) => e.snapshotId === id)), ...gone];
+  if (ids.length === 0) return [];
+  const res = await write((r) => (r ? prune(r, ids, referenced) : { ok: false, code: 'nothing-to-do', reason: 'no record' }));
+  if (!res.wrote || !res.outcome.ok) return [];
+  const pruned: string[] = [];
+  for (const id of res.outcome.removed ?? []) {
+    if (!gone.includes(id) && (await deleteTolerant(deps.ec2, id, retry, log))) pruned.push(id);
+  }
+  if (pruned.length > 0) log('info', 'retention pruned snapshots', { count: pruned.length, snapshots: pruned });
+  return pruned;
+}
+
+/** DeleteSnapshot, tolerating a snapshot already gone or in use; true when it was deleted. */
+async function deleteTolerant(ec2: Ec2Port, id: string, retry: <T>(fn: () => Promise<T>) => Promise<T>, log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void): Promise<boolean> {
+  try {
+    await retry(() => ec2.deleteSnapshot(id));
+    return true;
+  } catch (err) {
+    const code = awsErrorCode(err) ?? 'unknown';
+    if (!DELETE_TOLERATED.includes(code)) throw err;
+    log('warn', 'snapshot not deleted', { snapshot: id, code });
+    return false;
+  }
 }
 
 function emit(deps: ReconcilerDeps, headAge: number | undefined, rolls: number, stale: number, pruned: number, failures: number): void {

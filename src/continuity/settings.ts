@@ -11,6 +11,8 @@ export const KEEPER_ENV = {
   homePath: 'JENKINS_ECS_HOME',
   runDir: 'JENKINS_ECS_RUN_DIR',
   jenkinsContainer: 'JENKINS_ECS_JENKINS_CONTAINER',
+  /** DynamoDB table of the lineage record (`deploymentNames(name).recordTable`). */
+  recordTable: 'JENKINS_ECS_RECORD_TABLE',
 } as const;
 
 /** Environment variables of the reconciler Lambda function. */
@@ -18,7 +20,9 @@ export const RECONCILER_ENV = {
   lineage: 'JENKINS_ECS_LINEAGE',
   cluster: 'JENKINS_ECS_CLUSTER',
   service: 'JENKINS_ECS_SERVICE',
+  /** Optional: while set, the reconciler mirrors `record.launch` into this SSM parameter (v0.1 pointer). */
   pointerParameter: 'JENKINS_ECS_POINTER_PARAMETER',
+  recordTable: 'JENKINS_ECS_RECORD_TABLE',
   keepLast: 'JENKINS_ECS_KEEP_LAST',
   keepDailyDays: 'JENKINS_ECS_KEEP_DAILY_DAYS',
   initializationRateMiBps: 'JENKINS_ECS_INITIALIZATION_RATE',

@@ -6,8 +6,9 @@
 import { createClients } from '../aws/clients.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
+import { DynamoRecordAdapter } from '../aws/record-adapter.js';
 import { systemClock } from '../continuity/clock.js';
-import { Keeper, KeeperError } from '../continuity/keeper.js';
+import { Keeper, KEEPER_EXIT, KeeperError } from '../continuity/keeper.js';
 import type { LogEntry, MarkerKind } from '../continuity/ports.js';
 import { awsErrorCode } from '../continuity/retry.js';
 import { MARKERS } from '../continuity/settings.js';
@@ -17,8 +18,8 @@ import { createLogger } from './log.js';
 import { TaskMetadataClient, type TaskMetadata } from './metadata.js';
 import { KeeperSettingsError, readKeeperSettings, readRunDir, regionOfArn, type KeeperSettings } from './settings.js';
 
-/** Exit codes of the keeper process beyond the core's KEEPER_EXIT (0 ok, 1 final snapshot failed). */
-export const PROCESS_EXIT = { ok: 0, finalSnapshotFailed: 1, startFailed: 3, badEnvironment: 2 } as const;
+/** Exit codes of the keeper process beyond the core's KEEPER_EXIT (0 ok, 1 final snapshot failed, 4 fenced). */
+export const PROCESS_EXIT = { ok: 0, finalSnapshotFailed: 1, startFailed: 3, badEnvironment: 2, fenced: KEEPER_EXIT.fenced } as const;
 
 async function taskMetadataWithRetries(client: TaskMetadataClient, log: (e: LogEntry) => void): Promise<TaskMetadata> {
   // The endpoint can lag the container start by a moment; a short bounded retry covers it.
@@ -87,7 +88,7 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
     const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || regionOfArn(task.taskArn);
     const clients = createClients({ ...(region ? { region } : {}), env });
     keeper = new Keeper(
-      { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), clock: systemClock, host, log },
+      { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), record: new DynamoRecordAdapter(clients.dynamodb, settings.recordTable), clock: systemClock, host, log },
       {
         lineage: settings.lineage,
         cluster,
@@ -97,6 +98,8 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
         ...settings.tuning,
       },
     );
+    // A lease taken over: exit non-zero at once; the keeper is essential, so ECS stops the task.
+    void keeper.fenced.then(() => finish(PROCESS_EXIT.fenced));
     log({ level: 'info', msg: 'keeper started', lineage: settings.lineage, task: task.taskArn, cluster, home: settings.homePath });
     try {
       await keeper.start();

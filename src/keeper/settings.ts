@@ -8,7 +8,7 @@ export const KEEPER_TUNING_ENV = {
   attachmentTimeoutMs: 'JENKINS_ECS_ATTACHMENT_TIMEOUT_MS',
   staleRecheckMs: 'JENKINS_ECS_STALE_RECHECK_MS',
   holderPollMs: 'JENKINS_ECS_HOLDER_POLL_MS',
-  holderSettleMs: 'JENKINS_ECS_HOLDER_SETTLE_MS',
+  bootstrapSettleMs: 'JENKINS_ECS_BOOTSTRAP_SETTLE_MS',
   stopBudgetMs: 'JENKINS_ECS_STOP_BUDGET_MS',
   jenkinsStopPollMs: 'JENKINS_ECS_JENKINS_STOP_POLL_MS',
 } as const;
@@ -17,6 +17,8 @@ export const METADATA_ENV = 'ECS_CONTAINER_METADATA_URI_V4';
 
 export interface KeeperSettings {
   readonly lineage: string;
+  /** DynamoDB table of the lineage record. */
+  readonly recordTable: string;
   /** @default - the Cluster of the task metadata */
   readonly cluster?: string;
   readonly intervalMinutes: number;
@@ -55,6 +57,8 @@ export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
   const problems: string[] = [];
   const lineage = env[KEEPER_ENV.lineage];
   if (!lineage) problems.push(`${KEEPER_ENV.lineage} is required (the lineage id)`);
+  const recordTable = env[KEEPER_ENV.recordTable];
+  if (!recordTable) problems.push(`${KEEPER_ENV.recordTable} is required (the DynamoDB table of the lineage record)`);
   const metadataUri = env[METADATA_ENV];
   if (!metadataUri) problems.push(`${METADATA_ENV} is not set: the keeper must run in an ECS task`);
   const intervalMinutes = positiveNumber(env, KEEPER_ENV.intervalMinutes, problems) ?? 15;
@@ -66,6 +70,7 @@ export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
   if (problems.length > 0) throw new KeeperSettingsError(problems);
   return {
     lineage: lineage!,
+    recordTable: recordTable!,
     ...(env[KEEPER_ENV.cluster] ? { cluster: env[KEEPER_ENV.cluster] } : {}),
     intervalMinutes,
     homePath: env[KEEPER_ENV.homePath] || JENKINS_HOME,

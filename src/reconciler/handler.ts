@@ -6,6 +6,7 @@ import { createClients, type AwsClients } from '../aws/clients.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
 import { SsmPointerAdapter } from '../aws/pointer-adapter.js';
+import { DynamoRecordAdapter } from '../aws/record-adapter.js';
 import { systemClock } from '../continuity/clock.js';
 import type { Clock, LogEntry } from '../continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../continuity/reconciler.js';
@@ -36,7 +37,7 @@ const stdoutPrint: LogSink = (line) => {
 };
 
 export function createHandler(options: HandlerOptions = {}): (event: unknown) => Promise<HandlerResult> {
-  let cached: { settings: ReconcilerSettings; ec2: Ec2Adapter; ecs: EcsAdapter; pointer: SsmPointerAdapter } | undefined;
+  let cached: { settings: ReconcilerSettings; ec2: Ec2Adapter; ecs: EcsAdapter; record: DynamoRecordAdapter; pointer?: SsmPointerAdapter } | undefined;
   const print = options.print ?? stdoutPrint;
   const clock = options.clock ?? systemClock;
   const log = createLogger(print, () => clock.now());
@@ -56,7 +57,8 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
       settings,
       ec2: new Ec2Adapter(clients.ec2),
       ecs: new EcsAdapter(clients.ecs, settings.initializationRateMiBps ? { initializationRateMiBps: settings.initializationRateMiBps } : {}),
-      pointer: new SsmPointerAdapter(clients.ssm, settings.pointerParameter),
+      record: new DynamoRecordAdapter(clients.dynamodb, settings.recordTable),
+      ...(settings.pointerParameter ? { pointer: new SsmPointerAdapter(clients.ssm, settings.pointerParameter) } : {}),
     };
     return cached;
   };
@@ -96,7 +98,8 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
         {
           ec2: w.ec2,
           ecs: w.ecs,
-          pointer: w.pointer,
+          record: w.record,
+          ...(w.pointer ? { pointer: w.pointer } : {}),
           clock,
           log: (entry: LogEntry) => log(entry),
           metric: (name, value, unit) => metrics.push({ name, value, unit }),

@@ -5,7 +5,10 @@ export interface ReconcilerSettings {
   readonly lineage: string;
   readonly cluster: string;
   readonly service: string;
-  readonly pointerParameter: string;
+  /** v0.1's SSM pointer, mirrored from `record.launch` while it is set. */
+  readonly pointerParameter?: string;
+  /** DynamoDB table of the lineage record. */
+  readonly recordTable: string;
   readonly keepLast: number;
   readonly keepDailyDays: number;
   /** @default - the rate already on the service's volume configuration */
@@ -42,7 +45,8 @@ export function readReconcilerSettings(env: NodeJS.ProcessEnv): ReconcilerSettin
   const lineage = required(RECONCILER_ENV.lineage);
   const cluster = required(RECONCILER_ENV.cluster);
   const service = required(RECONCILER_ENV.service);
-  const pointerParameter = required(RECONCILER_ENV.pointerParameter);
+  const pointerParameter = env[RECONCILER_ENV.pointerParameter] || undefined;
+  const recordTable = required(RECONCILER_ENV.recordTable);
   const keepLast = integer(RECONCILER_ENV.keepLast, 1, 12);
   const keepDailyDays = integer(RECONCILER_ENV.keepDailyDays, 0, 14);
   const rate = integer(RECONCILER_ENV.initializationRateMiBps, 100, 0);
@@ -52,7 +56,8 @@ export function readReconcilerSettings(env: NodeJS.ProcessEnv): ReconcilerSettin
     lineage,
     cluster,
     service,
-    pointerParameter,
+    ...(pointerParameter ? { pointerParameter } : {}),
+    recordTable,
     keepLast: keepLast!,
     keepDailyDays: keepDailyDays!,
     ...(rate ? { initializationRateMiBps: rate } : {}),

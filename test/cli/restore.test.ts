@@ -1,5 +1,6 @@
 /**
- * `jenkins-ecs restore`: the protocol's three steps through the core's restore().
+ * `jenkins-ecs restore`: the record operation through the core's restore() (begin, scale down,
+ * wait for the holder to release, promote, launch, end).
  * The procedure runs over the in-memory FakeAws (test/cli/support/fake-aws.ts): moto drops
  * `volumeConfigurations` from DescribeServices deployments, so its UpdateService roll to a snapshot
  * cannot be exercised there, and moto does not stop service tasks (no final snapshot on scale-down).
@@ -8,15 +9,18 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTagsCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetItemCommand, PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as restoreCmd from '../../src/cli/commands/restore.js';
 import { EXIT } from '../../src/cli/errors.js';
 import { BufferIo } from '../../src/cli/io.js';
-import { selectHead } from '../../src/continuity/decisions.js';
-import { effectiveTime, TAGS } from '../../src/continuity/model.js';
+import { recordToItem } from '../../src/aws/record-adapter.js';
+import { TAGS } from '../../src/continuity/model.js';
+import { createRecord } from '../../src/continuity/transitions.js';
+import * as statusCmd from '../../src/cli/commands/status.js';
 import { runCommand, testContext } from './support/context.js';
 import { FakeAws } from './support/fake-aws.js';
 import { motoClients, motoEnv, seedService, seedSnapshot, seedVolume, uniqueName } from './support/moto.js';
@@ -35,16 +39,19 @@ function world() {
 }
 
 function assertRestoredTo(fake: FakeAws, id: string): void {
-  const lineage = [...fake.snapshots.values()];
-  assert.equal(selectHead(lineage)?.id, id, 'the chosen snapshot is the head');
-  assert.equal(fake.pointerValue, id, 'the pointer names it');
+  const rec = fake.rec;
+  assert.equal(rec.head?.snapshotId, id, 'the chosen snapshot is the head');
+  assert.equal(rec.head?.kind, 'restore');
+  assert.equal(rec.launch, id, 'the record launches from it');
+  assert.equal(rec.operation, undefined, 'the operation ended');
+  assert.equal(fake.pointerValue, id, 'the v0.1 pointer mirrors it');
   const primary = fake.service?.deployments.find((d) => d.status === 'PRIMARY');
   assert.equal(primary?.snapshotId, id, 'the service launches from it');
   assert.equal(fake.service?.desiredCount, 1);
 }
 
 describe('restore over the in-memory ports', () => {
-  test('restore <id> --yes stops Jenkins, keeps its final snapshot as history, promotes the snapshot, then points and launches', async () => {
+  test('restore <id> --yes stops Jenkins, keeps its final snapshot as history, promotes the snapshot after it (by seq), then launches', async () => {
     const { fake, mid, ctx } = world();
     const c = ctx();
     const res = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--poll-seconds', '1'], c);
@@ -53,22 +60,17 @@ describe('restore over the in-memory ports', () => {
 
     const finals = [...fake.snapshots.values()].filter((s) => s.kind === 'final');
     assert.equal(finals.length, 1, 'the keeper of the stopped task took one final snapshot');
-    const promoted = fake.snapshots.get(mid.id)!;
-    assert.ok(effectiveTime(promoted) > finals[0]!.startTime, 'promoted-at is later than the final snapshot');
-    // Pointer before UpdateService, and scale-down before promotion (protocol order).
-    const order = fake.calls.filter((c) => /setDesiredCount|promoteSnapshot|putPointer|rollSnapshot/.test(c));
-    assert.deepEqual(order, [
-      'ecs.setDesiredCount(0)',
-      'ec2.promoteSnapshot(snap-mid)',
-      'pointer.putPointer(snap-mid)',
-      'ecs.rollSnapshot(snap-mid,desired=1)',
-    ]);
+    const rec = fake.rec;
+    const fin = rec.snapshots.find((e) => e.snapshotId === finals[0]!.id)!;
+    assert.ok(rec.head!.seq > fin.seq, 'the promotion is ordered after the final snapshot by seq, no clock involved');
+    const order = fake.calls.filter((c) => /setDesiredCount|putPointer|rollSnapshot/.test(c));
+    assert.deepEqual(order, ['ecs.setDesiredCount(0)', 'pointer.putPointer(snap-mid)', 'ecs.rollSnapshot(snap-mid,desired=1)']);
     assert.deepEqual(c.io.questions, [], '--yes does not ask');
     const text = c.io.text();
-    assert.match(text, /^restore ci to snap-mid \(periodic, completed, effective <time>, <age> ago\)$/m);
-    assert.match(text, /^step 1\/3: scaling jenkins-ecs-ci-controller to 0$/m);
-    assert.match(text, /^step 2\/3: snap-mid promoted at <time>; it is now the head$/m);
-    assert.match(text, /^step 3\/3: pointer set to snap-mid$/m);
+    assert.match(text, /^restore ci to snap-mid \(completed, taken <time>, <age> ago\)$/m);
+    assert.match(text, /^step 2\/4: scaling jenkins-ecs-ci-controller to 0$/m);
+    assert.match(text, /^step 2\/4: waiting for task \S+ \(holder, ECS status RUNNING\) to register its final snapshot and release the lineage$/m);
+    assert.match(text, /^step 3\/4: snap-mid is the head \(seq \d+\) and the launch snapshot$/m);
     assert.match(text, /^restore requested: jenkins-ecs-ci-controller launches from snap-mid; follow it with 'jenkins-ecs status'$/m);
   });
 
@@ -129,54 +131,55 @@ describe('restore over the in-memory ports', () => {
     fake.runService({});
     const res = await runCommand(restoreCmd, ['snap-x', '--name', 'ci', '--yes'], testContext({ aws: () => fake }));
     assert.equal(res.code, EXIT.emptyLineage);
-    assert.equal(res.error?.message, "lineage 'ci' has no snapshots: there is nothing to restore");
+    assert.equal(res.error?.message, "lineage 'ci' has no recorded snapshots: there is nothing to restore");
   });
 
-  test('interrupted after step 1 (promotion fails), a re-run finishes without a second scale-down or final snapshot', async () => {
+  test('interrupted while waiting (a call fails): status warns with the resuming command, and the same command resumes', async () => {
     const { fake, ctx } = world();
-    fake.failNext('ec2.promoteSnapshot', Object.assign(new Error('connection reset'), { name: 'NetworkingError' }));
+    fake.failNext('ecs.taskStatus', Object.assign(new Error('connection reset'), { name: 'NetworkingError' }));
     const first = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--poll-seconds', '1'], ctx());
     assert.equal(first.code, EXIT.aws);
-    assert.match(first.error?.message ?? '', /^restore interrupted \(last progress 'step 1\/3: waiting for 1 task\(s\) to stop'\): AWS error NetworkingError: connection reset; re-run the same command to finish$/);
-    assert.equal(fake.service?.desiredCount, 0, 'step 1 happened');
-    assert.equal(fake.snapshots.get('snap-mid')?.promotedAt, undefined, 'step 2 did not');
+    assert.match(first.error?.message ?? '', /^restore interrupted \(last progress 'step 2\/4: scaling jenkins-ecs-ci-controller to 0'\): AWS error NetworkingError: connection reset; re-run the same command to resume it$/);
+    assert.equal(fake.service?.desiredCount, 0, 'scaled down');
+    assert.equal(fake.rec.operation?.kind, 'restore', 'the record names the unfinished operation');
+
+    // Jenkins is down and status says so, with the command that resumes the restore.
+    const st = ctx();
+    assert.equal((await runCommand(statusCmd, ['--name', 'ci'], st)).code, EXIT.ok);
+    assert.match(st.io.text(), /! a restore \(\S+, to snap-mid\) is in progress or was interrupted at step 'begun'; no Jenkins can start until it ends \(desired count 0\); resume it with 'jenkins-ecs restore snap-mid --name ci'/);
 
     const second = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--poll-seconds', '1'], ctx());
     assert.equal(second.code, EXIT.ok, second.error?.message);
     assertRestoredTo(fake, 'snap-mid');
-    assert.equal(fake.calls.filter((x) => x === 'ecs.setDesiredCount(0)').length, 1, 'no second scale-down');
     assert.equal([...fake.snapshots.values()].filter((s) => s.kind === 'final').length, 1);
   });
 
-  test('interrupted after step 2 (UpdateService fails), a re-run keeps the promotion and finishes step 3', async () => {
+  test('interrupted after the promotion (UpdateService fails), a re-run keeps the promotion, launches and ends', async () => {
     const { fake, ctx } = world();
     fake.failNext('ecs.rollSnapshot', Object.assign(new Error('not authorized to perform ecs:UpdateService'), { name: 'AccessDeniedException' }));
     const first = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--poll-seconds', '1'], ctx());
     assert.equal(first.code, EXIT.aws, first.error?.message);
-    assert.equal(
-      first.error?.message,
-      "restore interrupted (last progress 'step 3/3: pointer set to snap-mid'): AWS error AccessDeniedException: not authorized to perform ecs:UpdateService; re-run the same command to finish",
-    );
-    const promotedAt = fake.snapshots.get('snap-mid')?.promotedAt;
-    assert.ok(promotedAt, 'step 2 happened');
-    assert.equal(fake.pointerValue, 'snap-mid');
+    assert.match(first.error?.message ?? '', /^restore interrupted \(last progress 'step 3\/4: snap-mid is the head \(seq \d+\) and the launch snapshot'\): AWS error AccessDeniedException: not authorized to perform ecs:UpdateService; re-run the same command to resume it$/);
+    const seq = fake.rec.head!.seq;
+    assert.equal(fake.rec.operation?.step, 'promoted');
 
-    const second = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--poll-seconds', '1'], ctx());
+    const again = ctx();
+    const second = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--poll-seconds', '1'], again);
     assert.equal(second.code, EXIT.ok, second.error?.message);
     assertRestoredTo(fake, 'snap-mid');
-    assert.equal(fake.snapshots.get('snap-mid')?.promotedAt, promotedAt, 'the re-run did not promote again');
-    assert.equal(fake.calls.filter((x) => x.startsWith('ec2.promoteSnapshot')).length, 1);
+    assert.equal(fake.rec.head!.seq, seq, 'the re-run did not promote again');
+    assert.match(again.io.text(), /an interrupted restore \(\S+, step 'promoted'\) is resumed/);
+    assert.equal(fake.calls.filter((x) => x === 'ecs.setDesiredCount(0)').length, 1, 'no second scale-down');
 
     const third = ctx();
-    const again = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes'], third);
-    assert.equal(again.code, EXIT.ok);
-    assert.match(third.io.text(), /^nothing to do: snap-mid is already the head and the service runs it$/m);
+    assert.equal((await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes'], third)).code, EXIT.ok);
+    assert.match(third.io.text(), /^nothing to do: snap-mid is already the restored head and the service runs it$/m);
   });
 
   test('--before interrupted after step 2 re-runs onto the same snapshot, though the final snapshot is newer', async () => {
     const { fake, ctx } = world();
     const at = new Date(fake.now.getTime() - 30 * 60_000).toISOString();
-    fake.failNext('pointer.putPointer', Object.assign(new Error('connection reset'), { name: 'NetworkingError' }));
+    fake.failNext('ecs.rollSnapshot', Object.assign(new Error('connection reset'), { name: 'NetworkingError' }));
     const args = ['--before', at, '--name', 'ci', '--yes', '--poll-seconds', '1'];
     assert.equal((await runCommand(restoreCmd, args, ctx())).code, EXIT.aws);
     const second = await runCommand(restoreCmd, args, ctx());
@@ -198,9 +201,10 @@ describe('restore over the in-memory ports', () => {
     const c = ctx();
     const res = await runCommand(restoreCmd, ['snap-mid', '--name', 'ci', '--yes', '--json', '--poll-seconds', '1'], c);
     assert.equal(res.code, EXIT.ok, res.error?.message);
-    const out = JSON.parse(c.io.stdout.join('\n')) as { snapshotId: string; promoted: boolean; alreadyRestored: boolean };
-    assert.deepEqual([out.snapshotId, out.promoted, out.alreadyRestored], ['snap-mid', true, false]);
-    assert.ok(c.io.stderr.some((l) => l.startsWith('step 1/3: ')));
+    const out = JSON.parse(c.io.stdout.join('\n')) as { snapshotId: string; resumed: boolean; alreadyRestored: boolean; seq: number };
+    assert.deepEqual([out.snapshotId, out.resumed, out.alreadyRestored], ['snap-mid', false, false]);
+    assert.equal(typeof out.seq, 'number');
+    assert.ok(c.io.stderr.some((l) => l.startsWith('step 1/4: ')));
   });
 
   test('usage mistakes exit 2: both an id and --before, neither, or a time that is not ISO', async () => {
@@ -215,7 +219,7 @@ describe('restore over the in-memory ports', () => {
 describe('restore refusals against moto', () => {
   const clients = motoClients();
 
-  test('a snapshot of another lineage is refused, naming both lineages', async () => {
+  test('a snapshot of another lineage (tags say so or not) is refused: only record members can be restored', async () => {
     const name = uniqueName('rs');
     const other = uniqueName('rs');
     const vol = await seedVolume(clients);
@@ -225,7 +229,7 @@ describe('restore refusals against moto', () => {
     const c = testContext({ env: motoEnv(), io: new BufferIo([true]) });
     const res = await runCommand(restoreCmd, [foreign, '--name', name], c);
     assert.equal(res.code, EXIT.refused);
-    assert.equal(res.error?.message, `refused: snapshot ${foreign} belongs to lineage '${other}', not '${name}'; only snapshots of this deployment can be restored`);
+    assert.equal(res.error?.message, `refused: snapshot ${foreign} is not in the record of lineage '${name}' (only snapshots the protocol took can be restored); only snapshots the protocol recorded for this deployment can be restored (see 'jenkins-ecs snapshots')`);
     assert.deepEqual(c.io.questions, []);
   });
 
@@ -246,14 +250,16 @@ describe('restore refusals against moto', () => {
 });
 
 describe('restore through the SDK adapters with recorded responses (volumeConfigurations, which moto drops)', () => {
-  test('promote, pointer, then UpdateService keeping the volume configuration with the chosen snapshotId and desiredCount 1', async (t) => {
+  test('promote in the record, pointer mirror, then UpdateService keeping the volume configuration with the chosen snapshotId and desiredCount 1', async (t) => {
     const ec2 = mockClient(EC2Client);
     const ecs = mockClient(ECSClient);
     const ssm = mockClient(SSMClient);
+    const ddb = mockClient(DynamoDBClient);
     t.after(() => {
       ec2.restore();
       ecs.restore();
       ssm.restore();
+      ddb.restore();
     });
     const name = uniqueName('rec');
     const tags = [
@@ -272,8 +278,15 @@ describe('restore through the SDK adapters with recorded responses (volumeConfig
         { SnapshotId: 'snap-new', State: 'completed', StartTime: new Date('2026-03-01T10:00:00Z'), Tags: tags },
       ],
     });
-    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] }); // no holder: Jenkins is already stopped
-    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+    // The record: both snapshots registered, no holder (Jenkins is already stopped). Each PutItem
+    // is answered by storing the item, so the next GetItem reads it (a consistent read).
+    let item = recordToItem({ ...createRecord(name), seq: 3, snapshots: [{ snapshotId: 'snap-old', seq: 2, kind: 'periodic' }, { snapshotId: 'snap-new', seq: 3, kind: 'periodic' }], head: { snapshotId: 'snap-new', seq: 3, kind: 'periodic' }, launch: 'snap-new' });
+    ddb.on(GetItemCommand).callsFake(() => ({ Item: item }));
+    ddb.on(PutItemCommand).callsFake((input: { Item: typeof item }) => {
+      item = input.Item;
+      return {};
+    });
     // Already scaled to 0 (an earlier run got that far), primary still on the newer snapshot.
     ecs.on(DescribeServicesCommand).resolves({
       services: [
@@ -294,10 +307,10 @@ describe('restore through the SDK adapters with recorded responses (volumeConfig
     const res = await runCommand(restoreCmd, ['snap-old', '--name', name, '--yes'], ctx);
     assert.equal(res.code, EXIT.ok, res.error?.message);
 
-    const tagged = ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input;
-    assert.deepEqual(tagged?.Resources, ['snap-old']);
-    assert.equal(tagged?.Tags?.[0]?.Key, TAGS.promotedAt);
-    assert.ok(new Date(tagged?.Tags?.[0]?.Value ?? 0) > new Date('2026-03-01T10:00:00Z'), `promoted-at ${tagged?.Tags?.[0]?.Value} is after every StartTime`);
+    const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    assert.ok(puts.every((p) => p.ConditionExpression === '#seq = :expected'), 'every write is conditioned on the seq it read');
+    assert.equal(item.head?.S, 'snap-old');
+    assert.equal(item.launch?.S, 'snap-old');
     assert.deepEqual(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input, {
       Name: `/jenkins-ecs/${name}/pointer`,
       Value: 'snap-old',
@@ -311,7 +324,7 @@ describe('restore through the SDK adapters with recorded responses (volumeConfig
     assert.deepEqual(update?.volumeConfigurations, [
       { ...volumeConfigurations[0], managedEBSVolume: { ...volumeConfigurations[0]!.managedEBSVolume, snapshotId: 'snap-old' } },
     ]);
-    // Pointer first, then the service (protocol step 3).
+    // Record first, then the pointer mirror, then the service.
     assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 1);
     assert.ok(ssm.commandCalls(PutParameterCommand)[0]!.calledBefore(ecs.commandCalls(UpdateServiceCommand)[0]!));
   });

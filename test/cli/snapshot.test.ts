@@ -11,6 +11,9 @@ import assert from 'node:assert/strict';
 import { CreateSnapshotCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { recordToItem } from '../../src/aws/record-adapter.js';
+import { createRecord } from '../../src/continuity/transitions.js';
 import * as snapshot from '../../src/cli/commands/snapshot.js';
 import { EXIT } from '../../src/cli/errors.js';
 import { TAGS } from '../../src/continuity/model.js';
@@ -57,13 +60,13 @@ describe('snapshot against moto', () => {
 
   test('no live holder is refused with its own exit code and no snapshot is taken', async () => {
     const name = uniqueName('sn');
-    // A holder-tagged volume that is not in use (its task is gone) does not count.
+    // A v0.1 holder tag counts for nothing: the record names no holder.
     await seedVolume(clients, { tags: { [TAGS.holder]: name } });
     await seedService(clients, name);
     const ctx = testContext({ env: motoEnv() });
     const res = await runCommand(snapshot, ['--name', name], ctx);
     assert.equal(res.code, EXIT.noHolder);
-    assert.match(res.error?.message ?? '', new RegExp(`^no holder: no in-use volume is tagged jenkins-ecs:holder=${name}`));
+    assert.match(res.error?.message ?? '', new RegExp(`^no holder: the lineage record of ${name} names no holder`));
     const lineage = await clients.ec2.send(
       new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAGS.lineage}`, Values: [name] }] }),
     );
@@ -79,6 +82,14 @@ describe('snapshot --wait with recorded responses (pending progress, attachment)
   function record(states: { State: 'pending' | 'completed' | 'error'; Progress: string }[]) {
     const ec2 = mockClient(EC2Client);
     const ecs = mockClient(ECSClient);
+    const ddb = mockClient(DynamoDBClient);
+    // The record names the holder (task t1 on vol-h, token 2); PutItem stores what GetItem returns next.
+    let item = recordToItem({ ...createRecord(name), seq: 2, holder: { taskArn, volumeId: 'vol-h', token: 2 } });
+    ddb.on(GetItemCommand).callsFake(() => ({ Item: item }));
+    ddb.on(PutItemCommand).callsFake((input: { Item: typeof item }) => {
+      item = input.Item;
+      return {};
+    });
     ec2.on(DescribeVolumesCommand).resolves({
       Volumes: [{ VolumeId: 'vol-h', State: 'in-use', SnapshotId: 'snap-src', CreateTime: start, Tags: [{ Key: TAGS.holder, Value: name }] }],
     });
@@ -97,11 +108,11 @@ describe('snapshot --wait with recorded responses (pending progress, attachment)
     for (const s of states) {
       call = call.resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-new', StartTime: start, VolumeId: 'vol-h', ...s }] });
     }
-    return { ec2, ecs };
+    return { ec2, ecs: { restore: () => (ecs.restore(), ddb.restore()) }, item: () => item };
   }
 
   test('progress is drawn from EBS Progress until completed, and the snapshot is tagged with the holder task', async (t) => {
-    const { ec2, ecs } = record([
+    const { ec2, ecs, item } = record([
       { State: 'pending', Progress: '40%' },
       { State: 'pending', Progress: '80%' },
       { State: 'completed', Progress: '100%' },
@@ -120,7 +131,7 @@ describe('snapshot --wait with recorded responses (pending progress, attachment)
       `snap-new [${'#'.repeat(30)}] 100%`,
     ]);
     assert.deepEqual(ctx.io.stdout, [
-      `snapshot snap-new of holder volume vol-h requested (kind=manual, lineage ${name})`,
+      `snapshot snap-new of holder volume vol-h requested and recorded as the head (kind=manual, lineage ${name})`,
       'snapshot snap-new completed',
     ]);
     const created = ec2.commandCalls(CreateSnapshotCommand)[0]?.args[0].input;
@@ -131,6 +142,7 @@ describe('snapshot --wait with recorded responses (pending progress, attachment)
       [TAGS.task]: taskArn,
       [TAGS.source]: 'snap-src',
     });
+    assert.equal(item().head?.S, 'snap-new', 'registered with the holder token: the new head');
   });
 
   test('a snapshot that ends in error fails with one line and the AWS exit code', async (t) => {

@@ -14,6 +14,9 @@ import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aw
 import { CreateClusterCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { recordToItem } from '../../src/aws/record-adapter.js';
+import { createRecord } from '../../src/continuity/transitions.js';
 import * as status from '../../src/cli/commands/status.js';
 import { EXIT } from '../../src/cli/errors.js';
 import { deploymentNames } from '../../src/config/names.js';
@@ -24,8 +27,8 @@ import { motoClients, motoEnv, motoUrl, seedHolder, seedService, seedSnapshot, s
 
 interface Report {
   head?: { id: string; kind?: string; state: string };
-  pointer?: string;
-  pointerMatchesHead?: boolean;
+  launch?: string;
+  launchMatchesHead?: boolean;
   holders: { volumeId: string; live: boolean; source?: string }[];
   tasks: { arn: string }[];
   lastPeriodic?: { id: string };
@@ -56,7 +59,7 @@ describe('status against moto', () => {
     taskArn = await seedTask(clients, names);
   });
 
-  test('a running deployment with a live holder shows service, task, holder, head and pointer, and no warnings', async () => {
+  test('a running deployment with a live holder shows service, task, holder, head and launch from the record, and no warnings', async () => {
     const ctx = testContext({ env: motoEnv() });
     const res = await runCommand(status, ['--name', name, '--json'], ctx);
     assert.equal(res.code, EXIT.ok, res.error?.message);
@@ -64,8 +67,8 @@ describe('status against moto', () => {
     assert.equal(r.head?.id, periodicId);
     assert.equal(r.head?.kind, 'periodic');
     assert.equal(r.head?.state, 'completed');
-    assert.equal(r.pointer, finalId);
-    assert.equal(r.pointerMatchesHead, false);
+    assert.equal(r.launch, finalId);
+    assert.equal(r.launchMatchesHead, false);
     assert.deepEqual(
       r.holders.map((h) => [h.volumeId, h.live, h.source]),
       [[holderId, true, finalId]],
@@ -75,18 +78,18 @@ describe('status against moto', () => {
     assert.equal(r.lastFinal?.id, finalId);
     assert.equal(r.service.desiredCount, 1);
     assert.equal(r.service.deployments[0]?.status, 'PRIMARY');
-    // The pointer trails the head while a holder runs: that is normal, not a warning.
+    // The launch snapshot trails the head while a holder runs: that is normal, not a warning.
     assert.deepEqual(r.warnings, []);
   });
 
-  test('human output names the head, the holder and the pointer, with ages scrubbed', async () => {
+  test('human output names the head, the holder and the launch snapshot, with ages scrubbed', async () => {
     const ctx = testContext({ env: motoEnv() });
     const res = await runCommand(status, ['--name', name], ctx);
     assert.equal(res.code, EXIT.ok, res.error?.message);
     const text = ctx.io.text();
     assert.match(text, new RegExp(`^Head +${periodicId} periodic, completed, <age> ago$`, 'm'));
     assert.match(text, new RegExp(`^Holder +${holderId} in-use, built from ${finalId}$`, 'm'));
-    assert.match(text, new RegExp(`^Pointer +${finalId} \\(differs from head\\)$`, 'm'));
+    assert.match(text, new RegExp(`^Launch +${finalId} \\(differs from head\\)$`, 'm'));
     assert.match(text, new RegExp(`last periodic ${periodicId} <age> ago; last final ${finalId} <age> ago; interval 15 min`));
     assert.match(text, /^Warnings +none$/m);
   });
@@ -101,7 +104,7 @@ describe('status against moto', () => {
     assert.match(r.warnings[0]?.message ?? '', /no snapshot for more than 2 x 15 min/);
   });
 
-  test('pointer behind a completed head with no live holder is a warning', async () => {
+  test('launch snapshot behind a completed head with no live holder is a warning', async () => {
     const lonely = uniqueName('st');
     const vol = await seedVolume(clients);
     const older = await seedSnapshot(clients, { lineage: lonely, kind: 'periodic', volumeId: vol });
@@ -113,8 +116,8 @@ describe('status against moto', () => {
     assert.equal(res.code, EXIT.ok, res.error?.message);
     const r = JSON.parse(ctx.io.stdout.join('\n')) as Report;
     assert.equal(r.head?.id, head);
-    assert.deepEqual(r.warnings.map((w) => w.code), ['pointer-behind-head']);
-    assert.match(r.warnings[0]?.message ?? '', new RegExp(`pointer ${older} is behind the head ${head} and no Jenkins holds the home`));
+    assert.deepEqual(r.warnings.map((w) => w.code), ['launch-behind-head']);
+    assert.match(r.warnings[0]?.message ?? '', new RegExp(`launch snapshot ${older} is behind the head ${head} and no Jenkins holds the home`));
   });
 
   test('an unknown deployment exits with the not-found code and one line naming cluster and service', async () => {
@@ -150,11 +153,15 @@ describe('status with recorded responses (shapes moto lacks)', () => {
     const ecs = mockClient(ECSClient);
     const ec2 = mockClient(EC2Client);
     const ssm = mockClient(SSMClient);
+    const ddb = mockClient(DynamoDBClient);
     t.after(() => {
       ecs.restore();
       ec2.restore();
       ssm.restore();
+      ddb.restore();
     });
+    const members = [{ snapshotId: 'snap-old', seq: 2, kind: 'periodic' as const }, { snapshotId: 'snap-new', seq: 3, kind: 'final' as const }];
+    ddb.on(GetItemCommand).resolves({ Item: recordToItem({ ...createRecord(name), seq: 4, snapshots: members, head: members[1], launch: 'snap-old' }) });
     ecs.on(DescribeServicesCommand).resolves({
       services: [
         {
@@ -201,7 +208,10 @@ describe('status with recorded responses (shapes moto lacks)', () => {
         { SnapshotId: 'snap-new', State: 'completed', StartTime: t1, VolumeSize: 50, Progress: '100%', Tags: lineageTags('final') },
       ],
     });
-    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] }); // no volume tagged holder
+    ec2.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-new'] }).resolves({
+      Snapshots: [{ SnapshotId: 'snap-new', State: 'completed', StartTime: t1, VolumeSize: 50, Progress: '100%', Tags: lineageTags('final') }],
+    });
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] }); // the record names no holder
     ec2.on(DescribeVolumesCommand, { VolumeIds: ['vol-stale'] }).resolves({
       Volumes: [{ VolumeId: 'vol-stale', State: 'in-use', SnapshotId: 'snap-old', CreateTime: t1 }],
     });
@@ -216,13 +226,13 @@ describe('status with recorded responses (shapes moto lacks)', () => {
     assert.equal(r.head?.id, 'snap-new');
     assert.deepEqual(r.tasks.map((t) => [t.volumeId, t.volumeSource]), [['vol-stale', 'snap-old']]);
     const codes = r.warnings.map((w) => w.code);
-    assert.deepEqual(codes, ['stale-start', 'pointer-behind-head']);
+    assert.deepEqual(codes, ['stale-start', 'launch-behind-head']);
     assert.match(r.warnings[0]?.message ?? '', /stale start: task abc123 runs on volume vol-stale built from snap-old, not the head snap-new/);
 
     const human = testContext({ env: { AWS_REGION: 'us-east-1' }, now: () => new Date('2026-03-01T10:20:00Z') });
     await runCommand(status, ['--name', name], human);
     const text = human.io.text();
-    assert.match(text, /^Primary +snap-old \(differs from head\) \(= pointer\)$/m);
+    assert.match(text, /^Primary +snap-old \(differs from head\) \(= launch\)$/m);
     assert.match(text, /^ {2}ecs-svc\/222 +PRIMARY +COMPLETED +snap-old +<age> ago$/m);
     assert.match(text, /^Task +abc123 RUNNING since <age> ago, volume vol-stale from snap-old$/m);
     assert.match(text, /^ {2}! stale start: /m);
@@ -256,7 +266,7 @@ describe('AWS errors become one line and a distinct exit code', () => {
 
   test('an unnamed failure keeps the SDK error behind it for --debug', async () => {
     const fake = fakeWorld();
-    fake.failNext('pointer.getPointer', Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    fake.failNext('ecs.listServiceTasks', Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
     const res = await runCommand(status, ['--name', 'ci'], testContext({ aws: () => fake }));
     assert.equal(res.code, EXIT.aws);
     assert.equal(res.error?.message, 'AWS error TimeoutError: socket hang up');
@@ -318,7 +328,7 @@ describe('status over the in-memory ports', () => {
     assert.equal(res.code, EXIT.ok, res.error?.message);
     const text = ctx.io.text();
     assert.match(text, /^ {2}! stale start likely: a task is up with no holder, and the service launches from snap-old, not the head snap-final;/m);
-    assert.match(text, /^ {2}! pointer snap-old is behind the head snap-final and no Jenkins holds the home/m);
+    assert.match(text, /^ {2}! launch snapshot snap-old is behind the head snap-final and no Jenkins holds the home/m);
     assert.match(text, /^Holder +none \(no Jenkins owns the home right now\)$/m);
     assert.match(text, /volume not reported yet$/m);
   });

@@ -1,15 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  decideGate,
-  decideRoll,
-  planRetention,
-  resolveHolderRace,
-  selectHead,
-} from '../../src/continuity/decisions.js';
+import { planRetention, selectHead } from '../../src/continuity/decisions.js';
 import type { Snapshot } from '../../src/continuity/model.js';
-import { at, dep, L, snap, svc, vol } from './fixtures.js';
+import { at, snap } from './fixtures.js';
 
 describe('selectHead', () => {
   test('an empty lineage has no head', () => {
@@ -49,133 +43,6 @@ describe('selectHead', () => {
         for (const s of valid) assert.ok(s.startTime <= h1.startTime);
       }),
       { numRuns: 300 },
-    );
-  });
-});
-
-describe('decideGate', () => {
-  const own = vol('vol-own', 10, { snapshotId: 'snap-h' });
-  test('empty lineage: authoritative bootstrap (empty volume)', () => {
-    const d = decideGate({ lineage: L, ownVolume: vol('vol-own', 10), snapshots: [], holders: [] });
-    assert.deepEqual(d, { decision: 'authoritative', reason: 'bootstrap' });
-  });
-  test('lineage of only error snapshots: authoritative bootstrap', () => {
-    const d = decideGate({ lineage: L, ownVolume: own, source: 'snap-seed', snapshots: [snap('snap-x', 1, { state: 'error' })], holders: [] });
-    assert.equal(d.decision, 'authoritative');
-  });
-  test('volume built from the head: authoritative', () => {
-    const d = decideGate({ lineage: L, ownVolume: own, source: 'snap-h', snapshots: [snap('snap-o', 0), snap('snap-h', 5)], holders: [] });
-    assert.equal(d.decision, 'authoritative');
-    assert.equal(d.decision === 'authoritative' && d.reason, 'head');
-  });
-  test('volume built from an older snapshot: stale, naming both snapshots', () => {
-    const d = decideGate({ lineage: L, ownVolume: own, source: 'snap-o', snapshots: [snap('snap-o', 0), snap('snap-h', 5)], holders: [] });
-    assert.equal(d.decision, 'stale');
-    assert.match(d.decision === 'stale' ? d.reason : '', /snap-o.*snap-h/);
-  });
-  test('a pending newer snapshot makes the volume stale until it fails', () => {
-    const lineage = [snap('snap-o', 0), snap('snap-p', 5, { state: 'pending' })];
-    assert.equal(decideGate({ lineage: L, ownVolume: own, source: 'snap-o', snapshots: lineage, holders: [] }).decision, 'stale');
-    const failed = [snap('snap-o', 0), snap('snap-p', 5, { state: 'error' })];
-    assert.equal(decideGate({ lineage: L, ownVolume: own, source: 'snap-o', snapshots: failed, holders: [] }).decision, 'authoritative');
-  });
-  test('empty volume while the lineage has a head: stale', () => {
-    const d = decideGate({ lineage: L, ownVolume: vol('vol-own', 1), snapshots: [snap('snap-h', 0)], holders: [] });
-    assert.equal(d.decision, 'stale');
-  });
-  test('snapshots of other lineages are ignored', () => {
-    const d = decideGate({ lineage: L, ownVolume: vol('vol-own', 1), snapshots: [snap('snap-x', 0, { lineage: 'other' })], holders: [] });
-    assert.equal(d.decision, 'authoritative');
-  });
-  test('another in-use holder of the lineage: wait for it', () => {
-    const other = vol('vol-other', 0, { holder: L, snapshotId: 'snap-h' });
-    const d = decideGate({ lineage: L, ownVolume: own, source: 'snap-h', snapshots: [snap('snap-h', 5)], holders: [other] });
-    assert.equal(d.decision, 'wait-for-holder');
-    assert.equal(d.decision === 'wait-for-holder' && d.holder.id, 'vol-other');
-  });
-  test('holders that are detached, of another lineage, or the own volume do not block', () => {
-    const holders = [
-      vol('vol-gone', 0, { holder: L, state: 'available' }),
-      vol('vol-x', 0, { holder: 'other' }),
-      { ...own, holder: L },
-    ];
-    assert.equal(decideGate({ lineage: L, ownVolume: own, source: 'snap-h', snapshots: [snap('snap-h', 5)], holders }).decision, 'authoritative');
-  });
-  test('a stale volume is reported stale even while another task holds the lineage', () => {
-    const d = decideGate({
-      lineage: L,
-      ownVolume: own,
-      source: 'snap-o',
-      snapshots: [snap('snap-o', 0), snap('snap-h', 5)],
-      holders: [vol('vol-other', 0, { holder: L })],
-    });
-    assert.equal(d.decision, 'stale');
-  });
-});
-
-describe('resolveHolderRace', () => {
-  test('earliest CreateTime wins', () => {
-    assert.equal(resolveHolderRace([vol('vol-b', 2), vol('vol-a', 3), vol('vol-c', 1)]).id, 'vol-c');
-  });
-  test('equal CreateTime: smaller volume id wins, whatever the order', () => {
-    assert.equal(resolveHolderRace([vol('vol-b', 1), vol('vol-a', 1)]).id, 'vol-a');
-    assert.equal(resolveHolderRace([vol('vol-a', 1), vol('vol-b', 1)]).id, 'vol-a');
-  });
-  test('no candidates is a programming error', () => {
-    assert.throws(() => resolveHolderRace([]), RangeError);
-  });
-});
-
-describe('decideRoll', () => {
-  const head = snap('snap-h', 10);
-  test('no head: nothing', () => {
-    assert.deepEqual(decideRoll({ lineage: L, holders: [], service: svc([dep('d1', 'PRIMARY', undefined)]) }), { action: 'nothing', reason: 'no-head' });
-  });
-  test('pending head: nothing yet', () => {
-    const d = decideRoll({ lineage: L, head: snap('snap-p', 10, { state: 'pending' }), holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-o')]) });
-    assert.deepEqual(d, { action: 'nothing', reason: 'head-pending' });
-  });
-  test('live holder: nothing, even if the service is behind the head', () => {
-    const d = decideRoll({ head, holders: [vol('vol-1', 0, { holder: L })], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), lineage: L });
-    assert.deepEqual(d, { action: 'nothing', reason: 'live-holder' });
-  });
-  test('an attached volume holding another lineage does not block the roll', () => {
-    const d = decideRoll({ lineage: L, head, holders: [vol('vol-1', 0, { holder: 'other' })], service: svc([dep('d1', 'PRIMARY', 'snap-o')]) });
-    assert.equal(d.action, 'roll');
-  });
-  test('a detached holder-tagged volume does not block the roll', () => {
-    const d = decideRoll({ head, holders: [vol('vol-1', 0, { holder: L, state: 'available' })], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), lineage: L });
-    assert.equal(d.action, 'roll');
-  });
-  test('service on the head, pointer behind: write the pointer', () => {
-    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-h')]), pointer: 'snap-o' }), { action: 'write-pointer', snapshotId: 'snap-h' });
-  });
-  test('service and pointer on the head: up to date', () => {
-    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-h')]), pointer: 'snap-h' }), { action: 'nothing', reason: 'up-to-date' });
-  });
-  test('service behind the head: roll to the head', () => {
-    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', 'snap-o')]), pointer: 'snap-o' }), { action: 'roll', snapshotId: 'snap-h', from: 'snap-o' });
-  });
-  test('service launched empty (bootstrap) and a head exists: roll', () => {
-    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service: svc([dep('d1', 'PRIMARY', undefined)]) }), { action: 'roll', snapshotId: 'snap-h' });
-  });
-  test('never a second update while an ACTIVE deployment is still rolling out the head', () => {
-    const service = svc([dep('d2', 'PRIMARY', 'snap-o'), dep('d1', 'ACTIVE', 'snap-h', { rolloutState: 'IN_PROGRESS' })]);
-    assert.deepEqual(decideRoll({ lineage: L, head, holders: [], service }), { action: 'nothing', reason: 'rollout-in-progress' });
-  });
-  test('an ACTIVE deployment with the head that is no longer rolling out does not block', () => {
-    const service = svc([dep('d2', 'PRIMARY', 'snap-o'), dep('d1', 'ACTIVE', 'snap-h', { rolloutState: 'FAILED' })]);
-    assert.equal(decideRoll({ lineage: L, head, holders: [], service }).action, 'roll');
-  });
-  test('property: never rolls to a head that a PRIMARY deployment already has', () => {
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom('snap-h', 'snap-o', undefined), { minLength: 1, maxLength: 3 }), fc.constantFrom('IN_PROGRESS', 'COMPLETED', 'FAILED'), (ids, rs) => {
-        const deployments = ids.map((id, i) => dep(`d${i}`, i === 0 ? 'PRIMARY' : 'ACTIVE', id, { rolloutState: rs as 'IN_PROGRESS' }));
-        const d = decideRoll({ lineage: L, head, holders: [], service: svc(deployments) });
-        if (ids[0] === 'snap-h') assert.notEqual(d.action, 'roll');
-        if (d.action === 'roll') assert.equal(d.snapshotId, 'snap-h');
-      }),
-      { numRuns: 200 },
     );
   });
 });

@@ -2,6 +2,7 @@
 import type { ServiceState, Snapshot, Volume, VolumeAttachment } from '../../src/continuity/model.js';
 import type { Ec2Port, EcsPort, KeeperHost, LogEntry, MarkerKind, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
 import { VirtualClock } from '../sim/clock.js';
+import { MemoryRecordStore } from './memory-record.js';
 
 export function awsError(name: string): Error {
   const e = new Error(`${name} (fake)`);
@@ -16,6 +17,10 @@ export class FakeAws {
   attachment: VolumeAttachment | undefined = { status: 'ATTACHED', volumeId: 'vol-1' };
   service: ServiceState | undefined = { desiredCount: 1, runningCount: 1, deployments: [] };
   pointer: string | undefined;
+  /** The lineage record store (atomic conditional writes). */
+  readonly record = new MemoryRecordStore();
+  /** ECS lastStatus per task ARN (DescribeTasks); unknown tasks are MISSING. */
+  taskStatuses = new Map<string, string>();
   /** Errors to throw, per operation name, one per call, in order. */
   failures = new Map<string, Error[]>();
   calls: string[] = [];
@@ -88,6 +93,10 @@ export class FakeAws {
     describeService: async () => {
       await this.op('describeService');
       return this.service;
+    },
+    taskStatus: async (_c, taskArn) => {
+      await this.op('taskStatus');
+      return this.taskStatuses.get(taskArn) ?? 'MISSING';
     },
     rollSnapshot: async (_c, _s, snapshotId, options) => {
       await this.op('rollSnapshot');

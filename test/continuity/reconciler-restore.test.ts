@@ -1,272 +1,285 @@
+// reconcile() and restore() on the lineage record: every guard has a test that fails without it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../src/continuity/model.js';
-import { reconcile, type ReconcilerConfig } from '../../src/continuity/reconciler.js';
-import { pickBefore, restore, RestoreError, type RestoreErrorCode } from '../../src/continuity/restore.js';
+import type { LineageRecord, RecordedSnapshot } from '../../src/continuity/record.js';
+import { decideRecordRoll, reconcile, type ReconcilerConfig } from '../../src/continuity/reconciler.js';
+import { pickBefore, restore, RestoreError, type RestoreErrorCode, type RestoreStep } from '../../src/continuity/restore.js';
+import { createRecord } from '../../src/continuity/transitions.js';
 import { awsError, FakeAws } from './fake.js';
 
-const RCFG: ReconcilerConfig = { lineage: 'ci', cluster: 'c', service: 's', keepLast: 2, keepDailyDays: 0 };
+const RCFG: ReconcilerConfig = { lineage: 'ci', cluster: 'c', service: 's', keepLast: 1, keepDailyDays: 0 };
+const T_OLD = 'arn:aws:ecs:us-east-1:1:task/c/old';
 
 function add(aws: FakeAws, id: string, minutesAgo: number, extra: Partial<Snapshot> = {}): void {
   aws.snapshots.set(id, { id, state: 'completed', startTime: new Date(aws.clock.ms - minutesAgo * 60_000), lineage: 'ci', kind: 'periodic', ...extra });
 }
 
 function primary(aws: FakeAws, snapshotId: string | undefined, extra: Record<string, unknown> = {}): void {
-  aws.service = {
-    desiredCount: 1,
-    runningCount: 1,
-    deployments: [{ id: 'd1', status: 'PRIMARY', rolloutState: 'COMPLETED', createdAt: aws.clock.now(), ...(snapshotId ? { snapshotId } : {}) }],
-    ...extra,
-  };
+  aws.service = { desiredCount: 1, runningCount: 1, deployments: [{ id: 'd1', status: 'PRIMARY', rolloutState: 'COMPLETED', createdAt: aws.clock.now(), ...(snapshotId ? { snapshotId } : {}) }], ...extra };
 }
 
-function run(aws: FakeAws) {
-  const metrics: Record<string, number> = {};
-  const p = reconcile({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock, log: aws.log, metric: (n, v) => (metrics[n] = v) }, RCFG);
+/** A record whose members are `ids` in order (the last is the head), with optional extras. */
+function seedRecord(aws: FakeAws, ids: string[], extra: Partial<LineageRecord> = {}): void {
+  const snapshots: RecordedSnapshot[] = ids.map((snapshotId, i) => ({ snapshotId, seq: i + 2, kind: 'periodic' }));
+  const rec: LineageRecord = { ...createRecord('ci'), seq: ids.length + 1, snapshots, ...(snapshots.length ? { head: snapshots.at(-1)! } : {}), ...extra };
+  aws.record.items.set('ci', JSON.stringify(rec));
+}
+
+function run(aws: FakeAws, cfg: ReconcilerConfig = RCFG) {
+  const p = reconcile({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, pointer: aws.pointerPort, clock: aws.clock, log: aws.log, metric: () => undefined }, cfg);
   return aws.settle(p).then((out) => {
     if (out.error) throw out.error;
-    return { report: out.value!, metrics };
+    return out.value!;
   });
 }
 
-describe('reconcile', () => {
-  test('service behind the head with a stale task waiting: writes the pointer, rolls once, counts a stale start', async () => {
+describe('reconcile on the record', () => {
+  test('no holder, completed head, service behind: writes launch = head, then rolls once (the writer rolls)', async () => {
     const aws = new FakeAws();
     add(aws, 'snap-old', 60);
-    add(aws, 'snap-head', 5, { kind: 'final' });
+    add(aws, 'snap-head', 5);
+    seedRecord(aws, ['snap-old', 'snap-head'], { launch: 'snap-old' });
     primary(aws, 'snap-old');
-    aws.pointer = 'snap-old';
-    const { report, metrics } = await run(aws);
+    const report = await run(aws);
     assert.equal(report.rolled, true);
-    assert.equal(aws.pointer, 'snap-head');
+    assert.equal(report.staleStarts, 1);
     assert.deepEqual(aws.rolls, [{ snapshotId: 'snap-head' }]);
-    assert.ok(aws.calls.indexOf('putPointer') < aws.calls.indexOf('rollSnapshot'), 'pointer before the roll');
-    assert.equal(metrics.StaleStarts, 1);
-    assert.equal(metrics.Rolls, 1);
-    assert.equal(metrics.HeadAgeSeconds, 300);
+    assert.equal(aws.record.peek('ci')?.launch, 'snap-head');
+    assert.equal(aws.pointer, 'snap-head', 'the v0.1 pointer is mirrored from launch');
     const again = await run(aws);
-    assert.equal(again.report.rolled, false, 'a second run for the same head does not roll again');
-    assert.equal(aws.rolls.length, 1);
+    assert.equal(again.rolled, false, 'the next run sees the deployment on the head');
   });
 
-  test('a live holder: no roll, even though the service is behind the head', async () => {
-    const aws = new FakeAws();
-    add(aws, 'snap-old', 60);
-    add(aws, 'snap-head', 5);
-    primary(aws, 'snap-old');
-    aws.volumes.set('vol-1', { id: 'vol-1', state: 'in-use', createTime: aws.clock.now(), holder: 'ci' });
-    const { report } = await run(aws);
-    assert.deepEqual(report.decision, { action: 'nothing', reason: 'live-holder' });
-    assert.equal(aws.rolls.length, 0);
-  });
-
-  test('error snapshots are counted as failures and deleted, so the next run does not count them again', async () => {
+  test('a live holder (ECS reports RUNNING): no roll', async () => {
     const aws = new FakeAws();
     add(aws, 'snap-head', 5);
-    add(aws, 'snap-bad', 2, { state: 'error' });
-    primary(aws, 'snap-head');
-    aws.pointer = 'snap-head';
-    const first = await run(aws);
-    assert.deepEqual(first.report.snapshotFailures, ['snap-bad']);
-    assert.equal(first.metrics.SnapshotFailures, 1);
-    assert.equal(aws.snapshots.has('snap-bad'), false);
-    assert.equal((await run(aws)).metrics.SnapshotFailures, 0);
+    seedRecord(aws, ['snap-head'], { holder: { taskArn: T_OLD, volumeId: 'vol-o', token: 2 } });
+    aws.taskStatuses.set(T_OLD, 'RUNNING');
+    primary(aws, undefined);
+    const report = await run(aws);
+    assert.equal(report.rolled, false);
+    assert.equal(aws.record.peek('ci')?.holder?.taskArn, T_OLD);
   });
 
-  test('retention prunes old periodic snapshots, keeping the head, the referenced and the newest keepLast', async () => {
+  test('a holder whose task ECS reports STOPPED is fenced, then the service is rolled', async () => {
     const aws = new FakeAws();
-    for (let i = 0; i < 8; i++) add(aws, `snap-${i}`, 100 - i * 10);
-    add(aws, 'snap-man', 200, { kind: 'manual' });
-    primary(aws, 'snap-0');
-    aws.pointer = 'snap-0';
-    aws.volumes.set('vol-1', { id: 'vol-1', state: 'in-use', createTime: aws.clock.now(), holder: 'ci' });
-    const { report, metrics } = await run(aws);
-    assert.deepEqual([...report.pruned].sort(), ['snap-1', 'snap-2', 'snap-3', 'snap-4']);
-    assert.equal(metrics.SnapshotsPruned, 4);
-    for (const id of ['snap-0', 'snap-5', 'snap-6', 'snap-7', 'snap-man']) assert.ok(aws.snapshots.has(id), id);
+    add(aws, 'snap-head', 5);
+    seedRecord(aws, ['snap-head'], { holder: { taskArn: T_OLD, volumeId: 'vol-o', token: 2 } });
+    aws.taskStatuses.set(T_OLD, 'STOPPED');
+    primary(aws, undefined);
+    const report = await run(aws);
+    assert.equal(report.fenced, T_OLD);
+    assert.equal(report.rolled, true);
+    assert.equal(aws.record.peek('ci')?.holder, undefined);
   });
 
-  test('retention reads the pointer and the service once for all its deletions, after the first reads', async () => {
+  test('the controller service does not exist yet: record work and retention, no roll', async () => {
     const aws = new FakeAws();
-    for (let i = 0; i < 8; i++) add(aws, `snap-${i}`, 100 - i * 10);
-    primary(aws, 'snap-0');
-    aws.pointer = 'snap-0';
-    aws.volumes.set('vol-1', { id: 'vol-1', state: 'in-use', createTime: aws.clock.now(), holder: 'ci' });
-    // A deployment starts from snap-2 right after the reconciler's first reads.
-    const original = aws.pointerPort.getPointer;
-    let reads = 0;
-    (aws.pointerPort as { getPointer: typeof original }).getPointer = async () => {
-      const out = await original();
-      if (++reads === 1) aws.service = { ...aws.service!, deployments: [...aws.service!.deployments, { id: 'd2', status: 'ACTIVE', rolloutState: 'IN_PROGRESS', createdAt: aws.clock.now(), snapshotId: 'snap-2' }] };
-      return out;
-    };
-    const { report } = await run(aws);
-    assert.deepEqual([...report.pruned].sort(), ['snap-1', 'snap-3', 'snap-4']);
-    assert.ok(aws.snapshots.has('snap-2'));
-    assert.equal(aws.calls.filter((c) => c === 'getPointer').length, 2);
-    assert.equal(aws.calls.filter((c) => c === 'describeService').length, 2);
-    assert.equal(aws.calls.filter((c) => c === 'describeSnapshot').length, 4);
+    add(aws, 's1', 50);
+    add(aws, 's2', 40);
+    add(aws, 's3', 30);
+    seedRecord(aws, ['s1', 's2', 's3'], { holder: { taskArn: T_OLD, volumeId: 'vol-o', token: 2 } });
+    aws.service = undefined;
+    const report = await run(aws);
+    assert.equal(report.decision.action, 'nothing');
+    assert.equal(report.fenced, T_OLD, 'MISSING task: fenced');
+    assert.deepEqual(aws.rolls, []);
+    assert.deepEqual(report.pruned, ['s1']);
   });
 
-  test('a pending head: no roll and no pruning until it settles', async () => {
+  test('no record and no service yet: creates the empty record, nothing else', async () => {
     const aws = new FakeAws();
-    for (let i = 0; i < 6; i++) add(aws, `snap-${i}`, 100 - i * 10);
-    add(aws, 'snap-p', 1, { state: 'pending', kind: 'final' });
-    primary(aws, 'snap-0');
-    const { report } = await run(aws);
-    assert.deepEqual(report.decision, { action: 'nothing', reason: 'head-pending' });
+    aws.service = undefined;
+    await run(aws);
+    assert.equal(aws.record.peek('ci')?.seq, 1);
+    assert.deepEqual(aws.rolls, []);
+  });
+
+  test('a failed head (read by id) is dropped and deleted; the previous member becomes the head', async () => {
+    const aws = new FakeAws();
+    add(aws, 'snap-a', 20);
+    add(aws, 'snap-b', 5, { state: 'error' });
+    seedRecord(aws, ['snap-a', 'snap-b']);
+    primary(aws, 'snap-a');
+    const report = await run(aws);
+    assert.deepEqual(report.snapshotFailures, ['snap-b']);
+    assert.equal(aws.record.peek('ci')?.head?.snapshotId, 'snap-a');
+    assert.equal(aws.snapshots.has('snap-b'), false);
+  });
+
+  test('a pending head: no roll and no pruning', async () => {
+    const aws = new FakeAws();
+    add(aws, 's1', 50);
+    add(aws, 's2', 40);
+    add(aws, 's3', 1, { state: 'pending' });
+    seedRecord(aws, ['s1', 's2', 's3']);
+    primary(aws, 's1');
+    const report = await run(aws);
+    assert.equal(report.rolled, false);
     assert.deepEqual(report.pruned, []);
   });
 
-  test('a snapshot promoted by a restore after the listing is not pruned', async () => {
+  test('retention deletes only record members: a foreign snapshot with copied tags is never touched', async () => {
     const aws = new FakeAws();
-    for (let i = 0; i < 6; i++) add(aws, `snap-${i}`, 100 - i * 10);
-    primary(aws, 'snap-5');
-    aws.pointer = 'snap-5';
-    // The restore promotes snap-1 between the reconciler's listing and its deletions.
-    const original = aws.ec2.describeSnapshot;
-    let promoted = false;
-    (aws.ec2 as { describeSnapshot: typeof original }).describeSnapshot = async (id) => {
-      if (!promoted) {
-        promoted = true;
-        aws.snapshots.set('snap-1', { ...aws.snapshots.get('snap-1')!, promotedAt: aws.clock.now() });
-      }
-      return original(id);
-    };
-    const { report } = await run(aws);
-    assert.ok(!report.pruned.includes('snap-1'));
-    assert.ok(aws.snapshots.has('snap-1'));
+    add(aws, 'snap-foreign', 90, { kind: 'periodic' });
+    for (const [id, m] of [['s1', 50], ['s2', 40], ['s3', 30], ['s4', 20]] as const) add(aws, id, m);
+    seedRecord(aws, ['s1', 's2', 's3', 's4'], { launch: 's4', previousLaunches: ['s2'] });
+    primary(aws, 's4');
+    const report = await run(aws);
+    assert.deepEqual([...report.pruned].sort(), ['s1'], 's2 is an earlier launch (a change set may name it), s3 the newest kept, s4 head');
+    assert.ok(aws.snapshots.has('snap-foreign'));
+    assert.deepEqual(aws.record.peek('ci')?.snapshots.map((e) => e.snapshotId), ['s2', 's3', 's4'], 'taken out of the record before the delete');
   });
 
-  test('a restore that promotes another snapshot after the first reads: no roll to the old head, no pointer write', async () => {
+  test('retention never deletes an operation’s target, even when it decided before the operation began', async () => {
     const aws = new FakeAws();
-    add(aws, 'snap-old', 60);
-    add(aws, 'snap-head', 5);
-    primary(aws, 'snap-old');
-    aws.pointer = 'snap-old';
-    aws.service = { ...aws.service!, desiredCount: 0, runningCount: 0 };
-    // The restore promotes snap-old right after the reconciler's first listing.
-    const original = aws.ec2.listLineage;
-    let listings = 0;
-    (aws.ec2 as { listLineage: typeof original }).listLineage = async (lineage) => {
-      const out = await original(lineage);
-      if (++listings === 1) aws.snapshots.set('snap-old', { ...aws.snapshots.get('snap-old')!, promotedAt: aws.clock.now() });
-      return out;
+    for (const [id, m] of [['s1', 50], ['s2', 40], ['s3', 30]] as const) add(aws, id, m);
+    seedRecord(aws, ['s1', 's2', 's3'], { launch: 's3' });
+    primary(aws, 's3');
+    // A restore begins (targets s1) right after retention read the candidate by id.
+    const describe = aws.ec2.describeSnapshot.bind(aws.ec2);
+    aws.ec2.describeSnapshot = async (id) => {
+      const s = await describe(id);
+      const r = aws.record.peek('ci')!;
+      if (id === 's1' && !r.operation) aws.record.writeNow({ ...r, seq: r.seq + 1, operation: { kind: 'restore', id: 'op', seq: r.seq + 1, target: 's1' } }, r.seq);
+      return s;
     };
-    const { report } = await run(aws);
-    assert.deepEqual(report.decision, { action: 'roll', snapshotId: 'snap-head', from: 'snap-old' }, 'planned from the first reads');
-    assert.equal(report.rolled, false, 'decided again from fresh reads before writing');
-    assert.equal(aws.rolls.length, 0);
-    assert.equal(aws.pointer, 'snap-old');
-    assert.ok(aws.logs.some((l) => l.msg.startsWith('the lineage or the service changed while reconciling')));
+    const report = await run(aws);
+    assert.deepEqual(report.pruned, []);
+    assert.ok(aws.snapshots.has('s1'));
+  });
+
+  test('concurrent invocations (no reserved concurrency): one roll, one deletion per snapshot', async () => {
+    const aws = new FakeAws();
+    for (const [id, m] of [['s1', 50], ['s2', 40], ['s3', 30], ['s4', 5]] as const) add(aws, id, m);
+    seedRecord(aws, ['s1', 's2', 's3', 's4'], { launch: 's3' });
+    primary(aws, 's3');
+    const all = Promise.all(Array.from({ length: 8 }, () => reconcile({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock, log: aws.log, metric: () => undefined }, RCFG)));
+    const out = await aws.settle(all);
+    assert.equal(out.error, undefined);
+    assert.deepEqual(aws.rolls, [{ snapshotId: 's4' }], 'exactly one invocation rolled');
+    const pruned = out.value!.flatMap((r) => r.pruned).sort();
+    assert.deepEqual(pruned, [...new Set(pruned)].sort(), 'no snapshot deleted twice');
+    assert.ok(aws.record.conditionFailures > 0, 'the invocations really raced');
+    assert.ok(!aws.calls.some((c) => c === 'deleteSnapshot' && false));
+  });
+
+  test('a roll whose writer died before UpdateService is issued again only after the lease', () => {
+    const record: LineageRecord = { ...createRecord('ci'), seq: 5, head: { snapshotId: 'h', seq: 4, kind: 'final' }, snapshots: [{ snapshotId: 'h', seq: 4, kind: 'final' }], launch: 'h', roll: { snapshotId: 'h', seq: 5, at: '2026-05-01T00:00:00.000Z' } };
+    const service = { desiredCount: 1, runningCount: 1, deployments: [{ id: 'd', status: 'PRIMARY' as const, snapshotId: 'old', createdAt: new Date(0) }] };
+    assert.deepEqual(decideRecordRoll({ record, headState: 'completed', service, now: new Date('2026-05-01T00:01:00Z'), rollLeaseMs: 180_000 }), { action: 'nothing', reason: 'roll-in-flight' });
+    assert.equal(decideRecordRoll({ record, headState: 'completed', service, now: new Date('2026-05-01T00:04:00Z'), rollLeaseMs: 180_000 }).action, 'reroll');
+    assert.equal(decideRecordRoll({ record: { ...record, operation: { kind: 'restore', id: 'o', seq: 5 } }, headState: 'completed', service, now: new Date(), rollLeaseMs: 0 }).action, 'nothing');
+    assert.equal(decideRecordRoll({ record, headState: 'pending', service, now: new Date(), rollLeaseMs: 0 }).action, 'nothing');
   });
 
   test('throttled calls are retried; an unknown AWS error fails the run', async () => {
     const aws = new FakeAws();
     add(aws, 'snap-head', 5);
+    seedRecord(aws, ['snap-head']);
     primary(aws, 'snap-head');
-    aws.failures.set('listLineage', [awsError('RequestLimitExceeded')]);
-    assert.equal((await run(aws)).report.head, 'snap-head');
+    aws.failures.set('describeService', [awsError('ThrottlingException')]);
+    await run(aws);
     aws.failures.set('describeService', [awsError('AccessDeniedException')]);
-    await assert.rejects(run(aws), { name: 'AccessDeniedException' });
+    await assert.rejects(run(aws), /AccessDenied/);
   });
 });
 
-describe('restore', () => {
-  function restorable(): FakeAws {
+describe('restore on the record', () => {
+  function setup(): FakeAws {
     const aws = new FakeAws();
-    add(aws, 'snap-a', 120);
-    add(aws, 'snap-b', 60);
-    add(aws, 'snap-c', 10);
-    primary(aws, 'snap-b', { runningCount: 0 });
-    aws.pointer = 'snap-b';
+    add(aws, 'snap-old', 120);
+    add(aws, 'snap-head', 5);
+    seedRecord(aws, ['snap-old', 'snap-head'], { launch: 'snap-head', holder: { taskArn: T_OLD, volumeId: 'vol-o', token: 3 } });
+    aws.taskStatuses.set(T_OLD, 'RUNNING');
+    primary(aws, 'snap-head');
     return aws;
   }
+  const opts = (progress: string[] = []) => ({ lineage: 'ci', cluster: 'c', service: 's', snapshotId: 'snap-old', pollMs: 5_000, operationId: 'op-1', onProgress: (s: RestoreStep, d: string) => progress.push(`${s}: ${d}`) });
 
-  async function expectCode(aws: FakeAws, snapshotId: string, code: RestoreErrorCode): Promise<void> {
-    const out = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock }, { lineage: 'ci', cluster: 'c', service: 's', snapshotId }));
-    assert.ok(out.error instanceof RestoreError, String(out.error));
-    assert.equal(out.error.code, code);
-  }
+  test('begins the operation, waits for the holder by name, promotes with a new seq, launches and ends', async () => {
+    const aws = setup();
+    const progress: string[] = [];
+    const p = restore({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock }, opts(progress));
+    const early = await aws.settle(p, 30_000);
+    assert.equal(early.done, false);
+    assert.equal(aws.record.peek('ci')?.operation?.id, 'op-1');
+    assert.ok(progress.some((l) => l.includes(`waiting for task ${T_OLD} (holder, ECS status RUNNING) to register its final snapshot`)), progress.join('\n'));
+    // The keeper registers its final snapshot and releases.
+    const r = aws.record.peek('ci')!;
+    const fin = { snapshotId: 'snap-final', seq: r.seq + 1, kind: 'final' as const };
+    add(aws, 'snap-final', 0);
+    const { holder: _h, ...rest } = r;
+    aws.record.writeNow({ ...rest, seq: r.seq + 1, snapshots: [...r.snapshots, fin], head: fin }, r.seq);
+    const out = await aws.settle(p);
+    assert.equal(out.error, undefined, String(out.error));
+    const rec = aws.record.peek('ci')!;
+    assert.equal(rec.head?.snapshotId, 'snap-old');
+    assert.equal(rec.head?.kind, 'restore');
+    assert.ok(rec.head!.seq > fin.seq, 'the promotion is ordered after the final snapshot by seq, not by a clock');
+    assert.equal(rec.launch, 'snap-old');
+    assert.equal(rec.operation, undefined);
+    assert.deepEqual(aws.rolls, [{ snapshotId: 'snap-old', desiredCount: 1 }]);
+  });
 
-  test('scales to 0, promotes the snapshot (it becomes the head), writes the pointer, relaunches from it', async () => {
-    const aws = restorable();
-    const steps: string[] = [];
-    const out = await aws.settle(
-      restore({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock }, { lineage: 'ci', cluster: 'c', service: 's', snapshotId: 'snap-a', onProgress: (s) => steps.push(s) }),
-    );
+  test('a holder whose task is STOPPED is fenced instead of waited for', async () => {
+    const aws = setup();
+    aws.taskStatuses.set(T_OLD, 'STOPPED');
+    const out = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock }, opts()));
     assert.equal(out.error, undefined);
-    assert.ok(aws.snapshots.get('snap-a')?.promotedAt);
-    assert.equal(aws.pointer, 'snap-a');
-    assert.deepEqual(aws.rolls, [{ snapshotId: 'snap-a', desiredCount: 1 }]);
-    assert.ok(aws.calls.indexOf('setDesiredCount') < aws.calls.indexOf('promoteSnapshot'));
-    assert.deepEqual([...new Set(steps)], ['check', 'scale-down', 'promote', 'pointer', 'scale-up', 'done']);
+    assert.equal(aws.record.peek('ci')?.head?.snapshotId, 'snap-old');
   });
 
-  test('waits for the holder tag to go before promoting, so the final snapshot cannot overtake the promotion', async () => {
-    const aws = restorable();
-    aws.volumes.set('vol-1', { id: 'vol-1', state: 'in-use', createTime: aws.clock.now(), holder: 'ci' });
-    const p = restore({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock }, { lineage: 'ci', cluster: 'c', service: 's', snapshotId: 'snap-a' });
-    assert.equal((await aws.settle(p, 30_000)).done, false);
-    assert.ok(!aws.calls.includes('promoteSnapshot'));
-    add(aws, 'snap-final', 0, { kind: 'final' });
-    aws.volumes.delete('vol-1');
-    const out = await aws.settle(p, 30_000);
-    assert.equal(out.error, undefined);
-    assert.ok(aws.snapshots.get('snap-a')!.promotedAt! > aws.snapshots.get('snap-final')!.startTime);
+  test('interrupted after the promotion: re-running resumes the recorded operation and finishes it', async () => {
+    const aws = setup();
+    aws.taskStatuses.set(T_OLD, 'STOPPED');
+    aws.failures.set('rollSnapshot', [awsError('AccessDeniedException')]);
+    const first = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock }, opts()));
+    assert.ok(first.error);
+    assert.equal(aws.record.peek('ci')?.operation?.step, 'promoted', 'the record says where it stopped');
+    const progress: string[] = [];
+    const second = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock }, { ...opts(progress), operationId: 'op-2' }));
+    assert.equal(second.error, undefined);
+    assert.equal(second.value?.resumed, true);
+    assert.ok(progress.some((l) => l.includes('resuming the interrupted restore op-1')));
+    assert.equal(aws.record.peek('ci')?.operation, undefined);
+    assert.deepEqual(aws.rolls, [{ snapshotId: 'snap-old', desiredCount: 1 }]);
+    assert.equal(aws.calls.filter((c) => c === 'setDesiredCount').length, 1, 'no second scale-down after the promotion');
   });
 
-  test('re-run after an interruption after the promotion: does not promote again and finishes the job', async () => {
-    const aws = restorable();
-    aws.service = { ...aws.service!, desiredCount: 0 };
-    const at = new Date(aws.clock.ms - 1_000);
-    aws.snapshots.set('snap-a', { ...aws.snapshots.get('snap-a')!, promotedAt: at });
-    const out = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock }, { lineage: 'ci', cluster: 'c', service: 's', snapshotId: 'snap-a' }));
-    assert.equal(out.value?.promoted, false);
-    assert.equal(aws.snapshots.get('snap-a')?.promotedAt, at);
-    assert.ok(!aws.calls.includes('setDesiredCount') || aws.service?.desiredCount === 1);
-    assert.equal(aws.pointer, 'snap-a');
-    assert.equal(aws.rolls.length, 1);
-    const again = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock }, { lineage: 'ci', cluster: 'c', service: 's', snapshotId: 'snap-a' }));
-    assert.equal(again.value?.alreadyRestored, true, 'a third run finds nothing to do');
-    assert.equal(aws.rolls.length, 1);
+  test('refuses a foreign (unrecorded), pending or failed snapshot with distinct codes', async () => {
+    const cases: [string, Partial<Snapshot>, boolean, RestoreErrorCode][] = [
+      ['snap-x', {}, false, 'not-in-lineage'],
+      ['snap-p', { state: 'pending' }, true, 'snapshot-pending'],
+      ['snap-e', { state: 'error' }, true, 'snapshot-failed'],
+      ['snap-missing', {}, true, 'snapshot-not-found'],
+    ];
+    for (const [id, extra, member, code] of cases) {
+      const aws = setup();
+      if (id !== 'snap-missing') add(aws, id, 10, extra);
+      if (member) {
+        const r = aws.record.peek('ci')!;
+        aws.record.items.set('ci', JSON.stringify({ ...r, snapshots: [{ snapshotId: id, seq: 1, kind: 'periodic' }, ...r.snapshots] }));
+      }
+      const out = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock }, { ...opts(), snapshotId: id }));
+      assert.ok(out.error instanceof RestoreError, `${id}: ${String(out.error)}`);
+      assert.equal((out.error as RestoreError).code, code);
+    }
   });
 
-  test('refuses unknown, foreign, pending and failed snapshots with distinct codes', async () => {
-    const aws = restorable();
-    add(aws, 'snap-x', 30, { lineage: 'other' });
-    add(aws, 'snap-p', 1, { state: 'pending' });
-    add(aws, 'snap-e', 2, { state: 'error' });
-    await expectCode(aws, 'snap-nope', 'snapshot-not-found');
-    await expectCode(aws, 'snap-x', 'not-in-lineage');
-    await expectCode(aws, 'snap-p', 'snapshot-pending');
-    await expectCode(aws, 'snap-e', 'snapshot-failed');
-    assert.ok(!aws.calls.includes('setDesiredCount'), 'nothing was changed');
+  test('gives up with scale-down-timeout when the holder never releases', async () => {
+    const aws = setup();
+    const out = await aws.settle(restore({ ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock }, { ...opts(), scaleDownTimeoutMs: 60_000 }));
+    assert.equal((out.error as RestoreError).code, 'scale-down-timeout');
+    assert.equal(aws.record.peek('ci')?.operation?.id, 'op-1', 'the operation stays: status shows it and a re-run resumes it');
   });
 
-  test('gives up with scale-down-timeout when the task never stops', async () => {
-    const aws = restorable();
-    aws.service = { ...aws.service!, runningCount: 1 };
-    aws.ecs.setDesiredCount = async () => undefined;
-    const out = await aws.settle(
-      restore({ ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointerPort, clock: aws.clock }, { lineage: 'ci', cluster: 'c', service: 's', snapshotId: 'snap-a', scaleDownTimeoutMs: 60_000 }),
-    );
-    assert.ok(out.error instanceof RestoreError && out.error.code === 'scale-down-timeout');
-    assert.ok(!aws.calls.includes('promoteSnapshot'));
-  });
-});
-
-describe('pickBefore', () => {
-  const base = Date.parse('2026-05-01T00:00:00Z');
-  const s = (id: string, min: number, extra: Partial<Snapshot> = {}): Snapshot => ({ id, state: 'completed', startTime: new Date(base + min * 60_000), lineage: 'ci', ...extra });
-  test('picks the newest completed snapshot taken at or before the time', () => {
-    const list = [s('snap-1', 0), s('snap-2', 10), s('snap-3', 20), s('snap-4', 15, { state: 'error' }), s('snap-5', 12, { state: 'pending' })];
-    assert.equal(pickBefore(list, new Date(base + 16 * 60_000))?.id, 'snap-2');
-    assert.equal(pickBefore(list, new Date(base + 10 * 60_000))?.id, 'snap-2', 'inclusive');
-    assert.equal(pickBefore(list, new Date(base - 1)), undefined);
-  });
-  test('uses StartTime, not promoted-at: a promoted old snapshot still dates from when it was taken', () => {
-    const list = [s('snap-old', 0, { promotedAt: new Date(base + 100 * 60_000) }), s('snap-mid', 50)];
-    assert.equal(pickBefore(list, new Date(base + 60 * 60_000))?.id, 'snap-mid');
+  test('pickBefore: the newest completed snapshot taken at or before the time', () => {
+    const aws = new FakeAws();
+    add(aws, 'a', 60);
+    add(aws, 'b', 30);
+    add(aws, 'c', 10, { state: 'pending' });
+    assert.equal(pickBefore([...aws.snapshots.values()], new Date(aws.clock.ms - 20 * 60_000))?.id, 'b');
   });
 });

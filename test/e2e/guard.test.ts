@@ -236,7 +236,7 @@ function report(over: { tasks?: StatusReport['tasks']; holders?: StatusReport['h
     createdAt: '2026-01-01T00:00:00.000Z',
   }));
   return {
-    deployment: { name: 'e2e-x', cluster: 'c', service: 's', lineage: 'e2e-x', pointerParameter: '/p' },
+    deployment: { name: 'e2e-x', cluster: 'c', service: 's', lineage: 'e2e-x', recordTable: 'jenkins-ecs-e2e-x-lineage' },
     service: { desiredCount: over.desired ?? 1, runningCount: 1, deployments },
     tasks: over.tasks ?? [{ arn: 'arn:task/new', lastStatus: 'RUNNING', volumeId: 'vol-1' }],
     holders: over.holders ?? [{ volumeId: 'vol-1', state: 'in-use', createTime: '2026-01-01T00:00:00.000Z', live: true }],

@@ -40,7 +40,7 @@ class FakeWorld implements ScenarioOps {
   async status(): Promise<StatusReport> {
     const settled = !this.stuck && this.pollsUntilConverged-- <= 0;
     return {
-      deployment: { name: 'e2e-x', cluster: 'c', service: 's', lineage: 'e2e-x', pointerParameter: '/p' },
+      deployment: { name: 'e2e-x', cluster: 'c', service: 's', lineage: 'e2e-x', recordTable: 'jenkins-ecs-e2e-x-lineage' },
       service: { desiredCount: 1, runningCount: 1, deployments: [{ id: 'd', status: 'PRIMARY', createdAt: '2026-01-01T00:00:00.000Z' }] },
       tasks: [{ arn: this.task, lastStatus: 'RUNNING', volumeId: 'vol-1' }],
       holders: settled ? [{ volumeId: 'vol-1', state: 'in-use', createTime: '2026-01-01T00:00:00.000Z', live: true }] : [],

@@ -1,6 +1,6 @@
 // The keeper as a real process: the esbuild bundle (what the image runs) is spawned with
 // - a local fixture on 127.0.0.1 as the task metadata endpoint v4 (Jenkins KnownStatus switchable);
-// - moto_server for EC2 (volumes, snapshots, tags);
+// - moto_server for EC2 (volumes, snapshots, tags) and DynamoDB (the lineage record);
 // - AWS_ENDPOINT_URL_ECS aimed at a tiny fixture serving the *recorded* DescribeTasks response
 //   shape, because moto's DescribeTasks has no EBS attachment (test/aws/recorded.ts).
 import { after, before, describe, test } from 'node:test';
@@ -9,8 +9,11 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateSnapshotCommand, CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
+import { DynamoRecordAdapter } from '../../src/aws/record-adapter.js';
+import { RECORD_TABLE } from '../../src/continuity/record.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { KEEPER_ENV, MARKERS } from '../../src/continuity/settings.js';
 import { HEARTBEAT_FILE } from '../../src/keeper/health.js';
@@ -18,8 +21,10 @@ import { KEEPER_TUNING_ENV } from '../../src/keeper/settings.js';
 import { motoClients, motoUrl, uniqueLineage } from '../aws/moto.js';
 import { bundleKeeper, spawnKeeper, startEc2Proxy, startTaskFixture, type KeeperChild } from './fixture.js';
 
-const { ec2 } = motoClients();
+const { ec2, dynamodb } = motoClients();
 const adapter = new Ec2Adapter(ec2);
+const table = uniqueLineage('jenkins-ecs-proc-lineage');
+const records = new DynamoRecordAdapter(dynamodb, table);
 let workDir = '';
 let script = '';
 const children: KeeperChild[] = [];
@@ -29,6 +34,14 @@ before(async () => {
   motoUrl();
   workDir = await mkdtemp(join(tmpdir(), 'keeper-process-'));
   script = await bundleKeeper(workDir);
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
+    }),
+  );
 });
 
 after(async () => {
@@ -89,7 +102,8 @@ async function launch(lineage: string, volumeId: string, extraEnv: Record<string
     [KEEPER_ENV.runDir]: runDir,
     [KEEPER_ENV.homePath]: home,
     [KEEPER_ENV.jenkinsContainer]: 'jenkins',
-    [KEEPER_TUNING_ENV.holderSettleMs]: '1000',
+    [KEEPER_ENV.recordTable]: table,
+    [KEEPER_TUNING_ENV.bootstrapSettleMs]: '500',
     [KEEPER_TUNING_ENV.holderPollMs]: '500',
     [KEEPER_TUNING_ENV.staleRecheckMs]: '500',
     [KEEPER_TUNING_ENV.jenkinsStopPollMs]: '100',
@@ -102,7 +116,7 @@ async function launch(lineage: string, volumeId: string, extraEnv: Record<string
 }
 
 describe('keeper process', () => {
-  test('authoritative start, periodic snapshot, then SIGTERM after Jenkins stopped: final snapshot tagged, holder released, exit 0', async () => {
+  test('authoritative start, periodic snapshot, then SIGTERM after Jenkins stopped: final snapshot registered, lease released, exit 0', async () => {
     const lineage = uniqueLineage('proc-auth');
     const head = await lineageSnapshot(lineage, 'seed');
     const volumeId = await volumeFrom(head);
@@ -113,13 +127,14 @@ describe('keeper process', () => {
     assert.equal(authorized.volume, volumeId);
     assert.equal(authorized.source, head);
     assert.equal(await exists(join(runDir, MARKERS.stale)), false);
-    assert.equal((await adapter.describeVolume(volumeId))?.holder, lineage);
+    assert.equal((await records.read(lineage))?.holder?.volumeId, volumeId, 'the lease is in the record');
+    assert.equal((await records.read(lineage))?.holder?.taskArn, fixture.state.taskArn);
 
     const decision = await child.waitForLog((e) => e.msg === 'gate decision');
     assert.equal(decision.entry.decision, 'authoritative');
     assert.equal(decision.entry.volume, volumeId);
 
-    await child.waitForLog((e) => e.msg === 'periodic snapshot requested', 30_000);
+    await child.waitForLog((e) => e.msg === 'periodic snapshot registered', 30_000);
     const periodic = (await adapter.listLineage(lineage)).filter((s) => s.kind === 'periodic');
     assert.ok(periodic.length >= 1);
     assert.equal(periodic[0]!.source, head);
@@ -139,9 +154,10 @@ describe('keeper process', () => {
     assert.equal(final.task, fixture.state.taskArn);
     assert.equal(final.source, head);
     assert.equal(final.volumeId, volumeId);
-    const raw = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
-    assert.equal(raw.Volumes?.[0]?.Tags?.find((t) => t.Key === TAGS.holder), undefined);
-    assert.ok(child.lines.some((l) => l.includes('"final snapshot requested"') && l.includes(final.id)));
+    const rec = await records.read(lineage);
+    assert.equal(rec?.holder, undefined, 'released with the final snapshot');
+    assert.equal(rec?.head?.snapshotId, final.id);
+    assert.ok(child.lines.some((l) => l.includes('"final snapshot registered"') && l.includes(final.id)));
   });
 
   test('SIGTERM waits for the Jenkins container to stop before the final snapshot', async () => {
@@ -179,7 +195,8 @@ describe('keeper process', () => {
     await sleep(1_500);
     assert.equal(await exists(join(runDir, MARKERS.authorized)), false);
     assert.deepEqual((await adapter.listLineage(lineage)).map((s) => s.id).sort(), [old, head].sort());
-    assert.equal((await adapter.describeVolume(volumeId))?.holder, undefined);
+    assert.equal((await records.read(lineage))?.holder, undefined, 'a stale volume never holds the lineage');
+    assert.equal((await records.read(lineage))?.head?.snapshotId, head, 'bootstrapped from the v0.1 snapshots');
     assert.ok(await exists(join(runDir, HEARTBEAT_FILE)));
 
     child.child.kill('SIGTERM'); // Jenkins is still RUNNING in the fixture: nothing to wait for
@@ -212,7 +229,7 @@ describe('keeper process', () => {
     assert.ok(fixture.state.describeTasksCalls >= 1);
     assert.ok(child.lines.some((l) => l.includes('"attachment-timeout"')), child.lines.join('\n'));
     assert.equal(await exists(join(runDir, MARKERS.authorized)), false);
-    assert.equal((await adapter.describeVolume(volumeId))?.holder, undefined);
+    assert.equal((await records.read(lineage))?.holder, undefined);
   });
 
   test('the health check fails without a heartbeat', async () => {
@@ -230,5 +247,6 @@ describe('keeper process', () => {
     const line = child.lines.find((l) => l.includes('keeper environment is invalid')) ?? '';
     assert.match(line, /JENKINS_ECS_LINEAGE/);
     assert.match(line, /ECS_CONTAINER_METADATA_URI_V4/);
+    assert.match(line, /JENKINS_ECS_RECORD_TABLE/);
   });
 });

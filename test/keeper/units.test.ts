@@ -125,7 +125,8 @@ describe('keeper log lines', () => {
 
 describe('keeper settings', () => {
   test('defaults: home, run dir, Jenkins container and 15 min interval', () => {
-    const s = readKeeperSettings({ JENKINS_ECS_LINEAGE: 'ci', ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' });
+    const s = readKeeperSettings({ JENKINS_ECS_LINEAGE: 'ci', JENKINS_ECS_RECORD_TABLE: 'jenkins-ecs-ci-lineage', ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' });
+    assert.equal(s.recordTable, 'jenkins-ecs-ci-lineage');
     assert.equal(s.homePath, '/var/jenkins_home');
     assert.equal(s.runDir, '/run/jenkins-ecs');
     assert.equal(s.jenkinsContainer, 'jenkins');
@@ -136,7 +137,7 @@ describe('keeper settings', () => {
 
   test('bad numbers are reported with the variable and the value', () => {
     assert.throws(
-      () => readKeeperSettings({ JENKINS_ECS_LINEAGE: 'ci', ECS_CONTAINER_METADATA_URI_V4: 'u', JENKINS_ECS_INTERVAL_MINUTES: 'soon', JENKINS_ECS_HOLDER_SETTLE_MS: '-1' }),
+      () => readKeeperSettings({ JENKINS_ECS_LINEAGE: 'ci', JENKINS_ECS_RECORD_TABLE: 't', ECS_CONTAINER_METADATA_URI_V4: 'u', JENKINS_ECS_INTERVAL_MINUTES: 'soon', JENKINS_ECS_BOOTSTRAP_SETTLE_MS: '-1' }),
       (e: unknown) => e instanceof KeeperSettingsError && e.problems.length === 2 && /"soon"/.test(e.message),
     );
   });

@@ -48,13 +48,12 @@ describe('issue 9 failures, one scenario each', () => {
   });
 
   test('2. foreign snapshots: a backup of a stale, gated volume (tags copied) never becomes the head', async () => {
-    let gated: string | undefined;
     const s = sim({ seed: 8 });
     await nextJenkins(s, 1, 3 * MIN);
     await s.advance(8 * MIN);
     s.deploy(); // from the deploy-time value: the replacement is stale until the service rolls
     assert.ok(await s.advanceUntil(() => s.tasks.length >= 2 && s.tasks[1]!.phase === 'running', 5 * MIN));
-    gated = s.tasks[1]!.volumeId;
+    const gated = s.tasks[1]!.volumeId;
     const foreign = s.foreignSnapshot(gated, { copyKind: 'periodic', durationMs: 5_000 });
     await nextJenkins(s, 2);
     assert.notEqual(s.runs[1]!.source, foreign, 'Jenkins never launches from the foreign snapshot');
@@ -91,14 +90,15 @@ describe('issue 9 failures, one scenario each', () => {
   test('4. retention against a restore: the reconciler’s delete of a snapshot the restore is promoting never lands', async () => {
     // The reconciler's last check of the candidate (by id) reaches it 20 s late; meanwhile the
     // restore, with nothing to wait for, makes that snapshot the head.
-    let target: string | undefined;
-    const s = sim({ seed: 23, intervalMinutes: 2, keepLast: 1, keepDailyDays: 0, answerDelay: (caller, op, arg) => (caller.startsWith('reconciler') && op === 'describeSnapshot' && arg === target ? 20_000 : 0) });
+    const box: { target?: string } = {};
+    const s = sim({ seed: 23, intervalMinutes: 2, keepLast: 1, keepDailyDays: 0, answerDelay: (caller, op, arg) => (caller.startsWith('reconciler') && op === 'describeSnapshot' && arg === box.target ? 20_000 : 0) });
     await nextJenkins(s, 1, 3 * MIN);
     await s.advance(9 * MIN);
     // keepLast 1 keeps the newest periodic snapshot next to the head; the one before it is deleted
     // once the final snapshot below has completed.
     const periodic = s.snapshotList().filter((x) => x.state === 'completed' && x.kind === 'periodic').sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
-    target = periodic[1]!.id;
+    const target = periodic[1]!.id;
+    box.target = target;
     s.scaleTo(0);
     assert.ok(await s.advanceUntil(() => s.trueHead()?.kind === 'final' && s.trueHead()?.state === 'completed', 5 * MIN), s.report());
     s.restoreTo(target);

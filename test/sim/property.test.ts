@@ -4,7 +4,7 @@
  * and a fault or operator action per step. I1–I6 are checked after every step (and I1/I2/I3/I4 at
  * every gate opening, I5 at every deletion). A failure prints the simulation seed and its step log.
  *
- * Replay one run:      SIM_SEED=<seed> node scripts/run-tests.mjs test/sim/property
+ * Replay one run:      SIM_SEED=<seed> [SIM_STEPS=<n>] node scripts/run-tests.mjs test/sim/property
  * Other fast-check seed: SIM_FC_SEED=<n> (default fixed, so CI is reproducible).
  */
 import { describe, test } from 'node:test';
@@ -19,7 +19,7 @@ describe('simulator: random runs keep I1–I6', () => {
   const replay = process.env.SIM_SEED;
   if (replay !== undefined && replay !== '') {
     test(`replay of simulation seed ${replay}`, async () => {
-      const run = await runRandom(Number(replay), STEPS);
+      const run = await runRandom(Number(replay), Number(process.env.SIM_STEPS ?? STEPS));
       console.log(failureReport(run));
       assert.deepEqual(run.sim.violations, []);
     });

@@ -28,9 +28,39 @@ export function optionsForSeed(seed: number): SimOptions {
   // Some runs place two tasks at once (desiredCount 2) with slow AWS answers: holder races.
   const race = next() < 0.1;
   const callLatencyMs = race ? 200 : [0, 0, 50][Math.floor(next() * 3)]!;
-  // Holder tags become visible late, but within the keeper's tag window (holderSettleMs / 2).
-  const tagVisibilityMs = [0, 0, 1_000, 2_000][Math.floor(next() * 4)]!;
-  return { seed, maximumPercent, throttleRate, snapshotFailRate, seedSnapshot, intervalMinutes, keepLast: 2, keepDailyDays: 1, callLatencyMs, tagVisibilityMs, ...(race ? { desiredCount: 2 } : {}) };
+  // Documented AWS behaviour, always on in some measure (issue 9): listings lag 0-60 s, clocks are
+  // off (CLI up to 30 min, tasks and invocations up to 5 s), first snapshots stay pending up to
+  // 30 min, replacements start while the old task is stopping, change sets apply later,
+  // EventBridge duplicates events, and record writes sometimes land with their answer lost.
+  const tagVisibilityMs = [0, 2_000, 10_000, 60_000][Math.floor(next() * 4)]!;
+  const listLagMs = [0, 3_000, 10_000, 60_000][Math.floor(next() * 4)]!;
+  const cliSkewMs = Math.round((next() * 2 - 1) * 30 * 60_000);
+  const firstSnapshotPendingMs = next() < 0.3 ? 30 * 60_000 : 0;
+  const replaceWhileStoppingRate = [0, 0.5, 1][Math.floor(next() * 3)]!;
+  const deployApplyMs: [number, number] = next() < 0.5 ? [0, 0] : [10_000, 300_000];
+  const duplicateEventRate = [0, 0.2, 0.5][Math.floor(next() * 3)]!;
+  const lostAnswerRate = throttleRate > 0 ? 0.05 : 0;
+  return {
+    seed,
+    maximumPercent,
+    throttleRate,
+    snapshotFailRate,
+    seedSnapshot,
+    intervalMinutes,
+    keepLast: 2,
+    keepDailyDays: 1,
+    callLatencyMs,
+    tagVisibilityMs,
+    listLagMs,
+    cliSkewMs,
+    taskSkewMs: 5_000,
+    firstSnapshotPendingMs,
+    replaceWhileStoppingRate,
+    deployApplyMs,
+    duplicateEventRate,
+    lostAnswerRate,
+    ...(race ? { desiredCount: 2 } : {}),
+  };
 }
 
 /** Runs `steps` steps of one minute each; each step may inject one fault or operator action. */
@@ -46,9 +76,13 @@ export async function runRandom(seed: number, steps: number): Promise<RandomRun>
     else if (roll < 0.13) sim.restartTask();
     else if (roll < 0.18) sim.deploy();
     else if (roll < 0.2) {
-      const done = sim.snapshotList().filter((s) => s.state === 'completed');
+      // The operator picks from the record (what `jenkins-ecs snapshots` offers); a pick that
+      // retention removes meanwhile is refused, which the run tolerates.
+      const members = new Set(sim.record?.snapshots.map((e) => e.snapshotId) ?? []);
+      const done = sim.snapshotList().filter((s) => s.state === 'completed' && members.has(s.id));
       if (done.length > 0) sim.restoreTo(sim.rng.pick(done).id);
-    }
+    } else if (roll < 0.24) sim.foreignSnapshot(undefined, sim.rng.chance(0.5) ? { copyKind: 'periodic' } : {});
+    else if (roll < 0.26) sim.forceNewDeployment();
     await sim.advance(STEP_MS);
   }
   return { seed, sim, config };

@@ -5,7 +5,9 @@
  * protocol's invariants I1–I6 (docs/protocol.md) as it goes.
  */
 import { Keeper, KeeperError, type KeeperConfig } from '../../src/continuity/keeper.js';
-import { deploymentSnapshotIds, selectHead } from '../../src/continuity/decisions.js';
+import { deploymentSnapshotIds } from '../../src/continuity/decisions.js';
+import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
+import { MemoryRecordStore } from '../continuity/memory-record.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeState } from '../../src/continuity/model.js';
 import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
@@ -66,6 +68,8 @@ export interface SimOptions {
   readonly deployApplyMs?: readonly [number, number];
   /** EventBridge delivers each reconciler trigger twice with this probability (at least once, any order). */
   readonly duplicateEventRate?: number;
+  /** Probability that a record write lands but its answer is lost (the caller sees InternalServerError). */
+  readonly lostAnswerRate?: number;
   /** Scenario hook: extra time an answer, computed already, takes to reach the caller (a slow network or SDK retry). */
   readonly answerDelay?: (caller: string, op: string, arg: string) => number;
   /** Scenario hook: told about every snapshot created (protocol or foreign). */
@@ -196,9 +200,14 @@ export class Sim {
   private seq = { snap: 0, vol: 0, task: 0, dep: 0, record: 0 };
   private lastSnapshotOfVolume = new Map<string, number>();
   private schedulerQueued = false;
-  private reconcilerRunning = false;
-  private reconcilerAgain = false;
-  private readonly reconcilerCaller: Caller = { name: 'reconciler', alive: true, throttledInARow: new Map() };
+  /** The lineage record store: strongly consistent reads, atomic conditional writes (DynamoDB). */
+  readonly store = new MemoryRecordStore();
+  /** Launch values of change sets created and not applied yet (I5: they must still exist when applied). */
+  private readonly pendingDeploys: string[] = [];
+  private invocations = 0;
+  /** Reconciler invocations running right now (no reserved concurrency: any number at once). */
+  concurrentReconcilers = 0;
+  maxConcurrentReconcilers = 0;
   readonly reconcileReports: ReconcileReport[] = [];
   rollsByHead = new Map<string, number>();
   private restoring: { snapshotId: string; done: boolean; error?: string } | undefined;
@@ -237,6 +246,7 @@ export class Sim {
       replaceWhileStoppingRate: 0,
       deployApplyMs: [0, 0],
       duplicateEventRate: 0,
+      lostAnswerRate: 0,
       ...options,
     };
     this.rng = new Rng(options.seed);
@@ -321,7 +331,14 @@ export class Sim {
 
   /** The head as the protocol defines it, from the simulator's own truth. */
   trueHead(): Snapshot | undefined {
-    return selectHead([...this.snapshots.values()].filter((s) => s.lineage === LINEAGE).map((s) => this.toSnapshot(s)));
+    const id = this.record?.head?.snapshotId;
+    const s = id === undefined ? undefined : this.snapshots.get(id);
+    return s ? this.toSnapshot(s) : undefined;
+  }
+
+  /** The lineage record as stored right now. */
+  get record(): LineageRecord | undefined {
+    return this.store.peek(LINEAGE);
   }
 
   snapshotList(): Snapshot[] {
@@ -431,11 +448,13 @@ export class Sim {
         await this.call(caller, 'deleteSnapshot');
         const s = this.snapshots.get(id);
         if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
-        const head = this.trueHead();
+        const rec = this.record;
         const referenced = deploymentSnapshotIds(this.serviceState());
-        if (head?.id === id) this.violation('I5', `the head ${id} was deleted`);
+        if (rec?.head?.snapshotId === id) this.violation('I5', `the head ${id} was deleted`);
+        if (rec?.launch === id) this.violation('I5', `${id}, the launch snapshot, was deleted`);
         if (referenced.has(id)) this.violation('I5', `${id}, referenced by a deployment, was deleted`);
-        if (this.pointer === id) this.violation('I5', `${id}, the pointer, was deleted`);
+        if (s.foreign) this.violation('I5', `${id}, a snapshot the protocol did not take, was deleted`);
+        for (const p of this.pendingDeploys) if (p === id) this.violation('I5', `${id}, named by a change set not applied yet, was deleted`);
         this.snapshots.delete(id);
         this.say(`DeleteSnapshot ${id} (${s.state}, ${s.kind ?? 'untagged'})`);
       },
@@ -481,18 +500,23 @@ export class Sim {
         await this.call(caller, 'describeService');
         return this.serviceState();
       },
+      taskStatus: async (_cluster, taskArn) => {
+        await this.call(caller, 'taskStatus');
+        const t = this.tasks.find((x) => x.arn === taskArn);
+        if (t === undefined) return 'MISSING';
+        return t.phase === 'provisioning' ? 'PROVISIONING' : t.phase === 'running' ? 'RUNNING' : t.phase === 'stopping' ? 'DEACTIVATING' : 'STOPPED';
+      },
       rollSnapshot: async (_c, _s, snapshotId, options) => {
         await this.call(caller, 'rollSnapshot');
-        if (caller === this.reconcilerCaller) {
-          // A restore can make an old snapshot the head again (promoted-at): that is a new head.
-          const promoted = this.snapshots.get(snapshotId)?.promotedAt;
-          const key = promoted === undefined ? snapshotId : `${snapshotId}@${promoted}`;
+        if (caller.name.startsWith('reconciler')) {
+          // A restore can make an old snapshot the head again (with a new seq): that is a new head.
+          const key = `${snapshotId}@${this.record?.head?.snapshotId === snapshotId ? this.record.head.seq : '?'}`;
           const n = (this.rollsByHead.get(key) ?? 0) + 1;
           this.rollsByHead.set(key, n);
           if (n > 1) this.violation('roll-once', `the reconciler rolled the service to ${snapshotId} ${n} times`);
         }
         if (options?.desiredCount !== undefined) this.desiredCount = options.desiredCount;
-        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`);
+        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`, caller.name.startsWith('reconciler'));
       },
       setDesiredCount: async (_c, _s, n) => {
         await this.call(caller, 'setDesiredCount');
@@ -500,6 +524,23 @@ export class Sim {
         this.say(`desiredCount=${n} by ${caller.name}`);
         this.disruption();
         this.kickScheduler();
+      },
+    };
+  }
+
+  /** The record store as a caller sees it: throttling, and (lostAnswerRate) writes whose answer is lost. */
+  recordFor(caller: Caller): RecordPort {
+    return {
+      read: async (lineage) => {
+        await this.call(caller, 'record.read');
+        return this.store.peek(lineage);
+      },
+      write: async (next, expected) => {
+        await this.call(caller, 'record.write');
+        const ok = this.store.writeNow(next, expected);
+        if (ok) this.say(`record seq ${next.seq} by ${caller.name}: head ${next.head?.snapshotId ?? '-'}, holder ${next.holder ? `${next.holder.taskArn.split('/').pop()}#${next.holder.token}` : '-'}, launch ${next.launch ?? '-'}${next.operation ? `, op ${next.operation.kind}/${next.operation.step}` : ''}`);
+        if (ok && this.opts.lostAnswerRate > 0 && this.rng.chance(this.opts.lostAnswerRate)) throw awsError('InternalServerError', 'the write landed but its answer was lost');
+        return ok;
       },
     };
   }
@@ -548,7 +589,11 @@ export class Sim {
 
   // ---------------------------------------------------------------- ECS service scheduler
 
-  private newDeployment(snapshotId: string | undefined, why: string): void {
+  private newDeployment(snapshotId: string | undefined, why: string, byReconciler = false): void {
+    // Someone else moved the service off a head the reconciler had rolled to: rolling back to it is
+    // a new roll, not a repeated one (roll-once counts repeats of the reconciler's own decision).
+    const primary = this.deployments.find((d) => d.status === 'PRIMARY');
+    if (!byReconciler && primary?.snapshotId !== snapshotId) this.rollsByHead.clear();
     for (const d of this.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
     this.deployments.unshift({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(snapshotId ? { snapshotId } : {}) });
     this.say(`new deployment ${this.deployments[0]!.id} from ${snapshotId ?? 'empty'} (${why})`);
@@ -630,7 +675,7 @@ export class Sim {
       attachmentTimeoutMs: 300_000,
       staleRecheckMs: 15_000,
       holderPollMs: 10_000,
-      holderSettleMs: 5_000,
+      bootstrapSettleMs: 20_000,
       stopBudgetMs: 100_000,
     };
   }
@@ -655,10 +700,16 @@ export class Sim {
       },
     };
     const keeper = new Keeper(
-      { ec2: this.ec2For(task.caller), ecs: this.ecsFor(task.caller), clock: this.clockFor(task.caller), host, log: this.keeperLog(task) },
+      { ec2: this.ec2For(task.caller), ecs: this.ecsFor(task.caller), record: this.recordFor(task.caller), clock: this.clockFor(task.caller), host, log: this.keeperLog(task) },
       this.keeperConfig(task),
     );
     task.keeper = keeper;
+    // A fenced keeper exits non-zero; it is essential, so ECS stops the task.
+    void keeper.fenced.then(() => {
+      if (!task.caller.alive) return;
+      this.say(`t${task.n} keeper fenced; exits non-zero`);
+      this.keeperDied(task, 'keeper-crash');
+    });
     keeper
       .start()
       .then(() => keeper.runPeriodic())
@@ -843,36 +894,46 @@ export class Sim {
 
   // ---------------------------------------------------------------- reconciler and restore
 
+  /**
+   * An event for the reconciler. EventBridge delivers at least once and in any order, and nothing
+   * serializes the invocations (no reserved concurrency): each delivery is its own invocation,
+   * with its own clock skew, running concurrently with any other.
+   */
   triggerReconcile(why: string, delayMs: number): void {
-    this.clock.schedule(delayMs, () => {
-      if (this.reconcilerRunning) {
-        this.reconcilerAgain = true;
-        return;
-      }
-      this.reconcilerRunning = true;
-      const c = this.reconcilerCaller;
-      reconcile(
-        { ec2: this.ec2For(c), ecs: this.ecsFor(c), pointer: this.pointerFor(c), clock: this.clockFor(c), log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') ? this.say(`reconciler ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined), metric: () => undefined },
-        { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays },
-      ).then(
-        (report) => {
-          this.reconcileReports.push(report);
-          this.reconcilerDone(why);
-        },
-        (err: unknown) => {
-          this.say(`reconciler failed (${why}): ${String(err)}`);
-          this.reconcilerDone(why);
-        },
-      );
-    });
+    this.clock.schedule(delayMs, () => this.invokeReconciler(why));
+    if (this.opts.duplicateEventRate > 0 && this.rng.chance(this.opts.duplicateEventRate)) {
+      this.clock.schedule(delayMs + this.rng.int(0, 30_000), () => this.invokeReconciler(`${why} (duplicate delivery)`));
+    }
   }
 
-  private reconcilerDone(why: string): void {
-    this.reconcilerRunning = false;
-    if (this.reconcilerAgain) {
-      this.reconcilerAgain = false;
-      this.triggerReconcile(`again after ${why}`, 0);
-    }
+  private invokeReconciler(why: string): void {
+    const c: Caller = { name: `reconciler#${++this.invocations}`, alive: true, throttledInARow: new Map(), skewMs: this.taskSkew() };
+    this.concurrentReconcilers++;
+    this.maxConcurrentReconcilers = Math.max(this.maxConcurrentReconcilers, this.concurrentReconcilers);
+    const done = (): void => {
+      this.concurrentReconcilers--;
+    };
+    reconcile(
+      {
+        ec2: this.ec2For(c),
+        ecs: this.ecsFor(c),
+        record: this.recordFor(c),
+        pointer: this.pointerFor(c),
+        clock: this.clockFor(c),
+        log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') || e.msg.startsWith('holder fenced') ? this.say(`${c.name} ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined),
+        metric: () => undefined,
+      },
+      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, keepLast: this.opts.keepLast, keepDailyDays: this.opts.keepDailyDays, bootstrapSettleMs: 20_000 },
+    ).then(
+      (report) => {
+        this.reconcileReports.push(report);
+        done();
+      },
+      (err: unknown) => {
+        this.say(`${c.name} failed (${why}): ${String(err)}`);
+        done();
+      },
+    );
   }
 
   // ---------------------------------------------------------------- faults and operator actions
@@ -918,7 +979,11 @@ export class Sim {
     const value = this.deployValue();
     const delay = this.rng.int(this.opts.deployApplyMs[0], this.opts.deployApplyMs[1]);
     this.say(`cdk deploy: change set resolves ${value ?? 'empty'}, applied in ${delay} ms`);
-    this.clock.schedule(delay, () => this.newDeployment(value, 'cloudformation deploy'));
+    if (value) this.pendingDeploys.push(value);
+    this.clock.schedule(delay, () => {
+      if (value) this.pendingDeploys.splice(this.pendingDeploys.indexOf(value), 1);
+      this.newDeployment(value, 'cloudformation deploy');
+    });
   }
 
   /** `aws ecs update-service --desired-count n` by an operator. */
@@ -958,9 +1023,16 @@ export class Sim {
     return snap.id;
   }
 
-  /** What CloudFormation hands the service when it creates a change set (v0.1: the SSM pointer). */
+  /**
+   * What the `LaunchSnapshot` custom resource hands CloudFormation when it creates a change set:
+   * `record.launch` while the service exists (always, here), else the head once completed, else the seed.
+   */
   private deployValue(): string | undefined {
-    return this.pointer;
+    const rec = this.record;
+    if (rec?.launch) return rec.launch;
+    const head = this.trueHead();
+    if (head?.state === 'completed') return head.id;
+    return this.seedId;
   }
 
   private taskSkew(): number {
@@ -975,8 +1047,8 @@ export class Sim {
     this.say(`RESTORE to ${snapshotId} requested`);
     const latest = this.runs.at(-1);
     restore(
-      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
-      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
+      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), record: this.recordFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
+      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, operationId: `restore-${this.stepNo}-${this.clock.ms}`, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
     ).then(
       (result) => {
         state.done = true;

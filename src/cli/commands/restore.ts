@@ -1,13 +1,13 @@
 /**
  * `jenkins-ecs restore <snap-id> | --before <ISO time> [--yes] [--name N] [--json]`
- * Point-in-time restore through the protocol's `restore()` (src/continuity/restore.ts): scale to
- * 0 (the keeper's final snapshot stays in history), promote the chosen snapshot to head, write the
- * pointer and launch from it. Each step checks whether it is done, so re-running after an
- * interruption finishes the job.
+ * Point-in-time restore through the protocol's `restore()` (src/continuity/restore.ts), an
+ * operation of the lineage record: scale to 0 (the keeper's final snapshot stays in history), make
+ * the chosen record member the head and the launch snapshot, launch from it. Re-running the same
+ * command after an interruption resumes the operation the record names.
  */
 import { checkRestorable, pickBefore, restore, RestoreError, type RestoreErrorCode, type RestoreResult, type RestoreStep } from '../../continuity/restore.js';
-import { selectHead } from '../../continuity/decisions.js';
-import { effectiveTime, type Snapshot } from '../../continuity/model.js';
+import type { Snapshot } from '../../continuity/model.js';
+import type { LineageRecord } from '../../continuity/record.js';
 import {
   awsFor,
   COMMON_OPTIONS,
@@ -38,14 +38,16 @@ const REFUSAL_EXIT: Record<RestoreErrorCode, ExitCode> = {
   'no-snapshot-before': EXIT.refused,
   'service-not-found': EXIT.notFound,
   'scale-down-timeout': EXIT.failure,
+  'no-record': EXIT.emptyLineage,
+  'operation-in-progress': EXIT.refused,
 };
 
 const STEP_LABEL: Record<RestoreStep, string> = {
   check: 'check',
-  'scale-down': 'step 1/3',
-  promote: 'step 2/3',
-  pointer: 'step 3/3',
-  'scale-up': 'step 3/3',
+  begin: 'step 1/4',
+  'scale-down': 'step 2/4',
+  promote: 'step 3/4',
+  'scale-up': 'step 4/4',
   done: 'done',
 };
 
@@ -67,16 +69,19 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
   return withAwsErrors(deployment, async () => {
     const aws = await awsFor(ctx, deployment);
     const { names } = deployment;
-    const lineage = await aws.ec2.listLineage(names.lineage);
-    if (lineage.length === 0) {
-      throw new CliError(`lineage '${names.lineage}' has no snapshots: there is nothing to restore`, EXIT.emptyLineage);
+    const record = await aws.record.read(names.lineage);
+    if (record === undefined || record.snapshots.length === 0) {
+      throw new CliError(`lineage '${names.lineage}' has no recorded snapshots: there is nothing to restore`, EXIT.emptyLineage);
     }
-    const chosen = before ? chooseBefore(lineage, before, names.lineage) : await refuseUnlessRestorable(id!, lineage, deployment, aws.ec2.describeSnapshot.bind(aws.ec2));
-    const head = selectHead(lineage);
+    // Only record members can be restored; their state and time are read by id.
+    const members = (await Promise.all(record.snapshots.map((e) => aws.ec2.describeSnapshot(e.snapshotId)))).filter((s): s is Snapshot => s !== undefined);
+    const chosen = before ? chooseBefore(members, before, names.lineage) : await refuseUnlessRestorable(id!, record, deployment, aws.ec2.describeSnapshot.bind(aws.ec2));
+    const head = record.head ? members.find((s) => s.id === record.head!.snapshotId) : undefined;
     if (!(await aws.ecs.describeService(names.cluster, names.service))) {
       throw new CliError(`deployment '${deployment.name}' not found: no active service '${names.service}' in cluster '${names.cluster}'`, EXIT.notFound);
     }
 
+    if (record.operation?.kind === 'restore') say(`an interrupted restore (${record.operation.id}, step '${record.operation.step ?? 'begun'}') is resumed`);
     say(`restore ${deployment.name} to ${describe(chosen, ctx.now())}`);
     if (head && head.id !== chosen.id) say(`the current head is ${describe(head, ctx.now())}; it stays in the lineage as history`);
     say(`this stops Jenkins (its keeper takes a final snapshot first), makes ${chosen.id} the head and starts Jenkins from it`);
@@ -88,7 +93,7 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     let result: RestoreResult;
     try {
       result = await restore(
-        { ec2: aws.ec2, ecs: aws.ecs, pointer: aws.pointer, clock: aws.clock },
+        { ec2: aws.ec2, ecs: aws.ecs, record: aws.record, ...(aws.pointer ? { pointer: aws.pointer } : {}), clock: aws.clock },
         {
           lineage: names.lineage,
           cluster: names.cluster,
@@ -106,19 +111,19 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
       if (e instanceof RestoreError) throw new CliError(refusalMessage(e), REFUSAL_EXIT[e.code]);
       const mapped = mapAwsError(e, deployment);
       throw new CliError(
-        `restore interrupted (last progress '${last}'): ${mapped.message}; re-run the same command to finish`,
+        `restore interrupted (last progress '${last}'): ${mapped.message}; re-run the same command to resume it`,
         mapped.exitCode,
       );
     }
-    if (values.json) io.out(JSON.stringify({ ...result, promotedAt: result.promotedAt.toISOString() }, null, 2));
-    else if (result.alreadyRestored) io.out(`nothing to do: ${chosen.id} is already the head and the service runs it`);
+    if (values.json) io.out(JSON.stringify(result, null, 2));
+    else if (result.alreadyRestored) io.out(`nothing to do: ${chosen.id} is already the restored head and the service runs it`);
     else io.out(`restore requested: ${names.service} launches from ${chosen.id}; follow it with 'jenkins-ecs status'`);
     return EXIT.ok;
   });
 }
 
 function describe(s: Snapshot, now: Date): string {
-  return `${s.id} (${s.kind ?? 'unknown kind'}, ${s.state}, effective ${effectiveTime(s).toISOString()}, ${formatAge(effectiveTime(s), now)})`;
+  return `${s.id} (${s.state}, taken ${s.startTime.toISOString()}, ${formatAge(s.startTime, now)})`;
 }
 
 function parseTime(value: string): Date {
@@ -144,13 +149,12 @@ function chooseBefore(lineage: readonly Snapshot[], before: Date, name: string):
 /** The same checks the core runs, before the prompt: a refusal must not ask first. */
 async function refuseUnlessRestorable(
   id: string,
-  lineage: readonly Snapshot[],
+  record: LineageRecord,
   deployment: Deployment,
   describeSnapshot: (id: string) => Promise<Snapshot | undefined>,
 ): Promise<Snapshot> {
-  const listed = lineage.find((s) => s.id === id);
   try {
-    return checkRestorable(listed ?? (await describeSnapshot(id)), deployment.names.lineage, id);
+    return checkRestorable(await describeSnapshot(id), record, deployment.names.lineage, id);
   } catch (e) {
     if (e instanceof RestoreError) throw new CliError(refusalMessage(e), REFUSAL_EXIT[e.code]);
     throw e;
@@ -160,7 +164,8 @@ async function refuseUnlessRestorable(
 function refusalMessage(e: RestoreError): string {
   const hint: Partial<Record<RestoreErrorCode, string>> = {
     'snapshot-not-found': "pick one from 'jenkins-ecs snapshots'",
-    'not-in-lineage': 'only snapshots of this deployment can be restored',
+    'not-in-lineage': "only snapshots the protocol recorded for this deployment can be restored (see 'jenkins-ecs snapshots')",
+    'operation-in-progress': "see 'jenkins-ecs status'",
     'snapshot-pending': 'run again once it is completed',
     'snapshot-failed': "pick another one from 'jenkins-ecs snapshots'",
     'scale-down-timeout': 're-run the same command to keep waiting, or pass a larger --timeout-minutes',

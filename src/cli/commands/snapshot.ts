@@ -1,10 +1,13 @@
 /**
  * `jenkins-ecs snapshot [--wait] [--poll-seconds S] [--timeout-minutes M] [--name N] [--json]`
- * A manual snapshot of the holder volume (kind=manual). It is crash-consistent: the CLI cannot
+ * A manual snapshot of the holder's volume (kind=manual), registered in the lineage record with
+ * the holder's fencing token. It is crash-consistent: the CLI cannot
  * flush the file system inside the task the way the keeper does before its own snapshots.
  */
-import { liveHolders } from '../../continuity/decisions.js';
-import { TAGS, type Snapshot, type Volume } from '../../continuity/model.js';
+import { commit } from '../../continuity/commit.js';
+import type { Snapshot, Volume } from '../../continuity/model.js';
+import type { Holder } from '../../continuity/record.js';
+import { register } from '../../continuity/transitions.js';
 import type { SnapshotTags } from '../../continuity/ports.js';
 import {
   awsFor,
@@ -36,9 +39,15 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
 
   return withAwsErrors(deployment, async () => {
     const aws = await awsFor(ctx, deployment);
-    const { snapshot, holder, tags } = await takeManualSnapshot(aws, deployment);
+    const { snapshot, holder, tags, registered } = await takeManualSnapshot(aws, deployment);
+    if (!registered) {
+      throw new CliError(
+        `snapshot ${snapshot.id} of volume ${holder.id} was taken, but the holder changed meanwhile, so it is not part of the lineage (it is never the head and retention leaves it alone; delete it when you no longer need it)`,
+        EXIT.refused,
+      );
+    }
     if (!values.json) {
-      ctx.io.out(`snapshot ${snapshot.id} of holder volume ${holder.id} requested (kind=manual, lineage ${tags.lineage})`);
+      ctx.io.out(`snapshot ${snapshot.id} of holder volume ${holder.id} requested and recorded as the head (kind=manual, lineage ${tags.lineage})`);
     }
     let final = snapshot;
     if (values.wait) final = await waitForSnapshot(aws, snapshot, ctx.io, { pollMs, timeoutMs, quiet: values.json });
@@ -59,41 +68,46 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
   });
 }
 
-/** The live holder (tagged holder=L and in-use), or a refusal that says why there is none. */
-export async function findLiveHolder(aws: CliAws, deployment: Deployment): Promise<Volume> {
-  const live = liveHolders(deployment.names.lineage, await aws.ec2.listHolders(deployment.names.lineage));
-  if (live.length === 0) {
+/** The record's holder and its volume (read by id), or a refusal that says why there is none. */
+export async function findLiveHolder(aws: CliAws, deployment: Deployment): Promise<{ volume: Volume; holder: Holder }> {
+  const { names } = deployment;
+  const record = await aws.record.read(names.lineage);
+  const holder = record?.holder;
+  const volume = holder ? await aws.ec2.describeVolume(holder.volumeId) : undefined;
+  if (holder === undefined || volume === undefined || volume.state !== 'in-use') {
     throw new CliError(
-      `no holder: no in-use volume is tagged ${TAGS.holder}=${deployment.names.lineage}, so no Jenkins owns the home to snapshot (is the service running and past the gate? see 'jenkins-ecs status')`,
+      `no holder: the lineage record of ${names.lineage} names ${holder ? `volume ${holder.volumeId}, which is not in use` : 'no holder'}, so no Jenkins owns the home to snapshot (is the service running and past the gate? see 'jenkins-ecs status')`,
       EXIT.noHolder,
     );
   }
-  if (live.length > 1) {
-    throw new CliError(
-      `refusing to guess: ${live.length} in-use volumes are tagged holder (${live.map((v) => v.id).join(', ')}); see 'jenkins-ecs status'`,
-      EXIT.refused,
-    );
-  }
-  return live[0] as Volume;
+  return { volume, holder };
 }
 
+/**
+ * CreateSnapshot of the holder's volume, then `register` it with the holder's token, so it joins
+ * the lineage (and becomes the head) only if that holder still holds it. A snapshot whose
+ * registration is refused stays outside the lineage: never the head, never deleted by retention.
+ */
 export async function takeManualSnapshot(
   aws: CliAws,
   deployment: Deployment,
-): Promise<{ snapshot: Snapshot; holder: Volume; tags: SnapshotTags }> {
+): Promise<{ snapshot: Snapshot; holder: Volume; tags: SnapshotTags; registered: boolean }> {
   const { names } = deployment;
-  const holder = await findLiveHolder(aws, deployment);
-  // The task tag is best effort: it needs the EBS attachment, which DescribeTasks may not report yet.
-  const tasks = await aws.tasks.listServiceTasks(names.cluster, names.service);
-  const task = tasks.find((t) => t.volumeId === holder.id)?.arn;
+  const { volume, holder } = await findLiveHolder(aws, deployment);
   const tags: SnapshotTags = {
     lineage: names.lineage,
     kind: 'manual',
-    ...(task ? { task } : {}),
-    ...(holder.snapshotId ? { source: holder.snapshotId } : {}),
+    task: holder.taskArn,
+    ...(volume.snapshotId ? { source: volume.snapshotId } : {}),
   };
-  const snapshot = await aws.ec2.createSnapshot(holder.id, tags, `jenkins-ecs manual snapshot of lineage ${names.lineage}`);
-  return { snapshot, holder, tags };
+  const snapshot = await aws.ec2.createSnapshot(volume.id, tags, `jenkins-ecs manual snapshot of lineage ${names.lineage}`);
+  const { outcome } = await commit(
+    aws.record,
+    names.lineage,
+    (r) => (r ? register(r, { token: holder.token, snapshotId: snapshot.id, kind: 'manual', task: holder.taskArn, ...(volume.snapshotId ? { source: volume.snapshotId } : {}) }) : { ok: false, code: 'fenced', reason: 'the record is gone' }),
+    { clock: aws.clock },
+  );
+  return { snapshot, holder: volume, tags, registered: outcome.ok };
 }
 
 /** Polls EBS `Progress` until `completed`; a snapshot that ends in `error` is a failure. */

@@ -1,11 +1,14 @@
 /**
  * `jenkins-ecs status [--name N] [--config F] [--region R] [--interval MIN] [--json]`
- * One screen of what an operator needs: service and deployments, the running task, the holder,
- * the head, the pointer, snapshot ages, and warnings in plain words.
+ * One screen of what an operator needs: service and deployments, the running task, and from the
+ * lineage record the holder, the head, the launch snapshot and any operation in progress; snapshot
+ * ages, and warnings in plain words.
  */
 import { DEFAULTS } from '../../config/defaults.js';
-import { liveHolders, primaryDeployment, selectHead } from '../../continuity/decisions.js';
-import { effectiveTime, type Deployment as EcsDeployment, type Snapshot, type Volume } from '../../continuity/model.js';
+import { liveHolders, primaryDeployment } from '../../continuity/decisions.js';
+import type { Deployment as EcsDeployment, Snapshot, Volume } from '../../continuity/model.js';
+import type { Operation } from '../../continuity/record.js';
+import { resumeCommand } from '../../continuity/restore.js';
 import {
   awsFor,
   COMMON_OPTIONS,
@@ -24,13 +27,13 @@ import { formatAge, formatTable, shortArn } from '../format.js';
 export const DEFAULT_INTERVAL_MINUTES = DEFAULTS.intervalMinutes;
 
 export interface StatusWarning {
-  /** Stable code for scripts: `stale-start`, `no-recent-snapshot`, `pointer-behind-head`, ... */
+  /** Stable code for scripts: `stale-start`, `no-recent-snapshot`, `launch-behind-head`, `operation-interrupted`, ... */
   readonly code: string;
   readonly message: string;
 }
 
 export interface StatusReport {
-  readonly deployment: { name: string; cluster: string; service: string; lineage: string; pointerParameter: string };
+  readonly deployment: { name: string; cluster: string; service: string; lineage: string; recordTable: string };
   readonly service: {
     desiredCount: number;
     runningCount: number;
@@ -38,14 +41,18 @@ export interface StatusReport {
     deployments: readonly { id: string; status: string; rolloutState?: string; snapshotId?: string; createdAt: string }[];
   };
   readonly tasks: readonly { arn: string; lastStatus: string; startedAt?: string; volumeId?: string; volumeSource?: string }[];
-  /** Volumes tagged holder=L; `live` = in-use. */
+  /** The record's holder (its volume as EC2 describes it); `live` = in-use. */
   readonly holders: readonly { volumeId: string; state: string; source?: string; createTime: string; live: boolean }[];
   readonly head?: { id: string; kind?: string; state: string; effectiveTime: string; ageSeconds: number };
-  readonly pointer?: string;
+  /** `record.launch`: what a deploy hands the service. */
+  readonly launch?: string;
+  /** The record's seq (every write advances it by one). */
+  readonly seq?: number;
+  readonly operation?: Operation;
   readonly primarySnapshotId?: string;
   readonly primaryMatchesHead?: boolean;
-  readonly primaryMatchesPointer?: boolean;
-  readonly pointerMatchesHead?: boolean;
+  readonly primaryMatchesLaunch?: boolean;
+  readonly launchMatchesHead?: boolean;
   readonly lastPeriodic?: { id: string; time: string; ageSeconds: number };
   readonly lastFinal?: { id: string; time: string; ageSeconds: number };
   readonly intervalMinutes: number;
@@ -86,11 +93,15 @@ function newestOfKind(lineage: readonly Snapshot[], kind: Snapshot['kind']): Sna
 
 export async function collectStatus(aws: CliAws, deployment: Deployment, intervalMinutes: number, now: Date): Promise<StatusReport> {
   const { names } = deployment;
-  const [service, lineage, holderVolumes, pointer, tasks] = await Promise.all([
+  const [service, lineage, record, tasks] = await Promise.all([
     aws.ecs.describeService(names.cluster, names.service),
     aws.ec2.listLineage(names.lineage),
-    aws.ec2.listHolders(names.lineage),
-    aws.pointer.getPointer(),
+    // A missing record table (an old state stack, or no deployment at all) reads as no record;
+    // the service check below then says what is missing.
+    aws.record.read(names.lineage).catch((e: unknown) => {
+      if ((e as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+      throw e;
+    }),
     aws.tasks.listServiceTasks(names.cluster, names.service),
   ]);
   if (!service) {
@@ -100,8 +111,13 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
     );
   }
 
-  const head = selectHead(lineage);
+  // The head and the holder come from the record; their state is read by id, never from a listing.
+  const headRead = record?.head ? await aws.ec2.describeSnapshot(record.head.snapshotId) : undefined;
+  const head: Snapshot | undefined = headRead && { ...headRead, kind: record!.head!.kind };
+  const holderVolume = record?.holder ? await aws.ec2.describeVolume(record.holder.volumeId) : undefined;
+  const holderVolumes: Volume[] = holderVolume ? [{ ...holderVolume, holder: names.lineage }] : [];
   const live = liveHolders(names.lineage, holderVolumes);
+  const pointer = record?.launch;
   const liveTasks = tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
   const volumes = await describeTaskVolumes(aws, liveTasks, holderVolumes);
   const primary = primaryDeployment(service);
@@ -114,6 +130,8 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
     liveTasks,
     volumes,
     pointer,
+    ...(record?.operation ? { operation: record.operation } : {}),
+    deploymentName: deployment.name,
     primary,
     desiredCount: service.desiredCount,
     intervalMinutes,
@@ -121,7 +139,7 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
   });
 
   const stamp = (s: Snapshot | undefined) =>
-    s && { id: s.id, time: effectiveTime(s).toISOString(), ageSeconds: ageSeconds(effectiveTime(s), now) };
+    s && { id: s.id, time: s.startTime.toISOString(), ageSeconds: ageSeconds(s.startTime, now) };
 
   return {
     deployment: {
@@ -129,7 +147,7 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
       cluster: names.cluster,
       service: names.service,
       lineage: names.lineage,
-      pointerParameter: names.pointerParameter,
+      recordTable: names.recordTable,
     },
     service: {
       desiredCount: service.desiredCount,
@@ -161,14 +179,16 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
       id: head.id,
       kind: head.kind,
       state: head.state,
-      effectiveTime: effectiveTime(head).toISOString(),
-      ageSeconds: ageSeconds(effectiveTime(head), now),
+      effectiveTime: head.startTime.toISOString(),
+      ageSeconds: ageSeconds(head.startTime, now),
     },
-    pointer,
+    launch: pointer,
+    ...(record ? { seq: record.seq } : {}),
+    ...(record?.operation ? { operation: record.operation } : {}),
     primarySnapshotId,
     primaryMatchesHead: head && primarySnapshotId !== undefined ? primarySnapshotId === head.id : undefined,
-    primaryMatchesPointer: pointer !== undefined && primarySnapshotId !== undefined ? primarySnapshotId === pointer : undefined,
-    pointerMatchesHead: head ? pointer === head.id : undefined,
+    primaryMatchesLaunch: pointer !== undefined && primarySnapshotId !== undefined ? primarySnapshotId === pointer : undefined,
+    launchMatchesHead: head ? pointer === head.id : undefined,
     lastPeriodic: stamp(newestOfKind(lineage, 'periodic')),
     lastFinal: stamp(newestOfKind(lineage, 'final')),
     intervalMinutes,
@@ -191,7 +211,10 @@ interface WarningInput {
   readonly liveHolders: readonly Volume[];
   readonly liveTasks: readonly ServiceTask[];
   readonly volumes: ReadonlyMap<string, Volume>;
+  /** `record.launch`. */
   readonly pointer?: string;
+  readonly operation?: Operation;
+  readonly deploymentName?: string;
   readonly primary?: EcsDeployment;
   readonly desiredCount: number;
   readonly intervalMinutes: number;
@@ -203,10 +226,20 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
   const { head } = w;
   const holderIds = new Set(w.liveHolders.map((v) => v.id));
 
+  // An operation still in the record did not finish: say so, and how to finish it.
+  if (w.operation !== undefined) {
+    const op = w.operation;
+    const resume = op.kind === 'restore' ? `; resume it with '${resumeCommand(op.target, w.deploymentName ?? '<name>')}'` : '';
+    out.push({
+      code: 'operation-interrupted',
+      message: `a ${op.kind} (${op.id}${op.target ? `, to ${op.target}` : ''}) is in progress or was interrupted at step '${op.step ?? 'begun'}'; no Jenkins can start until it ends (desired count ${w.desiredCount})${resume}`,
+    });
+  }
+
   if (w.liveHolders.length > 1) {
     out.push({
       code: 'several-holders',
-      message: `${w.liveHolders.length} in-use volumes are tagged holder (${w.liveHolders.map((v) => v.id).join(', ')}); only one Jenkins may own the home: find and stop the extra task`,
+      message: `${w.liveHolders.length} in-use volumes hold the lineage (${w.liveHolders.map((v) => v.id).join(', ')}); only one Jenkins may own the home: find and stop the extra task`,
     });
   }
 
@@ -254,13 +287,13 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
     });
   }
 
-  if (head && w.liveHolders.length === 0 && w.pointer !== head.id) {
+  if (head && w.liveHolders.length === 0 && w.operation === undefined && w.pointer !== head.id) {
     out.push({
-      code: 'pointer-behind-head',
+      code: 'launch-behind-head',
       message:
         head.state === 'pending'
-          ? `pointer ${w.pointer ?? '(none)'} is behind the head ${head.id}, which is still pending; the reconciler rolls once it completes`
-          : `pointer ${w.pointer ?? '(none)'} is behind the head ${head.id} and no Jenkins holds the home: the next start is stale until the reconciler rolls (check its log)`,
+          ? `launch snapshot ${w.pointer ?? '(none)'} is behind the head ${head.id}, which is still pending; the reconciler rolls once it completes`
+          : `launch snapshot ${w.pointer ?? '(none)'} is behind the head ${head.id} and no Jenkins holds the home: the next start is stale until the reconciler rolls (check its log)`,
     });
   }
   return out;
@@ -292,9 +325,10 @@ export function renderStatus(r: StatusReport, now: Date): string[] {
       ? `Head        ${r.head.id} ${r.head.kind ?? 'unknown kind'}, ${r.head.state}, ${at(r.head.effectiveTime)}`
       : 'Head        none (the lineage is empty)',
   );
-  lines.push(`Pointer     ${r.pointer ?? '(none)'}${same(r.pointerMatchesHead, 'head')}`);
+  lines.push(`Launch      ${r.launch ?? '(none)'}${same(r.launchMatchesHead, 'head')}`);
+  if (r.operation) lines.push(`Operation   ${r.operation.kind} ${r.operation.id}, step '${r.operation.step ?? 'begun'}'${r.operation.target ? `, target ${r.operation.target}` : ''}`);
   lines.push(
-    `Primary     ${r.primarySnapshotId ?? '(no snapshotId reported)'}${same(r.primaryMatchesHead, 'head')}${same(r.primaryMatchesPointer, 'pointer')}`,
+    `Primary     ${r.primarySnapshotId ?? '(no snapshotId reported)'}${same(r.primaryMatchesHead, 'head')}${same(r.primaryMatchesLaunch, 'launch')}`,
   );
   lines.push(`Snapshots   last periodic ${r.lastPeriodic ? `${r.lastPeriodic.id} ${at(r.lastPeriodic.time)}` : 'none'}; last final ${r.lastFinal ? `${r.lastFinal.id} ${at(r.lastFinal.time)}` : 'none'}; interval ${r.intervalMinutes} min`);
   if (r.warnings.length === 0) lines.push('Warnings    none');

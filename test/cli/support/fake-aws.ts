@@ -1,12 +1,17 @@
 /**
  * An in-memory AWS for CLI tests: the ports of src/continuity plus the task listing, over plain
  * maps. It behaves like the real system where the CLI depends on it: scaling the service to 0
- * stops the task on the next clock tick, and that task's keeper leaves a final snapshot and drops
- * the holder tag. `failNext` makes one named call throw, to simulate an interruption.
+ * stops the task on the next clock tick, and that task's keeper registers a final snapshot and
+ * releases the lineage record. Snapshots added with a protocol kind are record members (in
+ * StartTime order, the newest is the head) unless added as `foreign`. `failNext` makes one named
+ * call throw, to simulate an interruption.
  */
 import type { CliAws, ServiceTask } from '../../../src/cli/aws-context.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume } from '../../../src/continuity/model.js';
 import type { Clock, Ec2Port, EcsPort, PointerPort, SnapshotTags } from '../../../src/continuity/ports.js';
+import type { Holder, LineageRecord } from '../../../src/continuity/record.js';
+import { createRecord, PROTOCOL_KINDS, register } from '../../../src/continuity/transitions.js';
+import { MemoryRecordStore } from '../../continuity/memory-record.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -23,6 +28,10 @@ export class FakeAws implements CliAws {
   service: (Omit<Mutable<ServiceState>, 'deployments'> & { deployments: Mutable<Deployment>[] }) | undefined;
   taskList: Mutable<ServiceTask>[] = [];
   pointerValue: string | undefined;
+  /** The lineage record (atomic conditional writes, like DynamoDB). */
+  readonly record = new MemoryRecordStore();
+  /** Ids added as foreign (taken by something else, tags copied): never record members. */
+  readonly foreign = new Set<string>();
   /** Every port call, in order, e.g. `ecs.setDesiredCount(0)`. */
   readonly calls: string[] = [];
   /** Snapshot states returned by successive describeSnapshot calls (progress of --wait). */
@@ -54,8 +63,30 @@ export class FakeAws implements CliAws {
     return `${prefix}-${String(this.seq).padStart(8, '0')}`;
   }
 
-  addSnapshot(s: Partial<Snapshot> & { id?: string; minutesAgo?: number; kind?: SnapshotKind }): Snapshot {
-    const { minutesAgo = 0, ...rest } = s;
+  /** The stored record (or an empty one). */
+  get rec(): LineageRecord {
+    return this.record.peek(this.lineage) ?? createRecord(this.lineage);
+  }
+
+  /** Replaces the stored record with `changes` applied (seq advanced). */
+  setRecord(changes: Partial<LineageRecord>): void {
+    const r = this.record.peek(this.lineage);
+    const next = { ...(r ?? createRecord(this.lineage)), ...changes, seq: (r?.seq ?? 0) + 1 } as LineageRecord;
+    for (const k of Object.keys(changes) as (keyof LineageRecord)[]) if (changes[k] === undefined) delete (next as Partial<LineageRecord>)[k];
+    this.record.writeNow(next, r?.seq);
+  }
+
+  /** Members = protocol-kind snapshots of the lineage, oldest first by StartTime; the newest is the head. */
+  private syncMembers(): void {
+    const members = [...this.snapshots.values()]
+      .filter((s) => s.lineage === this.lineage && !this.foreign.has(s.id) && s.kind !== undefined && PROTOCOL_KINDS.includes(s.kind))
+      .sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    const snapshots = members.map((s, i) => ({ snapshotId: s.id, seq: i + 1, kind: s.kind! }));
+    this.setRecord({ snapshots, head: snapshots.at(-1) });
+  }
+
+  addSnapshot(s: Partial<Snapshot> & { id?: string; minutesAgo?: number; kind?: SnapshotKind; foreign?: boolean }): Snapshot {
+    const { minutesAgo = 0, foreign = false, ...rest } = s;
     const snap: Mutable<Snapshot> = {
       id: rest.id ?? this.nextId('snap'),
       state: 'completed',
@@ -66,6 +97,8 @@ export class FakeAws implements CliAws {
       ...rest,
     };
     this.snapshots.set(snap.id, snap);
+    if (foreign) this.foreign.add(snap.id);
+    else this.syncMembers();
     return snap;
   }
 
@@ -88,15 +121,23 @@ export class FakeAws implements CliAws {
     this.taskList = opts.volume
       ? [{ arn: `arn:aws:ecs:us-east-1:123456789012:task/c/${this.nextId('task')}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', startedAt: this.now, volumeId: opts.volume.id }]
       : [];
-    if (opts.volume && opts.holder) this.volumes.get(opts.volume.id)!.holder = this.lineage;
+    if (opts.volume && opts.holder) {
+      this.volumes.get(opts.volume.id)!.holder = this.lineage;
+      const holder: Holder = { taskArn: this.taskList[0]!.arn, volumeId: opts.volume.id, token: this.rec.seq + 1 };
+      this.setRecord({ holder });
+    }
+    if (opts.snapshotId && this.rec.snapshots.some((e) => e.snapshotId === opts.snapshotId)) this.setRecord({ launch: opts.snapshotId });
   }
 
   /** What a stopping task does: the keeper takes a final snapshot of a holder, the volume goes away. */
   private stopTasks(): void {
     for (const t of this.taskList) {
       const vol = t.volumeId ? this.volumes.get(t.volumeId) : undefined;
-      if (vol?.holder === this.lineage) {
-        this.addSnapshot({ kind: 'final', task: t.arn, source: vol.snapshotId, volumeId: vol.id });
+      if (vol !== undefined && this.rec.holder?.volumeId === vol.id) {
+        // The keeper registers its final snapshot and releases the lineage in one write.
+        const fin = this.addSnapshot({ kind: 'final', task: t.arn, source: vol.snapshotId, volumeId: vol.id, foreign: true });
+        const out = register(this.rec, { token: this.rec.holder.token, snapshotId: fin.id, kind: 'final', task: t.arn, release: true });
+        if (out.ok) this.record.writeNow(out.record, this.rec.seq);
       }
       if (vol) this.volumes.delete(vol.id);
     }
@@ -128,7 +169,8 @@ export class FakeAws implements CliAws {
     },
     createSnapshot: async (volumeId, tags: SnapshotTags) => {
       this.call('ec2.createSnapshot', `${volumeId},${tags.kind}`);
-      return { ...this.addSnapshot({ ...tags, volumeId, state: 'pending', progress: '0%' }) };
+      // Created outside the record: the caller registers it (register transition).
+      return { ...this.addSnapshot({ ...tags, volumeId, state: 'pending', progress: '0%', foreign: true }) };
     },
     deleteSnapshot: async (id) => {
       this.call('ec2.deleteSnapshot', id);
@@ -169,6 +211,10 @@ export class FakeAws implements CliAws {
     describeService: async () => {
       this.call('ecs.describeService');
       return this.service && { ...this.service, deployments: this.service.deployments.map((d) => ({ ...d })) };
+    },
+    taskStatus: async (_cluster, taskArn) => {
+      this.call('ecs.taskStatus', taskArn);
+      return this.taskList.find((t) => t.arn === taskArn)?.lastStatus ?? 'MISSING';
     },
     rollSnapshot: async (_cluster, _service, snapshotId, options) => {
       this.call('ecs.rollSnapshot', `${snapshotId}${options?.desiredCount !== undefined ? `,desired=${options.desiredCount}` : ''}`);

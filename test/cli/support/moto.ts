@@ -1,6 +1,7 @@
 /**
  * Seeds moto_server the way a running deployment would look: the ECS cluster and service, the
- * pointer parameter, and lineage snapshots / holder volumes tagged as the keeper tags them.
+ * pointer parameter, the lineage record table (DynamoDB), and lineage snapshots / holder volumes
+ * tagged as the keeper tags them and registered in the record as the keeper registers them.
  * Every helper needs MOTO_URL and fails without it, so a test can never reach real AWS.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,11 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { DynamoRecordAdapter } from '../../../src/aws/record-adapter.js';
+import { RECORD_TABLE, type LineageRecord } from '../../../src/continuity/record.js';
+import { createRecord, PROTOCOL_KINDS } from '../../../src/continuity/transitions.js';
 import { createClients, type AwsClients } from '../../../src/aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../../../src/config/names.js';
 import { TAGS, type SnapshotKind } from '../../../src/continuity/model.js';
@@ -44,8 +49,36 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
+/** The record table of a deployment (`deploymentNames(name).recordTable`), created if missing. */
+export async function seedRecordTable(clients: AwsClients, names: DeploymentNames): Promise<DynamoRecordAdapter> {
+  try {
+    await clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: names.recordTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
+      }),
+    );
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
+  }
+  return new DynamoRecordAdapter(clients.dynamodb, names.recordTable);
+}
+
+/** Read-modify-write of a lineage's record (seq advanced), as the protocol's writes would leave it. */
+export async function updateRecord(clients: AwsClients, lineage: string, change: (r: LineageRecord) => Partial<LineageRecord>): Promise<LineageRecord> {
+  const store = await seedRecordTable(clients, deploymentNames(lineage));
+  const r = (await store.read(lineage)) ?? undefined;
+  const base = r ?? { ...createRecord(lineage), seq: 0 };
+  const next = { ...base, ...change(base), seq: base.seq + 1 } as LineageRecord;
+  if (!(await store.write(next, r?.seq))) throw new Error('record changed while seeding');
+  return next;
+}
+
 export async function seedService(clients: AwsClients, name: string, opts: { snapshotId?: string; pointer?: string } = {}): Promise<DeploymentNames> {
   const names = deploymentNames(name);
+  await seedRecordTable(clients, names);
   await clients.ecs.send(new CreateClusterCommand({ clusterName: names.cluster }));
   await clients.ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -76,6 +109,8 @@ export async function seedService(clients: AwsClients, name: string, opts: { sna
   );
   if (opts.pointer) {
     await clients.ssm.send(new PutParameterCommand({ Name: names.pointerParameter, Value: opts.pointer, Type: 'String', Overwrite: true }));
+    // What the reconciler mirrors the pointer from: the record's launch snapshot.
+    await updateRecord(clients, names.lineage, () => ({ launch: opts.pointer }));
   }
   return names;
 }
@@ -119,10 +154,11 @@ export async function attach(clients: AwsClients, volumeId: string): Promise<voi
   await clients.ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: '/dev/sdf' }));
 }
 
-/** A live holder: a volume built from `source`, tagged holder=L and in-use. */
-export async function seedHolder(clients: AwsClients, lineage: string, source?: string): Promise<string> {
+/** A live holder: a volume built from `source`, in-use, and named the holder in the record. */
+export async function seedHolder(clients: AwsClients, lineage: string, source?: string, taskArn = 'arn:aws:ecs:us-east-1:123456789012:task/seeded/holder'): Promise<string> {
   const id = await seedVolume(clients, { snapshotId: source, tags: { [TAGS.holder]: lineage } });
   await attach(clients, id);
+  await updateRecord(clients, lineage, (r) => ({ holder: { taskArn, volumeId: id, token: r.seq + 1 } }));
   return id;
 }
 
@@ -133,6 +169,8 @@ export interface SeedSnapshot {
   readonly task?: string;
   readonly source?: string;
   readonly promotedAt?: Date;
+  /** Taken outside the protocol (tags copied): not registered in the record. */
+  readonly foreign?: boolean;
 }
 
 /** A lineage snapshot tagged the way the keeper (or a restore) tags it. moto completes it at once. */
@@ -148,5 +186,13 @@ export async function seedSnapshot(clients: AwsClients, s: SeedSnapshot): Promis
     new CreateSnapshotCommand({ VolumeId: s.volumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }),
   );
   if (!res.SnapshotId) throw new Error('moto CreateSnapshot returned no SnapshotId');
-  return res.SnapshotId;
+  const id = res.SnapshotId;
+  // Registered like the keeper registers it (the newest is the head); `foreign` ones are not.
+  if (!s.foreign && PROTOCOL_KINDS.includes(s.kind)) {
+    await updateRecord(clients, s.lineage, (r) => {
+      const entry = { snapshotId: id, seq: r.seq + 1, kind: s.kind };
+      return { snapshots: [...r.snapshots, entry], head: entry };
+    });
+  }
+  return id;
 }
