@@ -312,6 +312,7 @@ describe('keeper sidecar and gate wiring', () => {
       [KEEPER_ENV.homePath]: JENKINS_HOME,
       [KEEPER_ENV.runDir]: RUN_DIR,
       [KEEPER_ENV.jenkinsContainer]: 'jenkins',
+      [KEEPER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
     });
   });
 
@@ -475,6 +476,7 @@ describe('reconciler Lambda function', () => {
           [RECONCILER_ENV.cluster]: ciStack.resolve(ci.cluster.clusterName),
           [RECONCILER_ENV.service]: ciStack.resolve(ci.service.serviceName),
           [RECONCILER_ENV.pointerParameter]: '/jenkins-ecs/ci/pointer',
+          [RECONCILER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
           [RECONCILER_ENV.keepLast]: '12',
           [RECONCILER_ENV.keepDailyDays]: '14',
           [RECONCILER_ENV.initializationRateMiBps]: '200',
