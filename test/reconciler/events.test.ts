@@ -42,6 +42,7 @@ describe('reconciler settings', () => {
     [RECONCILER_ENV.cluster]: 'c',
     [RECONCILER_ENV.service]: 's',
     [RECONCILER_ENV.pointerParameter]: '/p',
+    [RECONCILER_ENV.recordTable]: 't',
   };
 
   test('retention defaults when unset; no initialization rate unless given', () => {
@@ -50,6 +51,7 @@ describe('reconciler settings', () => {
       cluster: 'c',
       service: 's',
       pointerParameter: '/p',
+      recordTable: 't',
       keepLast: 12,
       keepDailyDays: 14,
     });

@@ -1,5 +1,5 @@
-// Reconciler handler end to end: EC2 (snapshots, tags, deletions) and SSM (the pointer) are
-// moto_server; ECS answers with *recorded* DescribeServices responses (aws-sdk-client-mock),
+// Reconciler handler end to end: EC2 (snapshots, tags, deletions), SSM (the v0.1 pointer, now a
+// mirror of record.launch) and DynamoDB (the lineage record) are moto_server; ECS answers with *recorded* DescribeServices responses (aws-sdk-client-mock),
 // because moto drops `volumeConfigurations` from deployments, and the UpdateService input is
 // captured from the same mock. See test/aws/recorded.ts.
 import { before, describe, test } from 'node:test';
@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoRecordAdapter } from '../../src/aws/record-adapter.js';
+import { RECORD_TABLE, type LineageRecord } from '../../src/continuity/record.js';
+import { createRecord } from '../../src/continuity/transitions.js';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { POINTER_NONE } from '../../src/config/names.js';
 import { TAGS } from '../../src/continuity/model.js';
@@ -17,8 +21,27 @@ import { createHandler } from '../../src/reconciler/handler.js';
 import { motoClients, uniqueLineage } from '../aws/moto.js';
 import { recordedDescribeServices } from '../aws/recorded.js';
 
-const { ec2, ssm } = motoClients();
+const { ec2, ssm, dynamodb } = motoClients();
 const adapter = new Ec2Adapter(ec2);
+const table = uniqueLineage('jenkins-ecs-handler-lineage');
+const records = new DynamoRecordAdapter(dynamodb, table);
+
+before(async () => {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
+    }),
+  );
+});
+
+/** The record as the keepers would have left it: `ids` registered in order (the last is the head). */
+async function seedRecord(lineage: string, ids: [string, 'periodic' | 'final' | 'manual'][], extra: Partial<LineageRecord> = {}): Promise<void> {
+  const snapshots = ids.map(([snapshotId, kind], i) => ({ snapshotId, seq: i + 2, kind }));
+  assert.ok(await records.write({ ...createRecord(lineage), ...extra, seq: 1, snapshots, head: snapshots.at(-1)! }, undefined));
+}
 
 function envFor(lineage: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -26,6 +49,7 @@ function envFor(lineage: string, extra: Record<string, string> = {}): NodeJS.Pro
     [RECONCILER_ENV.cluster]: `jenkins-ecs-${lineage}`,
     [RECONCILER_ENV.service]: `jenkins-ecs-${lineage}-controller`,
     [RECONCILER_ENV.pointerParameter]: `/jenkins-ecs/${lineage}/pointer`,
+    [RECONCILER_ENV.recordTable]: table,
     [RECONCILER_ENV.keepLast]: '1',
     [RECONCILER_ENV.keepDailyDays]: '0',
     [RECONCILER_ENV.initializationRateMiBps]: '200',
@@ -95,6 +119,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     p3 = await snap(lineage, 'periodic');
     await sleep(1_050);
     head = await snap(lineage, 'final');
+    await seedRecord(lineage, [[p1, 'periodic'], [p2, 'periodic'], [m1, 'manual'], [p3, 'periodic'], [head, 'final']], { launch: p1 });
   });
 
   test('a snapshot event for the new head rolls the service, writes the pointer, prunes and emits EMF metrics', async () => {
@@ -103,7 +128,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: p1 }));
     ecs.on(UpdateServiceCommand).resolves({});
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
 
     const result = await handler(snapshotEvent(head));
     assert.equal(result.skipped, undefined);
@@ -121,11 +146,14 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const pointer = await ssm.send(new GetParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer` }));
     assert.equal(pointer.Parameter?.Value, head);
 
-    // keepLast 1, no dailies: p3 is the newest prunable; p1 is referenced by the PRIMARY deployment;
-    // m1 is manual; the head stays. Only p2 goes.
+    // keepLast 1, no dailies: p3 is the newest prunable; p1 is the earlier launch (and PRIMARY);
+    // m1 is manual; the head stays. Only p2 goes, taken out of the record first.
     const remaining = (await adapter.listLineage(lineage)).map((s) => s.id).sort();
     assert.deepEqual(remaining, [p1, m1, p3, head].sort());
     assert.deepEqual(result.report?.pruned, [p2]);
+    const rec = await records.read(lineage);
+    assert.equal(rec?.launch, head);
+    assert.deepEqual(rec?.snapshots.map((e) => e.snapshotId), [p1, m1, p3, head]);
 
     const [emf, ...more] = emfLines(lines);
     assert.equal(more.length, 0);
@@ -148,7 +176,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const ecs = mockClient(ecsClient);
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: head, active: p1 }));
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(scheduledEvent);
     assert.equal(result.trigger.kind, 'schedule');
     assert.equal(result.report?.rolled, false);
@@ -161,7 +189,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const ecsClient = new ECSClient({ region: 'us-east-1' });
     const ecs = mockClient(ecsClient);
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(snapshotEvent(other));
     assert.match(result.skipped ?? '', /not in lineage/);
     assert.equal(ecs.calls().length, 0);
@@ -171,7 +199,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
   test('an ECS task state change of another service is skipped', async () => {
     const ecsClient = new ECSClient({ region: 'us-east-1' });
     const ecs = mockClient(ecsClient);
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: () => undefined });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: () => undefined });
     const result = await handler({ 'detail-type': 'ECS Task State Change', source: 'aws.ecs', detail: { group: 'service:someone-else', lastStatus: 'STOPPED' } });
     assert.equal(result.trigger.kind, 'task');
     assert.match(result.skipped ?? '', /someone-else/);
@@ -183,7 +211,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const ecs = mockClient(ecsClient);
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: head }));
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(snapshotEvent('snap-0failed0000000000', 'failed'));
     assert.ok(result.report);
     assert.ok(lines.some((l) => l.includes('"snapshot creation failed"') && l.includes('snap-0failed0000000000')));
@@ -191,19 +219,19 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
 
   test('a missing environment fails the invocation naming every missing variable', async () => {
     const lines: string[] = [];
-    const handler = createHandler({ env: {}, clients: { ec2, ssm, ecs: new ECSClient({ region: 'us-east-1' }) }, print: (l) => lines.push(l) });
-    await assert.rejects(handler(scheduledEvent), /JENKINS_ECS_LINEAGE.*JENKINS_ECS_CLUSTER.*JENKINS_ECS_SERVICE.*JENKINS_ECS_POINTER_PARAMETER/);
+    const handler = createHandler({ env: {}, clients: { ec2, ssm, dynamodb, ecs: new ECSClient({ region: 'us-east-1' }) }, print: (l) => lines.push(l) });
+    await assert.rejects(handler(scheduledEvent), /JENKINS_ECS_LINEAGE.*JENKINS_ECS_CLUSTER.*JENKINS_ECS_SERVICE.*JENKINS_ECS_RECORD_TABLE/);
     assert.ok(lines.some((l) => l.includes('reconciler environment is invalid')));
   });
 });
 
 describe('reconciler handler with a live holder', () => {
-  test('an in-use volume tagged holder keeps the service where it is although the head moved', async () => {
+  test('a holder whose task ECS reports RUNNING keeps the service where it is although the head moved', async () => {
     const lineage = uniqueLineage('live');
     await ssm.send(new PutParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer`, Value: POINTER_NONE, Type: 'String' }));
     const old = await snap(lineage, 'final');
     await sleep(1_050);
-    await snap(lineage, 'periodic'); // the running task's newer periodic snapshot is the head
+    const newer = await snap(lineage, 'periodic'); // the running task's newer periodic snapshot is the head
     // moto reports a volume `in-use` only when attached to an instance
     const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
     const run = await ec2.send(
@@ -211,13 +239,15 @@ describe('reconciler handler with a live holder', () => {
     );
     const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1, SnapshotId: old }));
     await ec2.send(new AttachVolumeCommand({ VolumeId: volume.VolumeId!, InstanceId: run.Instances![0]!.InstanceId!, Device: '/dev/sdf' }));
-    await adapter.tagHolder(volume.VolumeId!, lineage);
+    const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/jenkins-ecs-${lineage}/live`;
+    await seedRecord(lineage, [[old, 'final'], [newer, 'periodic']], { holder: { taskArn, volumeId: volume.VolumeId!, token: 1 } });
 
     const ecsClient = new ECSClient({ region: 'us-east-1' });
     const ecs = mockClient(ecsClient);
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: old }));
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn, lastStatus: 'RUNNING' }] });
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(scheduledEvent);
 
     assert.equal(result.report?.rolled, false);
@@ -225,5 +255,6 @@ describe('reconciler handler with a live holder', () => {
     const pointer = await ssm.send(new GetParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer` }));
     assert.equal(pointer.Parameter?.Value, POINTER_NONE);
     assert.equal(emfLines(lines)[0]?.[METRICS.rolls], 0);
+    assert.equal((await records.read(lineage))?.holder?.taskArn, taskArn, 'a RUNNING holder is never fenced');
   });
 });
