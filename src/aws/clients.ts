@@ -28,7 +28,8 @@ export interface ClientOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-type Service = 'EC2' | 'ECS' | 'SSM' | 'DYNAMODB';
+/** `AWS_ENDPOINT_URL_<SERVICE>` suffixes (the SDK's service ids, upper case). */
+export type Service = 'EC2' | 'ECS' | 'SSM' | 'DYNAMODB' | 'EFS' | 'CLOUDWATCH_LOGS' | 'CLOUDWATCH';
 
 /** The endpoint a service should use: explicit option, `AWS_ENDPOINT_URL_<SVC>`, `AWS_ENDPOINT_URL`. */
 export function resolveEndpoint(service: Service, options: ClientOptions = {}): string | undefined {
@@ -39,7 +40,8 @@ export function resolveEndpoint(service: Service, options: ClientOptions = {}): 
   return env.AWS_ENDPOINT_URL || undefined;
 }
 
-function baseConfig(service: Service, options: ClientOptions) {
+/** Region, endpoint, retries and timeouts for one client of `service` (createClients, and the migrate command's extra clients). */
+export function baseConfig(service: Service, options: ClientOptions) {
   const endpoint = resolveEndpoint(service, options);
   return {
     ...(options.region ? { region: options.region } : {}),

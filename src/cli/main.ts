@@ -80,6 +80,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: () => import('./commands/restore.js'),
   },
+  {
+    name: 'migrate',
+    summary: 'move an existing Jenkins home (EFS, or an EBS snapshot) into the lineage as its seed; asks first unless --yes',
+    options: [
+      ['--from-efs FS-ID', 'copy from this EFS file system (the stack needs migration.efsFileSystemId)'],
+      ['--access-point FSAP-ID', 'with --from-efs: mount through this access point'],
+      ['--path DIR', 'with --from-efs: the home inside the file system (default /)'],
+      ['--from-snapshot SNAP-ID', 'instead: an EBS snapshot of the old home (needs --fs-type)'],
+      ['--fs-type xfs|ext4', 'with --from-snapshot: the file system on the snapshot'],
+      ['--force', 'make the seed the head even though the lineage has one (it stays as history)'],
+      ['-y, --yes', 'do not ask for confirmation'],
+      ['--poll-seconds S', 'seconds between checks of the task or the copy (default 10)'],
+      NAME_OPT,
+      CONFIG_OPT,
+      REGION_OPT,
+      JSON_OPT,
+    ],
+    load: () => import('./commands/migrate.js'),
+  },
 ];
 
 const GLOBAL_OPTIONS: readonly (readonly [string, string])[] = [

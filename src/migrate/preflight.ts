@@ -210,7 +210,9 @@ export function describeEstimate(fileSystemId: string, sizeBytes: number, est: C
   const lines = [`estimate: ${gib} GiB at up to ${est.readMiBps.toFixed(0)} MiB/s (task write ceiling ${est.writeMiBps} MiB/s): about ${formatDuration(est.seconds)} for the data, longer for many small files`];
   const b = est.burst;
   if (b) {
-    const credit = `${(b.creditBytes / (1024 * 1024 * MiB)).toFixed(2)} TiB of burst credits${b.creditAssumed ? ' (assumed full: no BurstCreditBalance datapoint could be read)' : ''}`;
+    const creditGiB = b.creditBytes / (1024 * MiB);
+    const amount = creditGiB >= 1024 ? `${(creditGiB / 1024).toFixed(2)} TiB` : `${creditGiB.toFixed(0)} GiB`;
+    const credit = `${amount} of burst credits${b.creditAssumed ? ' (assumed full: no BurstCreditBalance datapoint could be read)' : ''}`;
     lines.push(
       b.emptyAfterSeconds === undefined
         ? `${fileSystemId} is in bursting mode; ${credit} last for the whole copy`
