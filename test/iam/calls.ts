@@ -345,6 +345,51 @@ function operator(w: IamWorld): SimCall[] {
       requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.kind]: 'seed' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
     ...pointer(w, p),
+    ...migrateCalls(w, p),
+  ];
+}
+
+const MIGRATE_PENDING = 'issue 13: the operator policy does not grant `jenkins-ecs migrate` its calls yet (README, Coming from EFS, lists them)';
+const EFS_ID = 'fs-0123456789abcdef0';
+
+/**
+ * `jenkins-ecs migrate` (src/cli/commands/migrate.ts, src/aws/migration-adapter.ts): the reads
+ * before the copy, RunTask of the migration task (passing its roles and the infrastructure role),
+ * the task's log stream, and CopySnapshot for --from-snapshot.
+ */
+function migrateCalls(w: IamWorld, p: PrincipalName): SimCall[] {
+  const fileSystem = w.arn('elasticfilesystem', `file-system/${EFS_ID}`);
+  const allow = (sdk: string, what: string, requests: AuthRequest[]): SimCall => ({ principal: p, sdk, what: `${what} (migrate)`, expect: 'allow', pending: MIGRATE_PENDING, requests });
+  const seedTags = { [TAGS.lineage]: w.names.lineage, [TAGS.kind]: 'seed', [TAGS.source]: SOURCE };
+  return [
+    allow('efs:DescribeFileSystems', 'DescribeFileSystems of the source', [{ action: 'elasticfilesystem:DescribeFileSystems', resource: fileSystem }]),
+    allow('efs:DescribeAccessPoints', 'DescribeAccessPoints of --access-point', [{ action: 'elasticfilesystem:DescribeAccessPoints', resource: fileSystem }]),
+    allow('efs:DescribeMountTargets', 'DescribeMountTargets of the source', [{ action: 'elasticfilesystem:DescribeMountTargets', resource: fileSystem }]),
+    allow('efs:DescribeMountTargetSecurityGroups', 'DescribeMountTargetSecurityGroups of its mount targets', [
+      { action: 'elasticfilesystem:DescribeMountTargetSecurityGroups', resource: fileSystem },
+      { action: 'ec2:DescribeNetworkInterfaceAttribute', resource: '*' },
+    ]),
+    allow('ec2:DescribeSubnets', 'DescribeSubnets of the service subnets', [{ action: 'ec2:DescribeSubnets', resource: '*' }]),
+    allow('ec2:DescribeSecurityGroups', 'DescribeSecurityGroups of the mount targets', [{ action: 'ec2:DescribeSecurityGroups', resource: '*' }]),
+    allow('cloudwatch:GetMetricStatistics', 'GetMetricStatistics BurstCreditBalance of the source', [{ action: 'cloudwatch:GetMetricStatistics', resource: '*' }]),
+    allow('ecs:DescribeTaskDefinition', 'DescribeTaskDefinition of the migration family', [{ action: 'ecs:DescribeTaskDefinition', resource: '*' }]),
+    allow('ecs:RunTask', 'RunTask of the migration task with its tags, roles and the volume role', [
+      { action: 'ecs:RunTask', resource: w.arn('ecs', `task-definition/${w.names.migrationTask}:1`), context: { 'ecs:cluster': w.clusterArn } },
+      { action: 'ecs:TagResource', resource: taskArn(w), context: { 'ecs:CreateAction': 'RunTask', ...tagContext({ [TAGS.lineage]: w.names.lineage }) } },
+      passInfrastructureRole(w, w.infrastructureRoleArn),
+    ]),
+    {
+      principal: p,
+      what: 'RunTask of the migration task in another cluster',
+      expect: 'deny',
+      requests: [{ action: 'ecs:RunTask', resource: w.arn('ecs', `task-definition/${w.names.migrationTask}:1`), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
+    },
+    allow('logs:GetLogEvents', 'GetLogEvents of the migration task stream', [{ action: 'logs:GetLogEvents', resource: w.arn('logs', `log-group:migrate:log-stream:migrate/migrate/${TASK_ID}`) }]),
+    allow('ec2:CopySnapshot', 'CopySnapshot of the user snapshot into a seed', [
+      { action: 'ec2:CopySnapshot', resource: snapshotArn(w, SOURCE), context: {} },
+      { action: 'ec2:CopySnapshot', resource: snapshotArn(w), context: tagContext(seedTags) },
+      { action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext(seedTags), 'ec2:CreateAction': 'CopySnapshot' } },
+    ]),
   ];
 }
 
