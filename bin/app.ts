@@ -61,6 +61,10 @@ function main(): number {
     console.error(`synth: ${e.message}`);
     return 2;
   }
+  if (args.viaNpm) {
+    // npm warns that it took --config for itself; say what still works once it stops doing so.
+    console.error(`note: npm took --config for itself; using ${args.configFlag}. Write \`npm run synth -- --config ${args.configFlag}\` (npm's next major version will not pass it on)`);
+  }
   // The App is created only once the config is valid: under the cdk CLI an App synthesizes
   // itself on exit, and it creates its output folder, so a bad config must never reach it.
   const configPath = resolveConfigPath({

@@ -11,6 +11,8 @@ export interface SynthArgs {
   readonly context: Record<string, string>;
   /** `--config FILE`, or what npm left of `npm run synth --config FILE`. */
   readonly configFlag?: string;
+  /** The file came through npm's own config (`npm run synth --config F`, without `--`). */
+  readonly viaNpm?: boolean;
 }
 
 /** Thrown for arguments bin/app.ts cannot honour; its message is the one line to print. */
@@ -44,10 +46,10 @@ export function parseSynthArgs(argv: readonly string[], env: Readonly<Record<str
     else positionals.push(arg);
   }
   const npmConfig = env.npm_config_config;
-  if (npmConfig === 'true' && positionals.length === 1 && configFlag === undefined) return { context, configFlag: positionals[0] };
+  if (npmConfig === 'true' && positionals.length === 1 && configFlag === undefined) return { context, configFlag: positionals[0], viaNpm: true };
   if (positionals.length > 0) throw new SynthUsageError(`unexpected argument ${JSON.stringify(positionals[0])}; ${USAGE}`);
   if (npmConfig === 'true') throw new SynthUsageError(`--config needs a file; ${USAGE}`);
-  if (npmConfig && configFlag === undefined) configFlag = npmConfig;
+  if (npmConfig && configFlag === undefined) return { context, configFlag: npmConfig, viaNpm: true };
   return { context, ...(configFlag !== undefined ? { configFlag } : {}) };
 }
 

@@ -39,9 +39,9 @@ describe('synth arguments', () => {
 
   test('npm run synth --config F (npm eats the flag) and --config=F are both honoured', () => {
     const spaced = npmProbe(['--config', 'F.yaml']);
-    assert.deepEqual(parseSynthArgs(spaced.argv, spaced.env), { context: {}, configFlag: 'F.yaml' });
+    assert.deepEqual(parseSynthArgs(spaced.argv, spaced.env), { context: {}, configFlag: 'F.yaml', viaNpm: true });
     const joined = npmProbe(['--config=F.yaml']);
-    assert.deepEqual(parseSynthArgs(joined.argv, joined.env), { context: {}, configFlag: 'F.yaml' });
+    assert.deepEqual(parseSynthArgs(joined.argv, joined.env), { context: {}, configFlag: 'F.yaml', viaNpm: true });
   });
 
   test('anything else is one clear refusal that shows the working form', () => {
