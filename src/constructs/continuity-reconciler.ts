@@ -93,7 +93,6 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
       [RECONCILER_ENV.service]: names.service,
       [RECONCILER_ENV.recordTable]: names.recordTable,
       [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
-      [RECONCILER_ENV.recordTable]: names.recordTable,
       [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
       [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
       ...(props.home.initializationRateMiBps !== undefined

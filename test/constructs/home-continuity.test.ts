@@ -463,7 +463,6 @@ describe('reconciler Lambda function', () => {
           [RECONCILER_ENV.service]: 'jenkins-ecs-ci-controller',
           [RECONCILER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
           [RECONCILER_ENV.pointerParameter]: '/jenkins-ecs/ci/pointer',
-          [RECONCILER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
           [RECONCILER_ENV.keepLast]: '12',
           [RECONCILER_ENV.keepDailyDays]: '14',
           [RECONCILER_ENV.initializationRateMiBps]: '200',

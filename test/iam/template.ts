@@ -102,6 +102,8 @@ export class TemplateResolver {
         return this.arn('secretsmanager', `secret:${this.prop(id, 'Name') ?? id}-AbCdEf`);
       case 'AWS::KMS::Key':
         return `key-${id}`;
+      case 'AWS::StepFunctions::StateMachine':
+        return this.arn('states', `stateMachine:${this.prop(id, 'StateMachineName') ?? id}`);
       case 'AWS::SQS::Queue':
         return `https://sqs.${this.env.region}.amazonaws.com/${this.env.account}/${this.prop(id, 'QueueName') ?? id}`;
       default:

@@ -98,8 +98,13 @@ export function worldOf(example: SynthesizedExample): IamWorld {
 
   const service = one(`service ${names.service}`, find('AWS::ECS::Service', (p) => p.ServiceName === names.service));
   const serviceProps = service.r.resources[service.id]?.Properties ?? {};
-  const volumeConfigs = serviceProps.VolumeConfigurations as { ManagedEBSVolume: { RoleArn: unknown } }[];
-  const infraRoleProp = volumeConfigs[0]?.ManagedEBSVolume.RoleArn;
+  const volumeConfigs = serviceProps.VolumeConfigurations as { ManagedEBSVolume: { RoleArn?: unknown } }[];
+  // With home continuity the volume settings come from the LaunchSnapshot custom resource
+  // (GetAtt); its own ManagedEBSVolume property holds the static settings, RoleArn included.
+  const managed = volumeConfigs[0]?.ManagedEBSVolume;
+  const launchId = managed?.RoleArn === undefined ? TemplateResolver.referencedId(managed) : undefined;
+  const launchProps = launchId ? (service.r.resources[launchId]?.Properties ?? {}) : undefined;
+  const infraRoleProp = launchProps ? (launchProps.ManagedEBSVolume as { RoleArn?: unknown } | undefined)?.RoleArn : managed?.RoleArn;
   const infrastructureRoleId = roleId(infraRoleProp);
 
   const migrationTaskDefs = find('AWS::ECS::TaskDefinition', (p) => p.Family === names.migrationTask);
