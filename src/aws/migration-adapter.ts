@@ -157,7 +157,8 @@ export class MigrationAdapter implements MigrationAwsPort {
           MetricName: 'BurstCreditBalance',
           Dimensions: [{ Name: 'FileSystemId', Value: fileSystemId }],
           StartTime: new Date(now.getTime() - 3_600_000),
-          EndTime: now,
+          // A few minutes past the local clock: it may lag CloudWatch's, and the newest datapoint counts.
+          EndTime: new Date(now.getTime() + 300_000),
           Period: 300,
           Statistics: ['Minimum'],
         }),
