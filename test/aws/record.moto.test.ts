@@ -1,27 +1,20 @@
 // DynamoRecordAdapter against moto_server's DynamoDB (moto evaluates ConditionExpression on PutItem).
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoRecordAdapter, recordToItem } from '../../src/aws/record-adapter.js';
 import { systemClock } from '../../src/continuity/clock.js';
 import { commit } from '../../src/continuity/commit.js';
-import { RECORD_TABLE, type LineageRecord, type RecordPort } from '../../src/continuity/record.js';
+import { type LineageRecord, type RecordPort } from '../../src/continuity/record.js';
 import { acquire, createRecord, register } from '../../src/continuity/transitions.js';
-import { motoClients, uniqueLineage } from './moto.js';
+import { createRecordTable, motoClients, uniqueLineage } from './moto.js';
 
 const { dynamodb } = motoClients();
 const table = uniqueLineage('jenkins-ecs-test-lineage');
 const store = new DynamoRecordAdapter(dynamodb, table);
 
 before(async () => {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
+  await createRecordTable(dynamodb, table);
 });
 
 describe('DynamoRecordAdapter against moto', () => {

@@ -9,16 +9,14 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import { DynamoRecordAdapter } from '../../src/aws/record-adapter.js';
-import { RECORD_TABLE } from '../../src/continuity/record.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { KEEPER_ENV, MARKERS } from '../../src/continuity/settings.js';
 import { HEARTBEAT_FILE } from '../../src/keeper/health.js';
 import { KEEPER_TUNING_ENV } from '../../src/keeper/settings.js';
-import { motoClients, motoUrl, uniqueLineage } from '../aws/moto.js';
+import { createRecordTable, motoClients, motoUrl, uniqueLineage } from '../aws/moto.js';
 import { bundleKeeper, spawnKeeper, startEc2Proxy, startTaskFixture, type KeeperChild } from './fixture.js';
 
 const { ec2, dynamodb } = motoClients();
@@ -34,14 +32,7 @@ before(async () => {
   motoUrl();
   workDir = await mkdtemp(join(tmpdir(), 'keeper-process-'));
   script = await bundleKeeper(workDir);
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
+  await createRecordTable(dynamodb, table);
 });
 
 after(async () => {

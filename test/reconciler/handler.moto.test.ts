@@ -8,9 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoRecordAdapter } from '../../src/aws/record-adapter.js';
-import { RECORD_TABLE, type LineageRecord } from '../../src/continuity/record.js';
+import { type LineageRecord } from '../../src/continuity/record.js';
 import { createRecord } from '../../src/continuity/transitions.js';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { POINTER_NONE } from '../../src/config/names.js';
@@ -18,7 +17,7 @@ import { TAGS } from '../../src/continuity/model.js';
 import { METRICS, RECONCILER_ENV } from '../../src/continuity/settings.js';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import { createHandler } from '../../src/reconciler/handler.js';
-import { motoClients, uniqueLineage } from '../aws/moto.js';
+import { createRecordTable, motoClients, uniqueLineage } from '../aws/moto.js';
 import { recordedDescribeServices } from '../aws/recorded.js';
 
 const { ec2, ssm, dynamodb } = motoClients();
@@ -27,14 +26,7 @@ const table = uniqueLineage('jenkins-ecs-handler-lineage');
 const records = new DynamoRecordAdapter(dynamodb, table);
 
 before(async () => {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
+  await createRecordTable(dynamodb, table);
 });
 
 /** The record as the keepers would have left it: `ids` registered in order (the last is the head). */

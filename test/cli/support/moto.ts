@@ -13,10 +13,10 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { DynamoRecordAdapter } from '../../../src/aws/record-adapter.js';
-import { RECORD_TABLE, type LineageRecord } from '../../../src/continuity/record.js';
+import type { LineageRecord } from '../../../src/continuity/record.js';
+import { createRecordTable } from '../../aws/moto.js';
 import { createRecord, PROTOCOL_KINDS } from '../../../src/continuity/transitions.js';
 import { createClients, type AwsClients } from '../../../src/aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../../../src/config/names.js';
@@ -52,14 +52,7 @@ export function uniqueName(prefix: string): string {
 /** The record table of a deployment (`deploymentNames(name).recordTable`), created if missing. */
 export async function seedRecordTable(clients: AwsClients, names: DeploymentNames): Promise<DynamoRecordAdapter> {
   try {
-    await clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: names.recordTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: RECORD_TABLE.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: RECORD_TABLE.partitionKey, KeyType: 'HASH' }],
-      }),
-    );
+    await createRecordTable(clients.dynamodb, names.recordTable);
   } catch (e) {
     if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
   }
