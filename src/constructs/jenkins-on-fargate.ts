@@ -309,7 +309,7 @@ export class JenkinsOnFargate extends Construct {
     });
     output('OperatorPolicyArn', {
       value: this.operatorPolicy.policy.managedPolicyArn,
-      description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore)',
+      description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore, restart)',
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * The managed policy an operator (a person, or a CI job) needs to run the `jenkins-ecs` CLI
- * against one deployment: status, snapshots, snapshot and restore. Attach it to the operator's
+ * against one deployment: status, snapshots, snapshot, restore and restart. Attach it to the operator's
  * role or group; the stack output `OperatorPolicyArn` names it.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DeploymentNames } from '../config/names.js';
 import { TAGS } from '../continuity/model.js';
-import { clusterTaskArns, nagText, OPERATOR_SNAPSHOT_KINDS, snapshotArns, snapshotTagConditions, volumeArns } from './continuity-iam.js';
+import { clusterTaskArns, nagText, OPERATOR_SNAPSHOT_KINDS, recordStatement, snapshotArns, snapshotTagConditions, volumeArns } from './continuity-iam.js';
 
 export interface OperatorPolicyProps {
   readonly names: DeploymentNames;
@@ -34,7 +34,7 @@ export class OperatorPolicy extends Construct {
     const pointerArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: names.pointerParameter.replace(/^\//, '') });
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `jenkins-ecs ${names.lineage}: what the jenkins-ecs CLI needs (status, snapshots, snapshot, restore)`,
+      description: `jenkins-ecs ${names.lineage}: what the jenkins-ecs CLI needs (status, snapshots, snapshot, restore, restart)`,
       statements: [
         new iam.PolicyStatement({ sid: 'OperatorReadService', actions: ['ecs:DescribeServices'], resources: [props.service.serviceArn] }),
         // status and snapshot list the service's tasks; ListTasks names a container instance,
@@ -54,6 +54,9 @@ export class OperatorPolicy extends Construct {
           resources: [props.infrastructureRole.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
         }),
+        // Every command reads the lineage record (consistent GetItem); restore, snapshot, restart
+        // and migrate write it (PutItem conditioned on the seq read). Only this lineage's item.
+        recordStatement(stack, names, 'OperatorRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
         new iam.PolicyStatement({ sid: 'OperatorDescribeEbs', actions: ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes'], resources: ['*'] }),
         // snapshot: a manual snapshot of the holder volume, tagged like the keeper's but kind=manual.
         new iam.PolicyStatement({

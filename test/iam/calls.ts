@@ -131,23 +131,27 @@ const pointer = (w: IamWorld, principal: PrincipalName): SimCall[] => [
   },
 ];
 
-/** Wiring of the lineage record (src/aws/record-adapter.ts) is in progress on main. */
-const RECORD_PENDING = 'issue 9: the lineage record table and its grants are not in the templates yet';
-
 /**
  * The lineage record: a consistent GetItem and a conditional PutItem of this lineage's item only
  * (dynamodb:LeadingKeys = the lineage id), on table jenkins-ecs-<name>-lineage.
  */
-function recordCalls(w: IamWorld, principal: PrincipalName, why: string, granted = true): SimCall[] {
-  const pending = granted ? {} : { pending: RECORD_PENDING };
+function recordCalls(w: IamWorld, principal: PrincipalName, why: string): SimCall[] {
   const table = w.arn('dynamodb', `table/${w.names.recordTable}`);
   const item = (action: string, lineage: string): AuthRequest => ({ action, resource: table, context: { 'dynamodb:LeadingKeys': [lineage] } });
   return [
-    { principal, sdk: 'dynamodb:GetItem', what: `GetItem of the lineage record (${why})`, expect: 'allow', ...pending, requests: [item('dynamodb:GetItem', w.names.lineage)] },
-    { principal, sdk: 'dynamodb:PutItem', what: `conditional PutItem of the lineage record (${why})`, expect: 'allow', ...pending, requests: [item('dynamodb:PutItem', w.names.lineage)] },
+    { principal, sdk: 'dynamodb:GetItem', what: `GetItem of the lineage record (${why})`, expect: 'allow', requests: [item('dynamodb:GetItem', w.names.lineage)] },
+    { principal, sdk: 'dynamodb:PutItem', what: `conditional PutItem of the lineage record (${why})`, expect: 'allow', requests: [item('dynamodb:PutItem', w.names.lineage)] },
     { principal, what: "GetItem of another lineage's record", expect: 'deny', requests: [item('dynamodb:GetItem', OTHER)] },
     { principal, what: "PutItem of another lineage's record", expect: 'deny', requests: [item('dynamodb:PutItem', OTHER)] },
     { principal, what: 'Scan of the record table', expect: 'deny', requests: [{ action: 'dynamodb:Scan', resource: table }] },
+    { principal, what: "DeleteItem of the lineage's record (nothing deletes it)", expect: 'deny', requests: [item('dynamodb:DeleteItem', w.names.lineage)] },
+    { principal, what: "UpdateItem of the lineage's record (writes are whole, conditional PutItems)", expect: 'deny', requests: [item('dynamodb:UpdateItem', w.names.lineage)] },
+    {
+      principal,
+      what: "GetItem of this lineage's key in another deployment's table",
+      expect: 'deny',
+      requests: [{ action: 'dynamodb:GetItem', resource: w.arn('dynamodb', `table/jenkins-ecs-${OTHER}-lineage`), context: { 'dynamodb:LeadingKeys': [w.names.lineage] } }],
+    },
   ];
 }
 
@@ -322,8 +326,7 @@ function operator(w: IamWorld): SimCall[] {
     { principal: p, what: "PassRole of the controller's own task role", expect: 'deny', requests: [passInfrastructureRole(w, w.controllerRoleArn)] },
     { principal: p, what: 'PassRole of another role to ECS', expect: 'deny', requests: [passInfrastructureRole(w, roleArn(w, 'Admin'))] },
     ...describeEbs(p, 'status, snapshots, restore'),
-    // The operator policy has no record grants yet (the CLI's restore/snapshot on the record need them).
-    ...recordCalls(w, p, 'status, snapshot, restore', false),
+    ...recordCalls(w, p, 'status, snapshots, snapshot, restore, restart, migrate'),
     { principal: p, what: 'CreateSnapshot kind=manual of the holder volume', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'manual')) },
     { principal: p, what: "CreateSnapshot of another lineage's volume", expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'manual'), OTHER) },
     { principal: p, what: 'CreateSnapshot forging kind=seed', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'seed')) },
