@@ -105,6 +105,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ['--from-snapshot SNAP-ID', 'instead: an EBS snapshot of the old home (needs --fs-type)'],
       ['--fs-type xfs|ext4', 'with --from-snapshot: the file system on the snapshot'],
       ['--force', 'make the seed the head even though the lineage has one (it stays as history)'],
+      ['--resume ID', 'take over the interrupted migrate ID (status names it); with --from-snapshot of its seed, enter that seed without another copy'],
       ['-y, --yes', 'do not ask for confirmation'],
       ['--poll-seconds S', 'seconds between checks of the task or the copy (default 10)'],
       NAME_OPT,

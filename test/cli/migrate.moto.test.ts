@@ -26,11 +26,14 @@ import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import { MigrationAdapter } from '../../src/aws/migration-adapter.js';
 import { DynamoRecordAdapter } from '../../src/aws/record-adapter.js';
 import { runMigrate, type MigrateDeps } from '../../src/cli/commands/migrate.js';
+import { computeWarnings } from '../../src/cli/commands/status.js';
+import type { RecordPort } from '../../src/continuity/record.js';
 import { deploymentNames, parseConfig, type DeploymentNames } from '../../src/config/index.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { RECORD_FORMAT } from '../../src/continuity/record.js';
 import { MIGRATE_CONTAINER, MIGRATE_ENV, MIGRATE_LABELS, type MigrationEvent } from '../../src/migrate/events.js';
 import { motoClients, motoUrl, uniqueLineage } from '../aws/moto.js';
+import { BufferIo } from '../../src/cli/io.js';
 import { runCommand, testContext } from './support/context.js';
 
 const { ec2, ecs, dynamodb } = motoClients();
@@ -334,6 +337,89 @@ describe('migrate --from-efs', () => {
     const r = await migrate(w, ['--from-efs', other]);
     assert.equal(r.code, 7);
     assert.match(r.error?.message ?? '', new RegExp(`the deployed migration task mounts ${w.fsId}; set migration.efsFileSystemId to ${other} and deploy first`));
+  });
+});
+
+describe('migrate interrupted', () => {
+  /** The record's writes, with the one that would enter the seed failing the way a missing grant fails in AWS. */
+  function failSeedWrite(w: World): () => boolean {
+    const real = w.deps.records;
+    let failed = false;
+    const records: RecordPort = {
+      read: (lineage) => real.read(lineage),
+      write: async (next, expectedSeq) => {
+        if (!failed && next.head?.kind === 'seed') {
+          failed = true;
+          throw Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/ops/me is not authorized to perform: dynamodb:PutItem'), { name: 'AccessDeniedException' });
+        }
+        return real.write(next, expectedSeq);
+      },
+    };
+    (w as { deps: MigrateDeps }).deps = { ...w.deps, records };
+    return () => failed;
+  }
+
+  async function lineageSnapshots(lineage: string): Promise<number> {
+    const r = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: `tag:${TAGS.lineage}`, Values: [lineage] }] }));
+    return r.Snapshots?.length ?? 0;
+  }
+
+  test('a failed last write names the command that enters the seed; until then status and a plain re-run point to --resume; the command adopts the seed without another copy', async () => {
+    const w = await world();
+    const failed = failSeedWrite(w);
+    const r1 = await migrate(w, ['--from-efs', w.fsId]);
+    assert.ok(failed());
+    assert.notEqual(r1.code, 0);
+    const m = /the seed (snap-[0-9a-f]+) exists but is not in the lineage yet: enter it, without another copy, with 'jenkins-ecs migrate --name (\S+) --from-snapshot (snap-[0-9a-f]+) --fs-type ext4 --resume ([0-9a-f-]{36})'$/.exec(r1.error?.message ?? '');
+    assert.ok(m, r1.error?.message);
+    assert.match(r1.error?.message ?? '', /^AWS error AccessDeniedException: .* dynamodb:PutItem; /);
+    assert.equal(m[1], w.seed);
+    assert.equal(m[3], w.seed);
+    const id = m[4]!;
+    const stuck = await w.deps.records.read(w.names.lineage);
+    assert.deepEqual([stuck?.operation?.kind, stuck?.operation?.id, stuck?.head], ['migrate', id, undefined]);
+
+    // status says how to finish it.
+    const warnings = computeWarnings({ lineage: [], liveHolders: [], liveTasks: [], volumes: new Map(), operation: stuck!.operation!, deploymentName: m[2]!, desiredCount: 0, intervalMinutes: 60, now: new Date() });
+    assert.ok(warnings.some((x) => x.code === 'operation-interrupted' && x.message.includes(`--resume ${id}`)), JSON.stringify(warnings));
+    // A new migrate would start a second copy under a foreign operation: refused, naming --resume.
+    const plain = await migrate(w, ['--from-efs', w.fsId]);
+    assert.equal(plain.code, 7);
+    assert.match(plain.error?.message ?? '', new RegExp(`a migrate \\(${id}\\) is in progress or was interrupted .* again with --resume ${id}$`));
+
+    const snapshotsBefore = await lineageSnapshots(w.names.lineage);
+    const r2 = await migrate(w, ['--from-snapshot', m[3]!, '--fs-type', 'ext4', '--resume', id]);
+    assert.equal(r2.code, 0, r2.error?.message);
+    assert.match(r2.out, /already a seed of lineage .* without another copy/);
+    assert.equal(await lineageSnapshots(w.names.lineage), snapshotsBefore, 'no copy was made');
+    const record = await w.deps.records.read(w.names.lineage);
+    assert.equal(record?.head?.snapshotId, w.seed);
+    assert.equal(record?.operation, undefined);
+  });
+
+  test('--resume of an operation that is not in progress is refused; a malformed id is a usage error', async () => {
+    const w = await world();
+    const r1 = await migrate(w, ['--from-efs', w.fsId, '--resume', '0f8fad5b-d9cb-469f-a165-70867728950e']);
+    assert.equal(r1.code, 7);
+    assert.match(r1.error?.message ?? '', /--resume 0f8fad5b-d9cb-469f-a165-70867728950e: no such migrate is in progress/);
+    const r2 = await migrate(w, ['--from-efs', w.fsId, '--resume', 'yesterday']);
+    assert.equal(r2.code, 2);
+  });
+
+  test('declining the prompt under --resume ends the interrupted operation', async () => {
+    const w = await world();
+    failSeedWrite(w);
+    const r1 = await migrate(w, ['--from-efs', w.fsId]);
+    const id = /--resume ([0-9a-f-]{36})/.exec(r1.error?.message ?? '')?.[1];
+    assert.ok(id, r1.error?.message);
+    const ctx = testContext({ io: new BufferIo([false]) });
+    const command = { run: (a: readonly string[], c: typeof ctx) => runMigrate(a, c, () => w.deps) };
+    const r2 = await runCommand(command, ['--config', w.configFile, '--poll-seconds', '1', '--from-snapshot', w.seed!, '--fs-type', 'ext4', '--resume', id], ctx);
+    assert.equal(r2.code, 1);
+    assert.match(r2.error?.message ?? '', new RegExp(`the interrupted migrate ${id} is ended, nothing entered the lineage`));
+    const record = await w.deps.records.read(w.names.lineage);
+    assert.equal(record?.operation, undefined);
+    assert.equal(record?.head, undefined);
   });
 });
 

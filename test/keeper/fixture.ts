@@ -187,7 +187,7 @@ export function spawnKeeper(script: string, env: NodeJS.ProcessEnv, args: readon
     child,
     lines,
     exit,
-    waitForLog(pred, timeoutMs = 30_000) {
+    waitForLog(pred, timeoutMs = 120_000) {
       for (const line of lines) {
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;

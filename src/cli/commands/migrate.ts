@@ -1,6 +1,7 @@
 /**
  * `jenkins-ecs migrate --from-efs fs-… [--access-point fsap-…] [--path /] [--force] [--yes] [--json]`
  * `jenkins-ecs migrate --from-snapshot snap-… --fs-type xfs|ext4 [--force] [--yes] [--json]`
+ * (either form takes `--resume ID`: see below)
  *
  * Moves an existing Jenkins home into the lineage as a snapshot of kind `seed`:
  * - from EFS: RunTask of the stack's migration task (src/constructs/migration-task.ts) with a fresh
@@ -10,6 +11,12 @@
  *   registered, so retention can never delete it).
  * The seed then enters the lineage record in one conditional write under a `migrate` operation
  * (src/continuity/migrate.ts), and becomes the head when the lineage has none, or with --force.
+ *
+ * Interrupted (a killed CLI, a lost network, a denied or failed last write), the record still names
+ * the `migrate` operation and nothing else can start on the lineage. `--resume ID` takes that
+ * operation over: the same command copies again, or, given the seed the failed run left behind
+ * (`--from-snapshot` of a snapshot already tagged as this lineage's seed), adopts it without
+ * another copy. Declining the prompt under `--resume` ends the operation with no seed.
  */
 import { randomUUID } from 'node:crypto';
 import { EFS_ACCESS_POINT_ID_PATTERN, EFS_ID_PATTERN, SNAPSHOT_ID_PATTERN } from '../../config/network.js';
@@ -22,7 +29,7 @@ import type { LineageRecord, RecordPort } from '../../continuity/record.js';
 import type { Outcome } from '../../continuity/transitions.js';
 import type { MigrationAwsPort, ServiceNetwork } from '../../aws/migration-adapter.js';
 import { positive, resolveConfigPath } from '../args.js';
-import { COMMON_OPTIONS, parseCommandArgs, resolveDeployment, withAwsErrors, type AwsCommandContext, type AwsTarget, type Deployment } from '../aws-context.js';
+import { COMMON_OPTIONS, mapAwsError, parseCommandArgs, resolveDeployment, withAwsErrors, type AwsCommandContext, type AwsTarget, type Deployment } from '../aws-context.js';
 import { CliError, EXIT } from '../errors.js';
 import { copySeedSnapshot, followMigrationTask, runMigrationTask } from '../migrate-flow.js';
 import { describeEstimate, estimateCopy, usableSubnets } from '../../migrate/preflight.js';
@@ -46,7 +53,24 @@ const OPTIONS = {
   force: { type: 'boolean', default: false },
   yes: { type: 'boolean', short: 'y', default: false },
   'poll-seconds': { type: 'string' },
+  resume: { type: 'string' },
 } as const;
+
+/** Operation ids are the UUIDs `randomUUID()` makes. */
+const OPERATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseResume(value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !OPERATION_ID.test(value)) {
+    throw new CliError(`migrate: --resume '${String(value)}' is not an operation id like 0f8fad5b-d9cb-469f-a165-70867728950e ('jenkins-ecs status' names it)`, EXIT.usage);
+  }
+  return value;
+}
+
+/** The command that enters a seed left outside the lineage, without copying it again. */
+function adoptCommand(deployment: Deployment, seed: string, fsType: string, id: string, force: boolean): string {
+  return `jenkins-ecs migrate --name ${deployment.name} --from-snapshot ${seed} --fs-type ${fsType} --resume ${id}${force ? ' --force' : ''}`;
+}
 
 export async function run(args: readonly string[], ctx: AwsCommandContext): Promise<number> {
   const { defaultMigrateDeps } = await import('../migrate-deps.js');
@@ -89,6 +113,7 @@ const refusal = (message: string) => new CliError(`refused: ${message}`, EXIT.re
 export async function runMigrate(args: readonly string[], ctx: AwsCommandContext, factory: MigrateDepsFactory): Promise<number> {
   const { values } = parseCommandArgs('migrate', args, OPTIONS);
   const source = parseSource(values);
+  const resumeId = parseResume(values.resume);
   const pollMs = positive(values['poll-seconds'], '--poll-seconds', 10, 'migrate') * 1000;
   const deployment = resolveDeployment(values, ctx);
   const config = loadConfig(values, ctx, deployment);
@@ -110,34 +135,53 @@ export async function runMigrate(args: readonly string[], ctx: AwsCommandContext
       throw refusal(`lineage '${names.lineage}' has snapshots but no lineage record yet; deploy this version first so the record is bootstrapped, then migrate`);
     }
     const force = values.force;
+    const op = record?.operation;
+    if (op?.kind === 'migrate' && op.id !== resumeId) {
+      throw refusal(`a migrate (${op.id}) is in progress or was interrupted at step '${op.step ?? 'begun'}'; if no other 'jenkins-ecs migrate' runs, run this command again with --resume ${op.id}`);
+    }
+    if (resumeId !== undefined && op?.id !== resumeId) {
+      throw refusal(`--resume ${resumeId}: no such migrate is in progress on lineage '${names.lineage}'${op ? ` (a ${op.kind} ${op.id} is)` : ''}; run without --resume`);
+    }
+    const id = resumeId ?? randomUUID();
     // The decision the first write makes, before anything starts: a refusal must not cost a copy.
-    const check = beginMigrate(record, { lineage: names.lineage, id: randomUUID(), force });
+    const check = beginMigrate(record, { lineage: names.lineage, id, force });
     if (!check.ok) throw refusal(check.reason);
 
     const run =
       source.kind === 'efs'
         ? await prepareEfs(deps, source, config, deployment, service, { say, now: ctx.now(), pollMs, io, json: values.json })
         : await prepareSnapshot(deps, source, config, deployment, { say, pollMs, io, json: values.json });
-
-    say('stop writes on the old Jenkins first (stop it, or Manage Jenkins > Prepare for Shutdown): files that change during the copy fail the verification');
-    if (!values.yes && !(await io.confirm(`copy into lineage '${names.lineage}' now?`))) throw new CliError('migrate cancelled: nothing was changed', EXIT.failure);
-
-    const id = randomUUID();
     const write = async (decide: (r: LineageRecord | undefined) => Outcome): Promise<LineageRecord | undefined> => {
       const { outcome } = await commit(deps.records, names.lineage, decide, { clock: deps.clock });
       if (!outcome.ok) throw refusal(outcome.reason);
       return outcome.record;
     };
+
+    say('stop writes on the old Jenkins first (stop it, or Manage Jenkins > Prepare for Shutdown): files that change during the copy fail the verification');
+    if (!values.yes && !(await io.confirm(`copy into lineage '${names.lineage}' now?`))) {
+      if (resumeId === undefined) throw new CliError('migrate cancelled: nothing was changed', EXIT.failure);
+      await write((r) => abortMigrate(r, id));
+      throw new CliError(`migrate cancelled: the interrupted migrate ${id} is ended, nothing entered the lineage`, EXIT.failure);
+    }
+
     await write((r) => beginMigrate(r, { lineage: names.lineage, id, force }));
     let seed: { snapshotId: string; task?: string; source?: string };
     try {
       seed = await run();
     } catch (e) {
-      await write((r) => abortMigrate(r, id)).catch(() => undefined);
-      throw e;
+      const ended = await write((r) => abortMigrate(r, id)).then(
+        () => true,
+        () => false,
+      );
+      if (ended) throw e;
+      const cause = mapAwsError(e, deployment);
+      throw new CliError(`${cause.message}; the record still shows migrate ${id}: run this command again with --resume ${id}`, cause.exitCode);
     }
     const done = await write((r) => completeMigrate(r, { id, force, ...seed })).catch((e: unknown) => {
-      throw e instanceof CliError ? new CliError(`${e.message} (the seed ${seed.snapshotId} exists but is not in the lineage)`, e.exitCode) : e;
+      // The seed exists and is tagged as this lineage's; a re-run adopts it instead of copying again.
+      const cause = mapAwsError(e, deployment);
+      const fsType = source.kind === 'snapshot' ? source.fsType : config.controller.home.fileSystem;
+      throw new CliError(`${cause.message}; the seed ${seed.snapshotId} exists but is not in the lineage yet: enter it, without another copy, with '${adoptCommand(deployment, seed.snapshotId, fsType, id, force)}'`, cause.exitCode);
     });
     const step = source.kind === 'efs' ? `efs:${source.fileSystemId}` : `snapshot:${source.snapshotId}`;
     if (values.json) {
@@ -218,7 +262,7 @@ async function prepareSnapshot(
   config: JenkinsEcsConfig,
   deployment: Deployment,
   { say, pollMs, io, json }: Output,
-): Promise<() => Promise<{ snapshotId: string; source: string }>> {
+): Promise<() => Promise<{ snapshotId: string; source?: string }>> {
   const home = config.controller.home;
   const snap = await deps.ec2.describeSnapshot(source.snapshotId);
   if (!snap) throw refusal(`snapshot ${source.snapshotId} does not exist in this account and region`);
@@ -228,6 +272,12 @@ async function prepareSnapshot(
   }
   if (source.fsType !== home.fileSystem) {
     throw refusal(`snapshot ${source.snapshotId} holds ${source.fsType} but controller.home.fileSystem is ${home.fileSystem}: ECS cannot start the home from it; set fileSystem: ${source.fsType} and deploy, or copy the files through EFS (--from-efs)`);
+  }
+  if (snap.lineage === deployment.names.lineage && snap.kind === 'seed') {
+    // A seed an earlier run of this command made (copied, or taken by the migration task) but
+    // could not enter: it is already the lineage's own, so it enters as it is.
+    say(`snapshot ${source.snapshotId} is already a seed of lineage '${deployment.names.lineage}' (left by an earlier migrate): it enters the lineage without another copy`);
+    return async () => ({ snapshotId: source.snapshotId, ...(snap.source ? { source: snap.source } : {}) });
   }
   say(`migrate snapshot ${source.snapshotId} (${snap.volumeSizeGiB ?? '?'} GiB, ${source.fsType}): a copy owned by lineage '${deployment.names.lineage}' becomes the seed; yours is left untouched`);
   say('Jenkins runs as uid 1000: the files of the home must be owned by 1000:1000 (chown -R 1000:1000 on the old machine before the snapshot)');

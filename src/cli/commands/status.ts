@@ -229,7 +229,12 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
   // An operation still in the record did not finish: say so, and how to finish it.
   if (w.operation !== undefined) {
     const op = w.operation;
-    const resume = op.kind === 'restore' ? `; resume it with '${resumeCommand(op.target, w.deploymentName ?? '<name>')}'` : '';
+    const resume =
+      op.kind === 'restore'
+        ? `; resume it with '${resumeCommand(op.target, w.deploymentName ?? '<name>')}'`
+        : op.kind === 'migrate'
+          ? `; if no migrate runs, resume it with the same 'jenkins-ecs migrate' command plus --resume ${op.id}`
+          : '';
     out.push({
       code: 'operation-interrupted',
       message: `a ${op.kind} (${op.id}${op.target ? `, to ${op.target}` : ''}) is in progress or was interrupted at step '${op.step ?? 'begun'}'; no Jenkins can start until it ends (desired count ${w.desiredCount})${resume}`,
