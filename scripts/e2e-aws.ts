@@ -10,7 +10,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeleteParameterCommand } from '@aws-sdk/client-ssm';
 import { ListClustersCommand, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createClients, Ec2Adapter, type AwsClients } from '../src/aws/index.js';
 import { defaultAwsFactory, mapAwsError, type CliAws, type Deployment } from '../src/cli/aws-context.js';
@@ -155,8 +154,8 @@ async function listRetained(ctx: Context): Promise<Retained> {
 }
 
 /**
- * `cdk destroy`, then what it leaves on purpose: the lineage's snapshots, the pointer, and the
- * retained log groups and access-log bucket.
+ * `cdk destroy`, then what it leaves on purpose: the lineage's snapshots and the retained log
+ * groups and access-log bucket.
  */
 async function cleanup(ctx: Context): Promise<void> {
   const { steps, deployment } = ctx;
@@ -202,17 +201,6 @@ async function cleanup(ctx: Context): Promise<void> {
       for (const s of all) await ec2.deleteSnapshot(s.id);
       return all.length;
     }, (n) => `${n} deleted`)
-    .catch(() => undefined);
-  await steps
-    .run('delete pointer', async () => {
-      try {
-        await ctx.clients.ssm.send(new DeleteParameterCommand({ Name: names.pointerParameter }));
-        return 'deleted';
-      } catch (e) {
-        if ((e as { name?: string }).name === 'ParameterNotFound') return 'already gone';
-        throw e;
-      }
-    }, (r) => `${names.pointerParameter} ${r}`)
     .catch(() => undefined);
 }
 
@@ -333,7 +321,7 @@ export async function run(argv: readonly string[], env: Record<string, string | 
     const ran = new Set(steps.results.map((r) => r.name));
     for (const s of PLAN) if (!ran.has(s)) steps.skip(s, 'not reached');
     if (values.keep) {
-      steps.log(`--keep: left ${names.stack}, ${names.stateStack}, the lineage '${names.lineage}' snapshots and ${names.pointerParameter}`);
+      steps.log(`--keep: left ${names.stack}, ${names.stateStack} and the lineage '${names.lineage}' snapshots`);
       steps.log(`clean up with: npx cdk destroy --all --force -c config=${file}${exec ? ' -c exec=true' : ''} (then see docs/e2e.md)`);
     } else {
       await cleanup(ctx);

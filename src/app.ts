@@ -66,7 +66,7 @@ export interface JenkinsEcsApp {
   readonly names: DeploymentNames;
   /** The main deployment stack. */
   readonly stack: Stack;
-  /** The state stack holding the pointer, with home continuity; deployed before `stack`. */
+  /** The state stack holding the lineage record table, with home continuity; deployed before `stack`. */
   readonly stateStack?: JenkinsState;
   readonly jenkins: JenkinsOnFargate;
 }
@@ -79,7 +79,7 @@ export function buildApp(config: JenkinsEcsConfig, options: BuildAppOptions = {}
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: config.region ?? process.env.CDK_DEFAULT_REGION,
   };
-  // The pointer must exist before the main stack's first change set resolves it.
+  // The record table must exist before the main stack's LaunchSnapshot reads it.
   const homeContinuity = options.homeContinuity ?? true;
   const stateStack = homeContinuity
     ? new JenkinsState(app, names.stateStack, { deploymentName: config.name, env })

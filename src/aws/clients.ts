@@ -1,17 +1,15 @@
 /**
  * One place that builds the SDK v3 clients for the keeper, the reconciler and the CLI.
- * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_EC2|ECS|SSM|DYNAMODB`) are honoured explicitly,
+ * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_EC2|ECS|DYNAMODB`) are honoured explicitly,
  * so tests aim every client at moto or a fixture, whatever SDK version resolves env endpoints.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
   readonly ecs: ECSClient;
-  readonly ssm: SSMClient;
   readonly dynamodb: DynamoDBClient;
 }
 
@@ -29,7 +27,7 @@ export interface ClientOptions {
 }
 
 /** `AWS_ENDPOINT_URL_<SERVICE>` suffixes (the SDK's service ids, upper case). */
-export type Service = 'EC2' | 'ECS' | 'SSM' | 'DYNAMODB' | 'EFS' | 'CLOUDWATCH_LOGS' | 'CLOUDWATCH';
+export type Service = 'EC2' | 'ECS' | 'DYNAMODB' | 'EFS' | 'CLOUDWATCH_LOGS' | 'CLOUDWATCH';
 
 /** The endpoint a service should use: explicit option, `AWS_ENDPOINT_URL_<SVC>`, `AWS_ENDPOINT_URL`. */
 export function resolveEndpoint(service: Service, options: ClientOptions = {}): string | undefined {
@@ -55,7 +53,6 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   return {
     ec2: new EC2Client(baseConfig('EC2', options)),
     ecs: new ECSClient(baseConfig('ECS', options)),
-    ssm: new SSMClient(baseConfig('SSM', options)),
     dynamodb: new DynamoDBClient(baseConfig('DYNAMODB', options)),
   };
 }

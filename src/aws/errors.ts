@@ -23,10 +23,6 @@ export const EC2_ERRORS = {
   volumeNotFound: 'InvalidVolume.NotFound',
 } as const;
 
-export const SSM_ERRORS = {
-  parameterNotFound: 'ParameterNotFound',
-} as const;
-
 /** Raised when the adapters cannot do what the port promises, with the ids involved. */
 export class AdapterError extends Error {
   public readonly code: string;

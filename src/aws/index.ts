@@ -2,5 +2,4 @@ export * from './clients.js';
 export * from './ec2-adapter.js';
 export * from './ecs-adapter.js';
 export * from './errors.js';
-export * from './pointer-adapter.js';
 export * from './record-adapter.js';

@@ -1,12 +1,12 @@
 /**
- * What the AWS commands (status, snapshots, snapshot, restore) share: finding the deployment,
+ * What the AWS commands (status, snapshots, snapshot, restore, restart, migrate) share: finding the deployment,
  * building the ports over SDK v3 clients (src/aws), and turning SDK errors into one-line CliErrors
  * with distinct exit codes. Tests hand in their own `AwsFactory` through the command context.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DescribeTasksCommand, ListTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
-import { awsErrorCode, createClients, DynamoRecordAdapter, ebsAttachment, Ec2Adapter, EcsAdapter, SsmPointerAdapter } from '../aws/index.js';
+import { awsErrorCode, createClients, DynamoRecordAdapter, ebsAttachment, Ec2Adapter, EcsAdapter } from '../aws/index.js';
 import { deploymentNames, type DeploymentNames } from '../config/names.js';
 import { loadConfigFile } from '../config/parse.js';
 import { NAME_PATTERN } from '../config/schema.js';
@@ -14,7 +14,7 @@ import type { JenkinsEcsConfig } from '../config/types.js';
 import { CONFIG_ENV, displayPath, resolveConfigPath } from './args.js';
 import type { CommandContext } from './context.js';
 import { systemClock } from '../continuity/clock.js';
-import type { Clock, Ec2Port, EcsPort, PointerPort } from '../continuity/ports.js';
+import type { Clock, Ec2Port, EcsPort } from '../continuity/ports.js';
 import type { RecordPort } from '../continuity/record.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -38,8 +38,6 @@ export interface ServiceTasksPort {
 export interface CliAws {
   readonly ec2: Ec2Port;
   readonly ecs: EcsPort;
-  /** v0.1's SSM pointer, mirrored by restore while the state stack still has it. */
-  readonly pointer?: PointerPort;
   /** The lineage record (DynamoDB table `deploymentNames(name).recordTable`). */
   readonly record: RecordPort;
   readonly tasks: ServiceTasksPort;
@@ -144,7 +142,6 @@ export const defaultAwsFactory: AwsFactory = (target) => {
   return {
     ec2: new Ec2Adapter(clients.ec2),
     ecs: new EcsAdapter(clients.ecs),
-    pointer: new SsmPointerAdapter(clients.ssm, target.names.pointerParameter),
     record: new DynamoRecordAdapter(clients.dynamodb, target.names.recordTable),
     tasks: new EcsServiceTasks(clients.ecs),
     clock: systemClock,

@@ -40,7 +40,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   // AWS commands: the deployment comes from --name, else the config's `name`.
   {
     name: 'status',
-    summary: 'service, task, holder, head, pointer, snapshot ages and warnings',
+    summary: 'service, task, holder, head, launch snapshot, snapshot ages and warnings',
     options: [NAME_OPT, CONFIG_OPT, REGION_OPT, ['--interval MIN', 'snapshot interval for the staleness warning (default: config, else 15)'], JSON_OPT],
     load: () => import('./commands/status.js'),
   },

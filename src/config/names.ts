@@ -5,14 +5,12 @@
 export interface DeploymentNames {
   /** CloudFormation stack of the deployment. */
   readonly stack: string;
-  /** CloudFormation stack that holds the pointer (deployed first; see continuity docs). */
+  /** CloudFormation stack that holds the lineage record table (deployed first, never deleted). */
   readonly stateStack: string;
   readonly cluster: string;
   readonly service: string;
   /** Lineage id: every snapshot of this home carries `jenkins-ecs:lineage = lineage`. */
   readonly lineage: string;
-  /** SSM String parameter holding the snapshot id the service should launch from. */
-  readonly pointerParameter: string;
   /** DynamoDB table holding the lineage record (src/continuity/record.ts). */
   readonly recordTable: string;
   /** Container names inside the controller task. */
@@ -31,7 +29,6 @@ export function deploymentNames(name: string): DeploymentNames {
     cluster: `jenkins-ecs-${name}`,
     service: `jenkins-ecs-${name}-controller`,
     lineage: name,
-    pointerParameter: `/jenkins-ecs/${name}/pointer`,
     recordTable: `jenkins-ecs-${name}-lineage`,
     jenkinsContainer: 'jenkins',
     keeperContainer: 'keeper',
@@ -39,9 +36,6 @@ export function deploymentNames(name: string): DeploymentNames {
     migrationTask: `jenkins-ecs-${name}-migrate`,
   };
 }
-
-/** Value of the pointer parameter before the lineage has any snapshot. */
-export const POINTER_NONE = 'none';
 
 /** Where the keeper and the gate meet inside the task (a task-local bind volume). */
 export const RUN_DIR = '/run/jenkins-ecs';

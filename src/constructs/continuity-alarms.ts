@@ -174,10 +174,10 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }),
-    // A stale start is how every task replacement ends in v1 (the new task starts from the
-    // pointer it was deployed with, waits at the gate, and the reconciler rolls it forward), so a
-    // single one is normal. Several in an hour mean tasks keep coming up stale: the roll is not
-    // taking effect (pointer, IAM, volume configuration), which is worth waking someone for.
+    // A stale start is how an unplanned task replacement ends (the new task starts from the
+    // launch snapshot it was deployed with, waits at the gate, and the reconciler rolls it forward),
+    // so a single one is normal. Several in an hour mean tasks keep coming up stale: the roll is not
+    // taking effect (record, IAM, volume configuration), which is worth waking someone for.
     new cloudwatch.Alarm(scope, 'StaleStart', {
       alarmDescription: text(
         `${STALE_STARTS_ALARM_THRESHOLD} or more controller tasks started on a stale home within an hour (one per deploy or restart is expected); the service is not converging on the head`,

@@ -92,7 +92,6 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
       // The fixed name, never the service's Ref or GetAtt: see the docblock above.
       [RECONCILER_ENV.service]: names.service,
       [RECONCILER_ENV.recordTable]: names.recordTable,
-      [RECONCILER_ENV.pointerParameter]: names.pointerParameter,
       [RECONCILER_ENV.keepLast]: String(props.snapshots.keepLast),
       [RECONCILER_ENV.keepDailyDays]: String(props.snapshots.keepDailyDays),
       ...(props.home.initializationRateMiBps !== undefined
@@ -111,12 +110,6 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
     },
   });
 
-  const pointerArn = stack.formatArn({
-    service: 'ssm',
-    resource: 'parameter',
-    // The name starts with "/", which the ARN does not repeat.
-    resourceName: names.pointerParameter.replace(/^\//, ''),
-  });
   const statements = [
     new iam.PolicyStatement({
       sid: 'ReconcilerRollService',
@@ -135,11 +128,6 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
       actions: ['ec2:DeleteSnapshot'],
       resources: [snapshotArns(stack)],
       conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'ReconcilerPointer',
-      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-      resources: [pointerArn],
     }),
     describeEbsStatement('ReconcilerDescribeEbs'),
   ];

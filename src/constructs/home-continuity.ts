@@ -67,7 +67,7 @@ export interface HomeContinuityProps {
   readonly home: Pick<HomeConfig, 'seedSnapshotId' | 'initializationRateMiBps'>;
   /** Cluster of the controller service. */
   readonly cluster: ecs.ICluster;
-  /** The controller service; its `CfnService` gets the pointer-driven `SnapshotId`. */
+  /** The controller service; its `CfnService` gets the volume configuration from `LaunchSnapshot`. */
   readonly service: ecs.FargateService;
   /** Task definition of the controller service; the keeper container is added to it. */
   readonly taskDefinition: ecs.FargateTaskDefinition;

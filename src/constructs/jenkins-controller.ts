@@ -91,7 +91,7 @@ export class JenkinsController extends Construct {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly jenkinsContainer: ecs.ContainerDefinition;
   public readonly service: ecs.FargateService;
-  /** The L1 service, for overrides of `VolumeConfigurations` (e.g. the pointer's SnapshotId). */
+  /** The L1 service, for overrides of `VolumeConfigurations` (e.g. the launch snapshot's SnapshotId). */
   public readonly cfnService: ecs.CfnService;
   public readonly cluster: ecs.ICluster;
   /** Role ECS uses to create, attach and delete the home volume. */

@@ -47,9 +47,9 @@ export interface JenkinsOnFargateProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Add the home-continuity machinery (keeper sidecar, gate run dir, reconciler, pointer on the
-   * service's SnapshotId, alarms). Without it a restarted task comes back with stale data. The
-   * stack then reads the pointer parameter, so deploy the JenkinsState stack first.
+   * Add the home-continuity machinery (keeper sidecar, gate run dir, reconciler, the service's
+   * snapshotId from the lineage record, alarms). Without it a restarted task comes back with stale
+   * data. The stack then uses the record table of the JenkinsState stack, so deploy that first.
    * @default true
    */
   readonly homeContinuity?: boolean;
@@ -70,7 +70,7 @@ export class JenkinsOnFargate extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly adminSecret: secretsmanager.Secret;
   public readonly controller: JenkinsController;
-  /** Keeper sidecar, reconciler, pointer-driven SnapshotId and alarms of the EBS home (when enabled). */
+  /** Keeper sidecar, reconciler, record-driven SnapshotId and alarms of the EBS home (when enabled). */
   public readonly continuity?: HomeContinuity;
   /** Fargate build agents (amazon-ecs plugin); `agents.agentTaskRole(label)` gives builds AWS permissions. */
   public readonly agents: JenkinsAgents;

@@ -31,7 +31,6 @@ export class OperatorPolicy extends Construct {
     const lineageResource = { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage };
     const manualTags = snapshotTagConditions(names.lineage, OPERATOR_SNAPSHOT_KINDS);
     const snapshots = snapshotArns(stack);
-    const pointerArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: names.pointerParameter.replace(/^\//, '') });
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `jenkins-ecs ${names.lineage}: what the jenkins-ecs CLI needs (status, snapshots, snapshot, restore, restart)`,
@@ -83,7 +82,6 @@ export class OperatorPolicy extends Construct {
             Null: { 'aws:TagKeys': 'false' },
           },
         }),
-        new iam.PolicyStatement({ sid: 'OperatorPointer', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [pointerArn] }),
       ],
     });
     const ack = (finding: string, reason: string): void => Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });

@@ -55,7 +55,7 @@ export function deploymentSnapshotIds(service: ServiceState): Set<string> {
 export interface RetentionInput {
   readonly snapshots: readonly Snapshot[];
   readonly head?: Snapshot;
-  /** Snapshot ids referenced by PRIMARY/ACTIVE deployments and the pointer. */
+  /** Snapshot ids referenced by PRIMARY/ACTIVE deployments and by the record (launch, earlier launches, an operation's target). */
   readonly referenced: ReadonlySet<string>;
   readonly now: Date;
   readonly keepLast: number;

@@ -48,12 +48,6 @@ export interface EcsPort {
   setDesiredCount(cluster: string, service: string, desiredCount: number): Promise<void>;
 }
 
-/** SSM: the pointer parameter. */
-export interface PointerPort {
-  getPointer(): Promise<string | undefined>;
-  putPointer(snapshotId: string): Promise<void>;
-}
-
 export interface Clock {
   now(): Date;
   sleep(ms: number): Promise<void>;

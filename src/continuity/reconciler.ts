@@ -14,7 +14,7 @@ import { deploymentSnapshotIds, planRetention, primaryDeployment } from './decis
 import { ensureRecord } from './ensure-record.js';
 import { isGone } from './keeper.js';
 import type { ServiceState, Snapshot, SnapshotKind } from './model.js';
-import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit, PointerPort } from './ports.js';
+import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
@@ -24,8 +24,6 @@ export interface ReconcilerDeps {
   readonly ec2: Ec2Port;
   readonly ecs: EcsPort;
   readonly record: RecordPort;
-  /** v0.1's SSM pointer: when given, `record.launch` is mirrored into it (until nothing reads it). */
-  readonly pointer?: PointerPort;
   readonly clock: Clock;
   readonly log: (entry: LogEntry) => void;
   /** One metric value; the Lambda prints it as an embedded-metric-format line. */
@@ -98,7 +96,6 @@ export interface ReconcileReport {
   readonly headAgeSeconds?: number;
   readonly decision: RecordRollDecision;
   readonly rolled: boolean;
-  readonly pointerWritten: boolean;
   /** The holder removed because ECS reported its task STOPPED. */
   readonly fenced?: string;
   /**
@@ -132,7 +129,7 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
   let fenced: string | undefined;
   if (record === undefined) {
     emit(deps, undefined, 0, 0, 0, 0);
-    return { decision: { action: 'nothing', reason: 'no-head' }, rolled: false, pointerWritten: false, staleStarts: 0, pruned: [], snapshotFailures: [] };
+    return { decision: { action: 'nothing', reason: 'no-head' }, rolled: false, staleStarts: 0, pruned: [], snapshotFailures: [] };
   }
 
   // Fence a holder whose task ECS reports STOPPED (DescribeTasks by ARN): nothing of it can write.
@@ -196,15 +193,6 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
     log('info', 'reconciled', { decision: decision.action, ...('reason' in decision ? { reason: decision.reason } : {}), snapshot: head?.id ?? null });
   }
 
-  let pointerWritten = false;
-  if (deps.pointer !== undefined && record.launch !== undefined) {
-    const launch = record.launch;
-    if ((await retry(() => deps.pointer!.getPointer())) !== launch) {
-      await retry(() => deps.pointer!.putPointer(launch));
-      pointerWritten = true;
-    }
-  }
-
   const pruned = head?.state === 'completed' ? await retention(deps, cfg, record, head, service, now, failures, retry, write, log) : [];
   emit(deps, headAgeSeconds, rolled ? 1 : 0, staleStarts, pruned.length, failures.length);
   return {
@@ -212,7 +200,6 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
     ...(headAgeSeconds !== undefined ? { headAgeSeconds } : {}),
     decision,
     rolled,
-    pointerWritten,
     ...(fenced ? { fenced } : {}),
     staleStarts,
     pruned,

@@ -11,7 +11,7 @@ import { commit, RECORD_RETRYABLE, type CommitOptions } from './commit.js';
 import { primaryDeployment } from './decisions.js';
 import { isGone } from './keeper.js';
 import type { Snapshot } from './model.js';
-import type { Clock, Ec2Port, EcsPort, LogEntry, PointerPort } from './ports.js';
+import type { Clock, Ec2Port, EcsPort, LogEntry } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import { advanceOperation, beginOperation, endOperation, fence, promote, type Outcome } from './transitions.js';
@@ -44,8 +44,6 @@ export interface RestoreDeps {
   readonly ec2: Ec2Port;
   readonly ecs: EcsPort;
   readonly record: RecordPort;
-  /** v0.1's SSM pointer, mirrored while it exists. */
-  readonly pointer?: PointerPort;
   readonly clock: Clock;
   readonly log?: (entry: LogEntry) => void;
 }
@@ -189,7 +187,6 @@ export async function restore(deps: RestoreDeps, opts: RestoreOptions): Promise<
     progress('promote', `${id} was already promoted (seq ${rec.seq})`);
   }
 
-  if (deps.pointer !== undefined && (await retry(() => deps.pointer!.getPointer())) !== id) await retry(() => deps.pointer!.putPointer(id));
   const now = await retry(() => ecs.describeService(opts.cluster, opts.service));
   if (primaryDeployment(now ?? service)?.snapshotId === id) {
     if ((now ?? service).desiredCount !== 1) await retry(() => ecs.setDesiredCount(opts.cluster, opts.service, 1));

@@ -7,15 +7,14 @@ import type { Clock } from './ports.js';
 /** AWS error codes worth retrying: throttling and transient server faults, nothing else. */
 export const RETRYABLE_AWS_ERRORS: readonly string[] = [
   'RequestLimitExceeded', // EC2 API throttling
-  'ThrottlingException', // ECS, SSM
+  'ThrottlingException', // ECS, DynamoDB
   'Throttling',
   'TooManyRequestsException',
   'SnapshotCreationPerVolumeRateExceeded', // EC2: snapshots of one volume requested too close together
   'ConcurrentSnapshotLimitExceeded',
   'InternalError', // EC2
   'InternalFailure',
-  'InternalServerError', // SSM
-  'TooManyUpdates', // SSM PutParameter on the same parameter concurrently
+  'InternalServerError', // DynamoDB
   'ServerException', // ECS
   'ServiceUnavailable',
   'Unavailable',

@@ -20,8 +20,6 @@ export const RECONCILER_ENV = {
   lineage: 'JENKINS_ECS_LINEAGE',
   cluster: 'JENKINS_ECS_CLUSTER',
   service: 'JENKINS_ECS_SERVICE',
-  /** Optional: while set, the reconciler mirrors `record.launch` into this SSM parameter (v0.1 pointer). */
-  pointerParameter: 'JENKINS_ECS_POINTER_PARAMETER',
   recordTable: 'JENKINS_ECS_RECORD_TABLE',
   keepLast: 'JENKINS_ECS_KEEP_LAST',
   keepDailyDays: 'JENKINS_ECS_KEEP_DAILY_DAYS',

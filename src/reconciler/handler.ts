@@ -5,7 +5,6 @@
 import { createClients, type AwsClients } from '../aws/clients.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
-import { SsmPointerAdapter } from '../aws/pointer-adapter.js';
 import { DynamoRecordAdapter } from '../aws/record-adapter.js';
 import { systemClock } from '../continuity/clock.js';
 import type { Clock, LogEntry } from '../continuity/ports.js';
@@ -37,7 +36,7 @@ const stdoutPrint: LogSink = (line) => {
 };
 
 export function createHandler(options: HandlerOptions = {}): (event: unknown) => Promise<HandlerResult> {
-  let cached: { settings: ReconcilerSettings; ec2: Ec2Adapter; ecs: EcsAdapter; record: DynamoRecordAdapter; pointer?: SsmPointerAdapter } | undefined;
+  let cached: { settings: ReconcilerSettings; ec2: Ec2Adapter; ecs: EcsAdapter; record: DynamoRecordAdapter } | undefined;
   const print = options.print ?? stdoutPrint;
   const clock = options.clock ?? systemClock;
   const log = createLogger(print, () => clock.now());
@@ -46,11 +45,10 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
   const wiring = () => {
     if (cached) return cached;
     const settings = readReconcilerSettings(options.env ?? process.env);
-    const defaults = options.clients?.ec2 && options.clients.ecs && options.clients.ssm && options.clients.dynamodb ? undefined : createClients();
+    const defaults = options.clients?.ec2 && options.clients.ecs && options.clients.dynamodb ? undefined : createClients();
     const clients: AwsClients = {
       ec2: options.clients?.ec2 ?? defaults!.ec2,
       ecs: options.clients?.ecs ?? defaults!.ecs,
-      ssm: options.clients?.ssm ?? defaults!.ssm,
       dynamodb: options.clients?.dynamodb ?? defaults!.dynamodb,
     };
     cached = {
@@ -58,7 +56,6 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
       ec2: new Ec2Adapter(clients.ec2),
       ecs: new EcsAdapter(clients.ecs, settings.initializationRateMiBps ? { initializationRateMiBps: settings.initializationRateMiBps } : {}),
       record: new DynamoRecordAdapter(clients.dynamodb, settings.recordTable),
-      ...(settings.pointerParameter ? { pointer: new SsmPointerAdapter(clients.ssm, settings.pointerParameter) } : {}),
     };
     return cached;
   };
@@ -99,7 +96,6 @@ export function createHandler(options: HandlerOptions = {}): (event: unknown) =>
           ec2: w.ec2,
           ecs: w.ecs,
           record: w.record,
-          ...(w.pointer ? { pointer: w.pointer } : {}),
           clock,
           log: (entry: LogEntry) => log(entry),
           metric: (name, value, unit) => metrics.push({ name, value, unit }),

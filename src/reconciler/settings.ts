@@ -5,8 +5,6 @@ export interface ReconcilerSettings {
   readonly lineage: string;
   readonly cluster: string;
   readonly service: string;
-  /** v0.1's SSM pointer, mirrored from `record.launch` while it is set. */
-  readonly pointerParameter?: string;
   /** DynamoDB table of the lineage record. */
   readonly recordTable: string;
   readonly keepLast: number;
@@ -45,7 +43,6 @@ export function readReconcilerSettings(env: NodeJS.ProcessEnv): ReconcilerSettin
   const lineage = required(RECONCILER_ENV.lineage);
   const cluster = required(RECONCILER_ENV.cluster);
   const service = required(RECONCILER_ENV.service);
-  const pointerParameter = env[RECONCILER_ENV.pointerParameter] || undefined;
   const recordTable = required(RECONCILER_ENV.recordTable);
   const keepLast = integer(RECONCILER_ENV.keepLast, 1, 12);
   const keepDailyDays = integer(RECONCILER_ENV.keepDailyDays, 0, 14);
@@ -56,7 +53,6 @@ export function readReconcilerSettings(env: NodeJS.ProcessEnv): ReconcilerSettin
     lineage,
     cluster,
     service,
-    ...(pointerParameter ? { pointerParameter } : {}),
     recordTable,
     keepLast: keepLast!,
     keepDailyDays: keepDailyDays!,

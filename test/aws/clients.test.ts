@@ -14,12 +14,12 @@ describe('client factory endpoints', () => {
   });
 
   test('no endpoint in options or environment leaves the SDK default', () => {
-    assert.equal(resolveEndpoint('SSM', { env: {} }), undefined);
+    assert.equal(resolveEndpoint('DYNAMODB', { env: {} }), undefined);
   });
 
   test('createClients aims every client at the given endpoint and region', async () => {
     const clients = createClients({ endpoint: 'http://127.0.0.1:4', region: 'eu-west-1' });
-    for (const c of [clients.ec2, clients.ecs, clients.ssm, clients.dynamodb]) {
+    for (const c of [clients.ec2, clients.ecs, clients.dynamodb]) {
       assert.equal(await c.config.region(), 'eu-west-1');
       const ep = await c.config.endpoint!();
       assert.equal(ep.hostname, '127.0.0.1');

@@ -19,7 +19,7 @@ describe('jenkins-ecs plan', () => {
     assert.equal(await main(['plan'], c), EXIT.ok);
     const out = c.io.text();
     assert.match(out, /What would be deployed/);
-    assert.match(out, /stacks\s+jenkins-ecs-ci-state \(pointer\), jenkins-ecs-ci/);
+    assert.match(out, /stacks\s+jenkins-ecs-ci-state \(lineage record\), jenkins-ecs-ci/);
     assert.match(out, /Approximate monthly cost/);
     assert.match(out, /usable EBS\s+up to 3000 IOPS \/ 75 MiB\/s \(Fargate per-task ceiling for 2 vCPU\)/);
     assert.match(out, /Fargate controller\s+2 vCPU, 4 GiB × 730 h\s+\$72\.08/);

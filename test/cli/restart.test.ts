@@ -28,7 +28,6 @@ function awsOf(w: HandoverWorld): () => CliAws {
     ({
       ec2: { ...w.ec2, listLineage: unused, deleteSnapshot: unused, promoteSnapshot: unused, describeVolume: unused, listHolders: unused, tagHolder: unused, untagHolder: unused },
       ecs: { ...w.ecs, describeVolumeAttachment: unused },
-      pointer: { getPointer: unused, putPointer: unused },
       tasks: { listServiceTasks: unused },
       record: w.record,
       clock: w.clock,

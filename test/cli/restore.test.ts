@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { GetItemCommand, PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as restoreCmd from '../../src/cli/commands/restore.js';
 import { EXIT } from '../../src/cli/errors.js';
@@ -33,7 +32,6 @@ function world() {
   const recent = fake.addSnapshot({ id: 'snap-recent', kind: 'periodic', minutesAgo: 10 });
   const holder = fake.addVolume({ id: 'vol-live', snapshotId: old.id });
   fake.runService({ snapshotId: old.id, volume: holder, holder: true });
-  fake.pointerValue = old.id;
   const ctx = (answers: boolean[] = []) => testContext({ io: new BufferIo(answers), aws: () => fake, now: () => fake.now });
   return { fake, old, mid, recent, ctx };
 }
@@ -44,7 +42,6 @@ function assertRestoredTo(fake: FakeAws, id: string): void {
   assert.equal(rec.head?.kind, 'restore');
   assert.equal(rec.launch, id, 'the record launches from it');
   assert.equal(rec.operation, undefined, 'the operation ended');
-  assert.equal(fake.pointerValue, id, 'the v0.1 pointer mirrors it');
   const primary = fake.service?.deployments.find((d) => d.status === 'PRIMARY');
   assert.equal(primary?.snapshotId, id, 'the service launches from it');
   assert.equal(fake.service?.desiredCount, 1);
@@ -63,8 +60,8 @@ describe('restore over the in-memory ports', () => {
     const rec = fake.rec;
     const fin = rec.snapshots.find((e) => e.snapshotId === finals[0]!.id)!;
     assert.ok(rec.head!.seq > fin.seq, 'the promotion is ordered after the final snapshot by seq, no clock involved');
-    const order = fake.calls.filter((c) => /setDesiredCount|putPointer|rollSnapshot/.test(c));
-    assert.deepEqual(order, ['ecs.setDesiredCount(0)', 'pointer.putPointer(snap-mid)', 'ecs.rollSnapshot(snap-mid,desired=1)']);
+    const order = fake.calls.filter((c) => /setDesiredCount|rollSnapshot/.test(c));
+    assert.deepEqual(order, ['ecs.setDesiredCount(0)', 'ecs.rollSnapshot(snap-mid,desired=1)']);
     assert.deepEqual(c.io.questions, [], '--yes does not ask');
     const text = c.io.text();
     assert.match(text, /^restore ci to snap-mid \(completed, taken <time>, <age> ago\)$/m);
@@ -81,7 +78,7 @@ describe('restore over the in-memory ports', () => {
     assert.equal(res.code, EXIT.failure);
     assert.equal(res.error?.message, 'restore cancelled: nothing was changed');
     assert.deepEqual(c.io.questions, ['restore ci to snap-mid?']);
-    assert.equal(fake.calls.filter((x) => /setDesiredCount|promote|putPointer|roll/.test(x)).length, 0);
+    assert.equal(fake.calls.filter((x) => /setDesiredCount|promote|roll/.test(x)).length, 0);
     assert.equal(fake.service?.desiredCount, 1);
   });
 
@@ -123,7 +120,7 @@ describe('restore over the in-memory ports', () => {
       assert.match(res.error?.message ?? '', message);
       assert.deepEqual(c.io.questions, [], `${id}: refused without asking`);
     }
-    assert.equal(fake.calls.filter((x) => /setDesiredCount|promote|putPointer|roll/.test(x)).length, 0);
+    assert.equal(fake.calls.filter((x) => /setDesiredCount|promote|roll/.test(x)).length, 0);
   });
 
   test('an empty lineage exits with the empty-lineage code', async () => {
@@ -225,7 +222,7 @@ describe('restore refusals against moto', () => {
     const vol = await seedVolume(clients);
     const mine = await seedSnapshot(clients, { lineage: name, kind: 'periodic', volumeId: vol });
     const foreign = await seedSnapshot(clients, { lineage: other, kind: 'periodic', volumeId: vol });
-    await seedService(clients, name, { snapshotId: mine, pointer: mine });
+    await seedService(clients, name, { snapshotId: mine, launch: mine });
     const c = testContext({ env: motoEnv(), io: new BufferIo([true]) });
     const res = await runCommand(restoreCmd, [foreign, '--name', name], c);
     assert.equal(res.code, EXIT.refused);
@@ -250,15 +247,13 @@ describe('restore refusals against moto', () => {
 });
 
 describe('restore through the SDK adapters with recorded responses (volumeConfigurations, which moto drops)', () => {
-  test('promote in the record, pointer mirror, then UpdateService keeping the volume configuration with the chosen snapshotId and desiredCount 1', async (t) => {
+  test('promote in the record, then UpdateService keeping the volume configuration with the chosen snapshotId and desiredCount 1', async (t) => {
     const ec2 = mockClient(EC2Client);
     const ecs = mockClient(ECSClient);
-    const ssm = mockClient(SSMClient);
     const ddb = mockClient(DynamoDBClient);
     t.after(() => {
       ec2.restore();
       ecs.restore();
-      ssm.restore();
       ddb.restore();
     });
     const name = uniqueName('rec');
@@ -300,8 +295,6 @@ describe('restore through the SDK adapters with recorded responses (volumeConfig
       ],
     });
     ecs.on(UpdateServiceCommand).resolves({});
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'snap-new' } });
-    ssm.on(PutParameterCommand).resolves({});
 
     const ctx = testContext({ env: { AWS_REGION: 'us-east-1' } });
     const res = await runCommand(restoreCmd, ['snap-old', '--name', name, '--yes'], ctx);
@@ -311,12 +304,6 @@ describe('restore through the SDK adapters with recorded responses (volumeConfig
     assert.ok(puts.every((p) => p.ConditionExpression === '#seq = :expected'), 'every write is conditioned on the seq it read');
     assert.equal(item.head?.S, 'snap-old');
     assert.equal(item.launch?.S, 'snap-old');
-    assert.deepEqual(ssm.commandCalls(PutParameterCommand)[0]?.args[0].input, {
-      Name: `/jenkins-ecs/${name}/pointer`,
-      Value: 'snap-old',
-      Type: 'String',
-      Overwrite: true,
-    });
     const update = ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
     assert.equal(update?.service, `jenkins-ecs-${name}-controller`);
     assert.equal(update?.desiredCount, 1);
@@ -324,8 +311,9 @@ describe('restore through the SDK adapters with recorded responses (volumeConfig
     assert.deepEqual(update?.volumeConfigurations, [
       { ...volumeConfigurations[0], managedEBSVolume: { ...volumeConfigurations[0]!.managedEBSVolume, snapshotId: 'snap-old' } },
     ]);
-    // Record first, then the pointer mirror, then the service.
+    // The promotion is in the record first, then the service rolls.
     assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 1);
-    assert.ok(ssm.commandCalls(PutParameterCommand)[0]!.calledBefore(ecs.commandCalls(UpdateServiceCommand)[0]!));
+    const promoted = ddb.commandCalls(PutItemCommand).find((c) => c.args[0].input.Item?.head?.S === 'snap-old');
+    assert.ok(promoted?.calledBefore(ecs.commandCalls(UpdateServiceCommand)[0]!));
   });
 });

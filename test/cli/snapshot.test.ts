@@ -30,7 +30,7 @@ describe('snapshot against moto', () => {
     const vol = await seedVolume(clients);
     const source = await seedSnapshot(clients, { lineage: name, kind: 'final', volumeId: vol });
     const holder = await seedHolder(clients, name, source);
-    await seedService(clients, name, { snapshotId: source, pointer: source });
+    await seedService(clients, name, { snapshotId: source, launch: source });
 
     const ctx = testContext({ env: motoEnv() });
     const res = await runCommand(snapshot, ['--name', name, '--json'], ctx);

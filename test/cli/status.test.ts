@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { recordToItem } from '../../src/aws/record-adapter.js';
@@ -49,13 +48,13 @@ describe('status against moto', () => {
 
   before(async () => {
     // A previous task's volume left a final snapshot; the current holder was built from it and
-    // its keeper has since taken a periodic snapshot (the head). The pointer still names the final one.
+    // its keeper has since taken a periodic snapshot (the head). The record's launch still names the final one.
     const oldVolume = await seedVolume(clients);
     finalId = await seedSnapshot(clients, { lineage: name, kind: 'final', volumeId: oldVolume, task: 'arn:aws:ecs:us-east-1:123456789012:task/old' });
     holderId = await seedHolder(clients, name, finalId);
     await sleep(1100); // moto StartTime has whole seconds: keep the head unambiguous
     periodicId = await seedSnapshot(clients, { lineage: name, kind: 'periodic', volumeId: holderId, source: finalId });
-    const names = await seedService(clients, name, { snapshotId: finalId, pointer: finalId });
+    const names = await seedService(clients, name, { snapshotId: finalId, launch: finalId });
     taskArn = await seedTask(clients, names);
   });
 
@@ -110,7 +109,7 @@ describe('status against moto', () => {
     const older = await seedSnapshot(clients, { lineage: lonely, kind: 'periodic', volumeId: vol });
     await sleep(1100);
     const head = await seedSnapshot(clients, { lineage: lonely, kind: 'final', volumeId: vol });
-    await seedService(clients, lonely, { snapshotId: older, pointer: older });
+    await seedService(clients, lonely, { snapshotId: older, launch: older });
     const ctx = testContext({ env: motoEnv() });
     const res = await runCommand(status, ['--name', lonely, '--json'], ctx);
     assert.equal(res.code, EXIT.ok, res.error?.message);
@@ -152,12 +151,10 @@ describe('status with recorded responses (shapes moto lacks)', () => {
     // Installed here, not at registration, so the moto tests above stay unmocked.
     const ecs = mockClient(ECSClient);
     const ec2 = mockClient(EC2Client);
-    const ssm = mockClient(SSMClient);
     const ddb = mockClient(DynamoDBClient);
     t.after(() => {
       ecs.restore();
       ec2.restore();
-      ssm.restore();
       ddb.restore();
     });
     const members = [{ snapshotId: 'snap-old', seq: 2, kind: 'periodic' as const }, { snapshotId: 'snap-new', seq: 3, kind: 'final' as const }];
@@ -215,7 +212,6 @@ describe('status with recorded responses (shapes moto lacks)', () => {
     ec2.on(DescribeVolumesCommand, { VolumeIds: ['vol-stale'] }).resolves({
       Volumes: [{ VolumeId: 'vol-stale', State: 'in-use', SnapshotId: 'snap-old', CreateTime: t1 }],
     });
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'snap-old' } });
 
     const ctx = testContext({ env: { AWS_REGION: 'us-east-1' }, now: () => new Date('2026-03-01T10:20:00Z') });
     const res = await runCommand(status, ['--name', name, '--json'], ctx);
@@ -298,7 +294,6 @@ describe('status over the in-memory ports', () => {
     const vol = fake.addVolume({ id: 'vol-h', snapshotId: 'snap-a' });
     fake.addSnapshot({ id: 'snap-a', kind: 'periodic', minutesAgo: 25 });
     fake.runService({ snapshotId: 'snap-a', volume: vol, holder: true });
-    fake.pointerValue = 'snap-a';
     const ctx = testContext({ aws: () => fake, now: () => fake.now });
     writeFileSync(join(ctx.cwd, 'jenkins-ecs.yaml'), 'name: cfg-demo\ncontroller:\n  snapshots:\n    intervalMinutes: 10\n');
     const res = await runCommand(status, ['--json'], ctx);
@@ -322,7 +317,6 @@ describe('status over the in-memory ports', () => {
     fake.addSnapshot({ id: 'snap-final', kind: 'final', minutesAgo: 2 });
     fake.runService({ snapshotId: 'snap-old', volume: fake.addVolume({ id: 'vol-new', snapshotId: 'snap-old' }) });
     fake.taskList[0]!.volumeId = undefined; // DescribeTasks has no volumeId yet
-    fake.pointerValue = 'snap-old';
     const ctx = testContext({ aws: () => fake, now: () => fake.now });
     const res = await runCommand(status, ['--name', 'ci'], ctx);
     assert.equal(res.code, EXIT.ok, res.error?.message);

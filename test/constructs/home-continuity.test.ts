@@ -462,7 +462,6 @@ describe('reconciler Lambda function', () => {
           // The fixed name, not the service's Ref (issue 10.1).
           [RECONCILER_ENV.service]: 'jenkins-ecs-ci-controller',
           [RECONCILER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
-          [RECONCILER_ENV.pointerParameter]: '/jenkins-ecs/ci/pointer',
           [RECONCILER_ENV.keepLast]: '12',
           [RECONCILER_ENV.keepDailyDays]: '14',
           [RECONCILER_ENV.initializationRateMiBps]: '200',
@@ -509,17 +508,10 @@ describe('reconciler Lambda function', () => {
     ]);
   });
 
-  test('deletes only lineage snapshots, reads and writes only the pointer, describes EBS without resource scope', () => {
+  test('deletes only lineage snapshots, has no SSM permission (the v0.1 pointer is gone), describes EBS without resource scope', () => {
     const prune = bySid(ciReconciler, 'ReconcilerPruneLineage');
     assert.deepEqual([prune.Action, prune.Condition], ['ec2:DeleteSnapshot', { StringEquals: { 'aws:ResourceTag/jenkins-ecs:lineage': 'ci' } }]);
-    const pointer = bySid(ciReconciler, 'ReconcilerPointer');
-    assert.deepEqual([pointer.Action, pointer.Resource, pointer.Condition], [
-      ['ssm:GetParameter', 'ssm:PutParameter'],
-      {
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/jenkins-ecs/ci/pointer']],
-      },
-      undefined,
-    ]);
+    assert.deepEqual(ciReconciler.filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:'))).map((s) => s.Sid), []);
     const describe = bySid(ciReconciler, 'ReconcilerDescribeEbs');
     assert.deepEqual([describe.Action, describe.Resource], [['ec2:DescribeSnapshots', 'ec2:DescribeVolumes'], '*']);
     for (const s of ciReconciler) {

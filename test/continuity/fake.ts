@@ -1,6 +1,6 @@
 /** A minimal in-memory implementation of the ports for unit tests of keeper, reconcile and restore. */
 import type { ServiceState, Snapshot, Volume, VolumeAttachment } from '../../src/continuity/model.js';
-import type { Ec2Port, EcsPort, KeeperHost, LogEntry, MarkerKind, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
+import type { Ec2Port, EcsPort, KeeperHost, LogEntry, MarkerKind, SnapshotTags } from '../../src/continuity/ports.js';
 import { VirtualClock } from '../sim/clock.js';
 import { MemoryRecordStore } from './memory-record.js';
 
@@ -16,7 +16,6 @@ export class FakeAws {
   volumes = new Map<string, Volume>();
   attachment: VolumeAttachment | undefined = { status: 'ATTACHED', volumeId: 'vol-1' };
   service: ServiceState | undefined = { desiredCount: 1, runningCount: 1, deployments: [] };
-  pointer: string | undefined;
   /** The lineage record store (atomic conditional writes). */
   readonly record = new MemoryRecordStore();
   /** ECS lastStatus per task ARN (DescribeTasks); unknown tasks are MISSING. */
@@ -114,17 +113,6 @@ export class FakeAws {
     setDesiredCount: async (_c, _s, desiredCount) => {
       await this.op('setDesiredCount');
       this.service = { ...this.service!, desiredCount };
-    },
-  };
-
-  readonly pointerPort: PointerPort = {
-    getPointer: async () => {
-      await this.op('getPointer');
-      return this.pointer;
-    },
-    putPointer: async (id) => {
-      await this.op('putPointer');
-      this.pointer = id;
     },
   };
 

@@ -41,7 +41,7 @@ const volumeArn = (w: IamWorld, id = VOLUME): string => w.arn('ec2', `volume/${i
 /** Snapshot ARNs carry no account. */
 const snapshotArn = (w: IamWorld, id = SNAPSHOT): string => w.arn('ec2', `snapshot/${id}`, { account: '' });
 const taskArn = (w: IamWorld, cluster = w.names.cluster, id = TASK_ID): string => w.arn('ecs', `task/${cluster}/${id}`);
-const parameterArn = (w: IamWorld, name = w.names.pointerParameter): string => w.arn('ssm', `parameter${name}`);
+const parameterArn = (w: IamWorld): string => w.arn('ssm', `parameter/jenkins-ecs/${w.names.lineage}/pointer`);
 const clusterArnOf = (w: IamWorld, cluster: string): string => w.arn('ecs', `cluster/${cluster}`);
 /** A task-level ECS action (DescribeTasks, StopTask) on a task of `cluster`, as ECS authorizes it. */
 const onTask = (w: IamWorld, action: string, cluster = w.names.cluster): AuthRequest => ({
@@ -120,15 +120,10 @@ const rollService = (w: IamWorld, principal: PrincipalName, what: string): SimCa
   ],
 });
 
-const pointer = (w: IamWorld, principal: PrincipalName): SimCall[] => [
-  { principal, sdk: 'ssm:GetParameter', what: 'GetParameter of the pointer', expect: 'allow', requests: [{ action: 'ssm:GetParameter', resource: parameterArn(w) }] },
-  { principal, sdk: 'ssm:PutParameter', what: 'PutParameter of the pointer', expect: 'allow', requests: [{ action: 'ssm:PutParameter', resource: parameterArn(w) }] },
-  {
-    principal,
-    what: "PutParameter of another deployment's pointer",
-    expect: 'deny',
-    requests: [{ action: 'ssm:PutParameter', resource: parameterArn(w, `/jenkins-ecs/${OTHER}/pointer`) }],
-  },
+/** v0.1's SSM pointer is gone: nobody may read or write it (a retained parameter stays untouched). */
+const noPointer = (w: IamWorld, principal: PrincipalName): SimCall[] => [
+  { principal, what: "GetParameter of v0.1's pointer (nothing reads it)", expect: 'deny', requests: [{ action: 'ssm:GetParameter', resource: parameterArn(w) }] },
+  { principal, what: "PutParameter of v0.1's pointer (nothing writes it)", expect: 'deny', requests: [{ action: 'ssm:PutParameter', resource: parameterArn(w) }] },
 ];
 
 /**
@@ -261,7 +256,7 @@ function reconciler(w: IamWorld): SimCall[] {
       expect: 'deny',
       requests: [{ action: 'ec2:DeleteSnapshot', resource: snapshotArn(w), context: { [`aws:ResourceTag/${TAGS.lineage}`]: OTHER } }],
     },
-    ...pointer(w, p),
+    ...noPointer(w, p),
     ...lambdaLogs(w, p, w.reconcilerLogGroup),
   ];
 }
@@ -349,7 +344,7 @@ function operator(w: IamWorld): SimCall[] {
       expect: 'deny',
       requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.kind]: 'seed' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
-    ...pointer(w, p),
+    ...noPointer(w, p),
     ...migrateCalls(w, p),
   ];
 }

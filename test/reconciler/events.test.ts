@@ -41,7 +41,6 @@ describe('reconciler settings', () => {
     [RECONCILER_ENV.lineage]: 'ci',
     [RECONCILER_ENV.cluster]: 'c',
     [RECONCILER_ENV.service]: 's',
-    [RECONCILER_ENV.pointerParameter]: '/p',
     [RECONCILER_ENV.recordTable]: 't',
   };
 
@@ -50,7 +49,6 @@ describe('reconciler settings', () => {
       lineage: 'ci',
       cluster: 'c',
       service: 's',
-      pointerParameter: '/p',
       recordTable: 't',
       keepLast: 12,
       keepDailyDays: 14,

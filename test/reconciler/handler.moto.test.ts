@@ -1,5 +1,5 @@
-// Reconciler handler end to end: EC2 (snapshots, tags, deletions), SSM (the v0.1 pointer, now a
-// mirror of record.launch) and DynamoDB (the lineage record) are moto_server; ECS answers with *recorded* DescribeServices responses (aws-sdk-client-mock),
+// Reconciler handler end to end: EC2 (snapshots, tags, deletions) and DynamoDB (the lineage
+// record) are moto_server; ECS answers with *recorded* DescribeServices responses (aws-sdk-client-mock),
 // because moto drops `volumeConfigurations` from deployments, and the UpdateService input is
 // captured from the same mock. See test/aws/recorded.ts.
 import { before, describe, test } from 'node:test';
@@ -11,8 +11,6 @@ import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, UpdateService
 import { DynamoRecordAdapter } from '../../src/aws/record-adapter.js';
 import { type LineageRecord } from '../../src/continuity/record.js';
 import { createRecord } from '../../src/continuity/transitions.js';
-import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { POINTER_NONE } from '../../src/config/names.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { METRICS, RECONCILER_ENV } from '../../src/continuity/settings.js';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
@@ -20,7 +18,7 @@ import { createHandler } from '../../src/reconciler/handler.js';
 import { createRecordTable, motoClients, uniqueLineage } from '../aws/moto.js';
 import { recordedDescribeServices } from '../aws/recorded.js';
 
-const { ec2, ssm, dynamodb } = motoClients();
+const { ec2, dynamodb } = motoClients();
 const adapter = new Ec2Adapter(ec2);
 const table = uniqueLineage('jenkins-ecs-handler-lineage');
 const records = new DynamoRecordAdapter(dynamodb, table);
@@ -40,7 +38,6 @@ function envFor(lineage: string, extra: Record<string, string> = {}): NodeJS.Pro
     [RECONCILER_ENV.lineage]: lineage,
     [RECONCILER_ENV.cluster]: `jenkins-ecs-${lineage}`,
     [RECONCILER_ENV.service]: `jenkins-ecs-${lineage}-controller`,
-    [RECONCILER_ENV.pointerParameter]: `/jenkins-ecs/${lineage}/pointer`,
     [RECONCILER_ENV.recordTable]: table,
     [RECONCILER_ENV.keepLast]: '1',
     [RECONCILER_ENV.keepDailyDays]: '0',
@@ -102,7 +99,6 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
   let head = '';
 
   before(async () => {
-    await ssm.send(new PutParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer`, Value: POINTER_NONE, Type: 'String' }));
     // moto's StartTime has one-second precision: three groups, one second apart, so the order is real.
     p1 = await snap(lineage, 'periodic');
     p2 = await snap(lineage, 'periodic');
@@ -114,13 +110,13 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     await seedRecord(lineage, [[p1, 'periodic'], [p2, 'periodic'], [m1, 'manual'], [p3, 'periodic'], [head, 'final']], { launch: p1 });
   });
 
-  test('a snapshot event for the new head rolls the service, writes the pointer, prunes and emits EMF metrics', async () => {
+  test('a snapshot event for the new head rolls the service, records launch = head, prunes and emits EMF metrics', async () => {
     const ecsClient = new ECSClient({ region: 'us-east-1' });
     const ecs = mockClient(ecsClient);
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: p1 }));
     ecs.on(UpdateServiceCommand).resolves({});
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
 
     const result = await handler(snapshotEvent(head));
     assert.equal(result.skipped, undefined);
@@ -135,8 +131,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     assert.equal(input.volumeConfigurations?.[0]?.managedEBSVolume?.snapshotId, head);
     assert.equal(input.volumeConfigurations?.[0]?.managedEBSVolume?.volumeInitializationRate, 200);
 
-    const pointer = await ssm.send(new GetParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer` }));
-    assert.equal(pointer.Parameter?.Value, head);
+    assert.equal((await records.read(lineage))?.launch, head, 'the roll is in the record');
 
     // keepLast 1, no dailies: p3 is the newest prunable; p1 is the earlier launch (and PRIMARY);
     // m1 is manual; the head stays. Only p2 goes, taken out of the record first.
@@ -168,7 +163,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const ecs = mockClient(ecsClient);
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: head, active: p1 }));
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(scheduledEvent);
     assert.equal(result.trigger.kind, 'schedule');
     assert.equal(result.report?.rolled, false);
@@ -176,12 +171,12 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     assert.equal(emfLines(lines)[0]?.[METRICS.rolls], 0);
   });
 
-  test('a snapshot event for a snapshot of another lineage is skipped without touching ECS or the pointer', async () => {
+  test('a snapshot event for a snapshot of another lineage is skipped without touching ECS', async () => {
     const other = await snap(uniqueLineage('other'), 'periodic');
     const ecsClient = new ECSClient({ region: 'us-east-1' });
     const ecs = mockClient(ecsClient);
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(snapshotEvent(other));
     assert.match(result.skipped ?? '', /not in lineage/);
     assert.equal(ecs.calls().length, 0);
@@ -191,7 +186,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
   test('an ECS task state change of another service is skipped', async () => {
     const ecsClient = new ECSClient({ region: 'us-east-1' });
     const ecs = mockClient(ecsClient);
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: () => undefined });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, dynamodb, ecs: ecsClient }, print: () => undefined });
     const result = await handler({ 'detail-type': 'ECS Task State Change', source: 'aws.ecs', detail: { group: 'service:someone-else', lastStatus: 'STOPPED' } });
     assert.equal(result.trigger.kind, 'task');
     assert.match(result.skipped ?? '', /someone-else/);
@@ -203,7 +198,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
     const ecs = mockClient(ecsClient);
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: head }));
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(snapshotEvent('snap-0failed0000000000', 'failed'));
     assert.ok(result.report);
     assert.ok(lines.some((l) => l.includes('"snapshot creation failed"') && l.includes('snap-0failed0000000000')));
@@ -211,7 +206,7 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
 
   test('a missing environment fails the invocation naming every missing variable', async () => {
     const lines: string[] = [];
-    const handler = createHandler({ env: {}, clients: { ec2, ssm, dynamodb, ecs: new ECSClient({ region: 'us-east-1' }) }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: {}, clients: { ec2, dynamodb, ecs: new ECSClient({ region: 'us-east-1' }) }, print: (l) => lines.push(l) });
     await assert.rejects(handler(scheduledEvent), /JENKINS_ECS_LINEAGE.*JENKINS_ECS_CLUSTER.*JENKINS_ECS_SERVICE.*JENKINS_ECS_RECORD_TABLE/);
     assert.ok(lines.some((l) => l.includes('reconciler environment is invalid')));
   });
@@ -220,7 +215,6 @@ describe('reconciler handler against moto with recorded ECS deployments', () => 
 describe('reconciler handler with a live holder', () => {
   test('a holder whose task ECS reports RUNNING keeps the service where it is although the head moved', async () => {
     const lineage = uniqueLineage('live');
-    await ssm.send(new PutParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer`, Value: POINTER_NONE, Type: 'String' }));
     const old = await snap(lineage, 'final');
     await sleep(1_050);
     const newer = await snap(lineage, 'periodic'); // the running task's newer periodic snapshot is the head
@@ -239,13 +233,12 @@ describe('reconciler handler with a live holder', () => {
     ecs.on(DescribeServicesCommand).resolves(recordedDescribeServices({ primary: old }));
     ecs.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn, lastStatus: 'RUNNING' }] });
     const lines: string[] = [];
-    const handler = createHandler({ env: envFor(lineage), clients: { ec2, ssm, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
+    const handler = createHandler({ env: envFor(lineage), clients: { ec2, dynamodb, ecs: ecsClient }, print: (l) => lines.push(l) });
     const result = await handler(scheduledEvent);
 
     assert.equal(result.report?.rolled, false);
     assert.equal(ecs.commandCalls(UpdateServiceCommand).length, 0);
-    const pointer = await ssm.send(new GetParameterCommand({ Name: `/jenkins-ecs/${lineage}/pointer` }));
-    assert.equal(pointer.Parameter?.Value, POINTER_NONE);
+    assert.equal((await records.read(lineage))?.launch, undefined, 'no roll was recorded');
     assert.equal(emfLines(lines)[0]?.[METRICS.rolls], 0);
     assert.equal((await records.read(lineage))?.holder?.taskArn, taskArn, 'a RUNNING holder is never fenced');
   });

@@ -67,7 +67,7 @@ describe('simulator scenarios', () => {
     const starts = s.taskStarts;
     s.deploy();
     await nextJenkins(s, 2);
-    assert.equal(s.taskStarts - starts, 2, 'one stale start from the old pointer, one fresh start from the head');
+    assert.equal(s.taskStarts - starts, 2, 'one stale start from the old launch snapshot, one fresh start from the head');
     assert.ok(s.staleDecisions >= 1);
     const [r1, r2] = s.runs;
     assert.equal(r1!.stopKind, 'graceful');
@@ -197,7 +197,7 @@ describe('simulator scenarios', () => {
     const restored = s.runs.at(-1)!;
     assert.deepEqual(sorted(restored.startHome), sorted(s.snapshotContent(older.id)!));
     assert.equal(s.trueHead()?.id, older.id);
-    assert.equal(s.pointerValue, older.id);
+    assert.equal(s.launchValue, older.id);
     await s.advance(6 * MIN);
     const head = s.trueHead()!;
     assert.notEqual(head.id, older.id, 'new periodic snapshots overtake the promoted one');
@@ -205,7 +205,7 @@ describe('simulator scenarios', () => {
     clean(s);
   });
 
-  test('retention prunes old periodic snapshots but never the head or what a deployment or the pointer references', async () => {
+  test('retention prunes old periodic snapshots but never the head or what a deployment or the record launch references', async () => {
     const s = sim({ seed: 23, intervalMinutes: 2, keepLast: 1, keepDailyDays: 0 });
     await firstJenkins(s);
     await s.advance(6 * MIN);
@@ -214,7 +214,7 @@ describe('simulator scenarios', () => {
     await s.advance(30 * MIN);
     const pruned = s.reconcileReports.flatMap((r) => r.pruned);
     assert.ok(pruned.length >= 5, `retention pruned ${pruned.length}`);
-    const referenced = new Set([...s.serviceState().deployments.map((d) => d.snapshotId), s.pointerValue]);
+    const referenced = new Set([...s.serviceState().deployments.map((d) => d.snapshotId), s.launchValue]);
     for (const id of referenced) if (id) assert.ok(s.snapshotContent(id), `${id} is still there`);
     s.crash(); // the replacement launches from the referenced snapshot, which must exist
     await nextJenkins(s, 3);

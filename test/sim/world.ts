@@ -9,7 +9,7 @@ import { deploymentSnapshotIds } from '../../src/continuity/decisions.js';
 import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
 import { MemoryRecordStore } from '../continuity/memory-record.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeState } from '../../src/continuity/model.js';
-import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, PointerPort, SnapshotTags } from '../../src/continuity/ports.js';
+import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
 import { restore } from '../../src/continuity/restore.js';
 import { VirtualClock } from './clock.js';
@@ -195,7 +195,6 @@ export class Sim {
   private readonly recordTime = new Map<number, number>();
   /** Snapshots that ended in error (the reconciler deletes them, the checks still need to know). */
   private readonly failedSnapshots = new Set<string>();
-  private pointer: string | undefined;
   private desiredCount: number;
   private seq = { snap: 0, vol: 0, task: 0, dep: 0, record: 0 };
   private lastSnapshotOfVolume = new Map<string, number>();
@@ -254,9 +253,8 @@ export class Sim {
     if (this.opts.seedSnapshot) {
       const seed = this.addSnapshot({ volumeId: 'vol-seed', kind: 'seed', content: new Set([-3, -2, -1]), state: 'completed' });
       this.seedId = seed.id;
-      this.pointer = seed.id;
     }
-    this.deployments.push({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(this.pointer ? { snapshotId: this.pointer } : {}) });
+    this.deployments.push({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(this.seedId ? { snapshotId: this.seedId } : {}) });
     // Reconciler: every 5 minutes as the safety net, plus events.
     const schedule = (): void => {
       this.clock.schedule(300_000, () => {
@@ -349,8 +347,9 @@ export class Sim {
     return this.snapshots.get(id)?.content;
   }
 
-  get pointerValue(): string | undefined {
-    return this.pointer;
+  /** `record.launch`: what the next deploy hands CloudFormation. */
+  get launchValue(): string | undefined {
+    return this.record?.launch;
   }
 
   serviceState(): ServiceState {
@@ -541,19 +540,6 @@ export class Sim {
         if (ok) this.say(`record seq ${next.seq} by ${caller.name}: head ${next.head?.snapshotId ?? '-'}, holder ${next.holder ? `${next.holder.taskArn.split('/').pop()}#${next.holder.token}` : '-'}, launch ${next.launch ?? '-'}${next.operation ? `, op ${next.operation.kind}/${next.operation.step}` : ''}`);
         if (ok && this.opts.lostAnswerRate > 0 && this.rng.chance(this.opts.lostAnswerRate)) throw awsError('InternalServerError', 'the write landed but its answer was lost');
         return ok;
-      },
-    };
-  }
-
-  pointerFor(caller: Caller): PointerPort {
-    return {
-      getPointer: async () => {
-        await this.call(caller, 'getPointer');
-        return this.pointer;
-      },
-      putPointer: async (id) => {
-        await this.call(caller, 'putPointer');
-        this.pointer = id;
       },
     };
   }
@@ -918,7 +904,6 @@ export class Sim {
         ec2: this.ec2For(c),
         ecs: this.ecsFor(c),
         record: this.recordFor(c),
-        pointer: this.pointerFor(c),
         clock: this.clockFor(c),
         log: (e) => (e.level !== 'info' || e.msg.startsWith('rolled') || e.msg.startsWith('holder fenced') ? this.say(`${c.name} ${e.level}: ${e.msg} ${e.snapshot ?? ''}`) : undefined),
         metric: () => undefined,
@@ -1047,7 +1032,7 @@ export class Sim {
     this.say(`RESTORE to ${snapshotId} requested`);
     const latest = this.runs.at(-1);
     restore(
-      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), record: this.recordFor(caller), pointer: this.pointerFor(caller), clock: this.clockFor(caller) },
+      { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), record: this.recordFor(caller), clock: this.clockFor(caller) },
       { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, operationId: `restore-${this.stepNo}-${this.clock.ms}`, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
     ).then(
       (result) => {

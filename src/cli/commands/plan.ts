@@ -37,7 +37,7 @@ export function describeDeployment(config: JenkinsEcsConfig): [string, string][]
       : 'HTTP only';
   const perf = [h.iops !== undefined ? `${h.iops} IOPS` : undefined, h.throughputMiBps !== undefined ? `${h.throughputMiBps} MiB/s` : undefined].filter(Boolean).join(', ');
   return [
-    ['stacks', `${names.stateStack} (pointer), ${names.stack}`],
+    ['stacks', `${names.stateStack} (lineage record), ${names.stack}`],
     ['region', config.region ?? 'from the environment at deploy time'],
     ['network', config.vpc ? `imported ${config.vpc.id}` : `new VPC, ${config.newVpc ? config.newVpc.availabilityZones.join(', ') : '2 AZs'}, 1 NAT gateway`],
     ['load balancer', `${access.internal ? 'internal' : 'internet-facing'} ALB, ${tls}; allowed ${access.allowedCidrs.join(', ')}`],
@@ -47,7 +47,7 @@ export function describeDeployment(config: JenkinsEcsConfig): [string, string][]
     ['usable EBS', `up to ${ceilingText(c.cpu)} (Fargate per-task ceiling for ${c.cpu / 1024} vCPU)`],
     ['first start', h.seedSnapshotId ? `from seed snapshot ${h.seedSnapshotId}` : 'empty volume'],
     ['restores', h.initializationRateMiBps ? `volume initialization at ${h.initializationRateMiBps} MiB/s` : 'lazy loading (no initialization rate)'],
-    ['snapshots', `every ${c.snapshots.intervalMinutes} min, keep last ${c.snapshots.keepLast} + ${c.snapshots.keepDailyDays} daily; lineage ${names.lineage}, pointer ${names.pointerParameter}`],
+    ['snapshots', `every ${c.snapshots.intervalMinutes} min, keep last ${c.snapshots.keepLast} + ${c.snapshots.keepDailyDays} daily; lineage ${names.lineage}, record table ${names.recordTable}`],
     ...config.agents.map((a, i): [string, string] => [
       i === 0 ? 'agents' : '',
       `${a.label}: ${a.cpu / 1024} vCPU / ${a.memoryMiB / 1024} GiB, ${a.capacity}, up to ${a.maxAgents}, ${a.image}`,

@@ -93,7 +93,7 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     let result: RestoreResult;
     try {
       result = await restore(
-        { ec2: aws.ec2, ecs: aws.ecs, record: aws.record, ...(aws.pointer ? { pointer: aws.pointer } : {}), clock: aws.clock },
+        { ec2: aws.ec2, ecs: aws.ecs, record: aws.record, clock: aws.clock },
         {
           lineage: names.lineage,
           cluster: names.cluster,

@@ -117,7 +117,7 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
   const holderVolume = record?.holder ? await aws.ec2.describeVolume(record.holder.volumeId) : undefined;
   const holderVolumes: Volume[] = holderVolume ? [{ ...holderVolume, holder: names.lineage }] : [];
   const live = liveHolders(names.lineage, holderVolumes);
-  const pointer = record?.launch;
+  const launch = record?.launch;
   const liveTasks = tasks.filter((t) => t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED');
   const volumes = await describeTaskVolumes(aws, liveTasks, holderVolumes);
   const primary = primaryDeployment(service);
@@ -129,7 +129,7 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
     liveHolders: live,
     liveTasks,
     volumes,
-    pointer,
+    launch,
     ...(record?.operation ? { operation: record.operation } : {}),
     deploymentName: deployment.name,
     primary,
@@ -182,13 +182,13 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
       effectiveTime: head.startTime.toISOString(),
       ageSeconds: ageSeconds(head.startTime, now),
     },
-    launch: pointer,
+    launch,
     ...(record ? { seq: record.seq } : {}),
     ...(record?.operation ? { operation: record.operation } : {}),
     primarySnapshotId,
     primaryMatchesHead: head && primarySnapshotId !== undefined ? primarySnapshotId === head.id : undefined,
-    primaryMatchesLaunch: pointer !== undefined && primarySnapshotId !== undefined ? primarySnapshotId === pointer : undefined,
-    launchMatchesHead: head ? pointer === head.id : undefined,
+    primaryMatchesLaunch: launch !== undefined && primarySnapshotId !== undefined ? primarySnapshotId === launch : undefined,
+    launchMatchesHead: head ? launch === head.id : undefined,
     lastPeriodic: stamp(newestOfKind(lineage, 'periodic')),
     lastFinal: stamp(newestOfKind(lineage, 'final')),
     intervalMinutes,
@@ -212,7 +212,7 @@ interface WarningInput {
   readonly liveTasks: readonly ServiceTask[];
   readonly volumes: ReadonlyMap<string, Volume>;
   /** `record.launch`. */
-  readonly pointer?: string;
+  readonly launch?: string;
   readonly operation?: Operation;
   readonly deploymentName?: string;
   readonly primary?: EcsDeployment;
@@ -292,13 +292,13 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
     });
   }
 
-  if (head && w.liveHolders.length === 0 && w.operation === undefined && w.pointer !== head.id) {
+  if (head && w.liveHolders.length === 0 && w.operation === undefined && w.launch !== head.id) {
     out.push({
       code: 'launch-behind-head',
       message:
         head.state === 'pending'
-          ? `launch snapshot ${w.pointer ?? '(none)'} is behind the head ${head.id}, which is still pending; the reconciler rolls once it completes`
-          : `launch snapshot ${w.pointer ?? '(none)'} is behind the head ${head.id} and no Jenkins holds the home: the next start is stale until the reconciler rolls (check its log)`,
+          ? `launch snapshot ${w.launch ?? '(none)'} is behind the head ${head.id}, which is still pending; the reconciler rolls once it completes`
+          : `launch snapshot ${w.launch ?? '(none)'} is behind the head ${head.id} and no Jenkins holds the home: the next start is stale until the reconciler rolls (check its log)`,
     });
   }
   return out;

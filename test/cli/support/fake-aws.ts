@@ -8,7 +8,7 @@
  */
 import type { CliAws, ServiceTask } from '../../../src/cli/aws-context.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume } from '../../../src/continuity/model.js';
-import type { Clock, Ec2Port, EcsPort, PointerPort, SnapshotTags } from '../../../src/continuity/ports.js';
+import type { Clock, Ec2Port, EcsPort, SnapshotTags } from '../../../src/continuity/ports.js';
 import type { Holder, LineageRecord } from '../../../src/continuity/record.js';
 import { createRecord, PROTOCOL_KINDS, register } from '../../../src/continuity/transitions.js';
 import { MemoryRecordStore } from '../../continuity/memory-record.js';
@@ -27,7 +27,6 @@ export class FakeAws implements CliAws {
   readonly volumes = new Map<string, Mutable<Volume>>();
   service: (Omit<Mutable<ServiceState>, 'deployments'> & { deployments: Mutable<Deployment>[] }) | undefined;
   taskList: Mutable<ServiceTask>[] = [];
-  pointerValue: string | undefined;
   /** The lineage record (atomic conditional writes, like DynamoDB). */
   readonly record = new MemoryRecordStore();
   /** Ids added as foreign (taken by something else, tags copied): never record members. */
@@ -227,17 +226,6 @@ export class FakeAws implements CliAws {
       this.call('ecs.setDesiredCount', String(desiredCount));
       if (!this.service) throw Object.assign(new Error('Service not found.'), { name: 'ServiceNotFoundException' });
       this.service.desiredCount = desiredCount;
-    },
-  };
-
-  readonly pointer: PointerPort = {
-    getPointer: async () => {
-      this.call('pointer.getPointer');
-      return this.pointerValue;
-    },
-    putPointer: async (id) => {
-      this.call('pointer.putPointer', id);
-      this.pointerValue = id;
     },
   };
 

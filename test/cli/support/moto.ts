@@ -1,6 +1,6 @@
 /**
  * Seeds moto_server the way a running deployment would look: the ECS cluster and service, the
- * pointer parameter, the lineage record table (DynamoDB), and lineage snapshots / holder volumes
+ * lineage record table (DynamoDB), and lineage snapshots / holder volumes
  * tagged as the keeper tags them and registered in the record as the keeper registers them.
  * Every helper needs MOTO_URL and fails without it, so a test can never reach real AWS.
  */
@@ -13,7 +13,6 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { DynamoRecordAdapter } from '../../../src/aws/record-adapter.js';
 import type { LineageRecord } from '../../../src/continuity/record.js';
 import { createRecordTable } from '../../aws/moto.js';
@@ -69,7 +68,7 @@ export async function updateRecord(clients: AwsClients, lineage: string, change:
   return next;
 }
 
-export async function seedService(clients: AwsClients, name: string, opts: { snapshotId?: string; pointer?: string } = {}): Promise<DeploymentNames> {
+export async function seedService(clients: AwsClients, name: string, opts: { snapshotId?: string; launch?: string } = {}): Promise<DeploymentNames> {
   const names = deploymentNames(name);
   await seedRecordTable(clients, names);
   await clients.ecs.send(new CreateClusterCommand({ clusterName: names.cluster }));
@@ -100,11 +99,7 @@ export async function seedService(clients: AwsClients, name: string, opts: { sna
       ],
     }),
   );
-  if (opts.pointer) {
-    await clients.ssm.send(new PutParameterCommand({ Name: names.pointerParameter, Value: opts.pointer, Type: 'String', Overwrite: true }));
-    // What the reconciler mirrors the pointer from: the record's launch snapshot.
-    await updateRecord(clients, names.lineage, () => ({ launch: opts.pointer }));
-  }
+  if (opts.launch) await updateRecord(clients, names.lineage, () => ({ launch: opts.launch }));
   return names;
 }
 
