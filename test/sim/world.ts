@@ -1031,18 +1031,32 @@ export class Sim {
     this.restoring = state;
     this.say(`RESTORE to ${snapshotId} requested`);
     const latest = this.runs.at(-1);
+    // The lineage rolls back when the restore's promote write lands (the head becomes the target),
+    // not when restore() returns: a task already waiting at the gate on a volume built from the
+    // target may acquire in between, and its home must then be the target's.
+    const rolledBack = (): void => {
+      const content = this.snapshots.get(snapshotId)?.content;
+      if (content) this.restoredTo = { snapshotId, content };
+      const last = this.runs.at(-1);
+      if (last) last.restoredAfter = snapshotId;
+      else if (latest) latest.restoredAfter = snapshotId;
+    };
+    let promoted = false;
+    const onProgress = (step: string, detail: string): void => {
+      this.say(`restore ${step}: ${detail}`);
+      if (step === 'promote' && !promoted) {
+        promoted = true;
+        rolledBack();
+      }
+    };
     restore(
       { ec2: this.ec2For(caller), ecs: this.ecsFor(caller), record: this.recordFor(caller), clock: this.clockFor(caller) },
-      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, operationId: `restore-${this.stepNo}-${this.clock.ms}`, onProgress: (step, detail) => this.say(`restore ${step}: ${detail}`) },
+      { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, snapshotId, pollMs: 5_000, operationId: `restore-${this.stepNo}-${this.clock.ms}`, onProgress },
     ).then(
       (result) => {
         state.done = true;
-        if (result.alreadyRestored) return;
-        const content = this.snapshots.get(snapshotId)?.content;
-        if (content) this.restoredTo = { snapshotId, content };
-        const last = this.runs.at(-1);
-        if (last) last.restoredAfter = snapshotId;
-        else if (latest) latest.restoredAfter = snapshotId;
+        if (result.alreadyRestored || promoted) return;
+        rolledBack();
       },
       (err: unknown) => {
         state.done = true;
