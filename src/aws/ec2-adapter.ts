@@ -1,9 +1,7 @@
-/** `Ec2Port` over the EC2 API: lineage snapshots, the holder tag, volumes. */
+/** `Ec2Port` over the EC2 API: lineage snapshots, volumes, and v0.1's holder tags (read for the bootstrap only). */
 import {
   CreateSnapshotCommand,
-  CreateTagsCommand,
   DeleteSnapshotCommand,
-  DeleteTagsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   paginateDescribeSnapshots,
@@ -132,12 +130,6 @@ export class Ec2Adapter implements Ec2Port {
     }
   }
 
-  public async promoteSnapshot(snapshotId: string, at: Date): Promise<void> {
-    await this.client.send(
-      new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: TAGS.promotedAt, Value: at.toISOString() }] }),
-    );
-  }
-
   public async describeVolume(volumeId: string): Promise<Volume | undefined> {
     try {
       const res = await this.client.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
@@ -157,19 +149,5 @@ export class Ec2Adapter implements Ec2Port {
     );
     for await (const page of pages) for (const v of page.Volumes ?? []) out.push(volumeFromEc2(v));
     return out;
-  }
-
-  public async tagHolder(volumeId: string, lineage: string): Promise<void> {
-    await this.client.send(new CreateTagsCommand({ Resources: [volumeId], Tags: [{ Key: TAGS.holder, Value: lineage }] }));
-  }
-
-  public async untagHolder(volumeId: string, lineage: string): Promise<void> {
-    try {
-      // With a Value, DeleteTags removes the tag only if it still names this lineage.
-      await this.client.send(new DeleteTagsCommand({ Resources: [volumeId], Tags: [{ Key: TAGS.holder, Value: lineage }] }));
-    } catch (e) {
-      if (isAwsError(e, EC2_ERRORS.volumeNotFound)) return; // a deleted volume holds nothing
-      throw e;
-    }
   }
 }

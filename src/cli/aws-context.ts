@@ -15,7 +15,7 @@ import { CONFIG_ENV, displayPath, resolveConfigPath } from './args.js';
 import type { CommandContext } from './context.js';
 import { systemClock } from '../continuity/clock.js';
 import type { Clock, Ec2Port, EcsPort } from '../continuity/ports.js';
-import type { RecordPort } from '../continuity/record.js';
+import type { LineageRecord, RecordPort } from '../continuity/record.js';
 import { CliError, EXIT } from './errors.js';
 
 /** A task of the controller service, as status shows it. */
@@ -127,6 +127,19 @@ export function resolveDeployment(
     region: values.region || config?.region || ctx.env.AWS_REGION || undefined,
     intervalMinutes: config?.controller.snapshots.intervalMinutes,
   };
+}
+
+/**
+ * The lineage record, or undefined when there is none yet, or no record table at all (an old state
+ * stack, or no deployment): the caller then says what is missing.
+ */
+export async function readRecord(aws: CliAws, lineage: string): Promise<LineageRecord | undefined> {
+  try {
+    return await aws.record.read(lineage);
+  } catch (e) {
+    if (awsErrorCode(e) === 'ResourceNotFoundException') return undefined;
+    throw e;
+  }
 }
 
 /** Builds the ports for a deployment: the context's factory in tests, the SDK adapters otherwise. */

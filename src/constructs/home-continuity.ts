@@ -288,31 +288,7 @@ export class HomeContinuity extends Construct {
         resources: [snapshots],
         conditions: { ...keeperTags, StringEquals: { ...keeperTags.StringEquals, 'ec2:CreateAction': 'CreateSnapshot' } },
       }),
-      // The holder tag, on lineage volumes, and no other tag.
-      new iam.PolicyStatement({
-        sid: 'KeeperSetHolder',
-        actions: ['ec2:CreateTags'],
-        resources: [volumes],
-        conditions: {
-          StringEquals: {
-            [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage,
-            [`aws:RequestTag/${TAGS.holder}`]: names.lineage,
-          },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.holder] },
-        },
-      }),
-      new iam.PolicyStatement({
-        sid: 'KeeperClearHolder',
-        actions: ['ec2:DeleteTags'],
-        resources: [volumes],
-        conditions: {
-          StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.holder] },
-          // DeleteTags without a tag list deletes every tag, ECS's AmazonECSManaged included, and
-          // ForAllValues holds on an empty list: require the list.
-          Null: { 'aws:TagKeys': 'false' },
-        },
-      }),
+      // No CreateTags/DeleteTags on volumes: the holder is a lease in the lineage record, not a tag.
       new iam.PolicyStatement({
         sid: 'KeeperDescribeOwnTask',
         actions: ['ecs:DescribeTasks'],
@@ -327,7 +303,7 @@ export class HomeContinuity extends Construct {
     acknowledgeWildcards(role, [
       ['Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions.'],
       [`Resource::${nagText(stack, clusterTaskArns(stack, props.cluster))}`, 'The keeper describes its own task, whose id is new with every start; any task of the controller cluster, also conditioned on ecs:cluster.'],
-      [`Resource::${nagArn(stack, 'volume/*', true)}`, 'Home volumes get new ids with every task; the statements are limited to volumes tagged with this lineage.'],
+      [`Resource::${nagArn(stack, 'volume/*', true)}`, 'Home volumes get new ids with every task; CreateSnapshot is limited to volumes tagged with this lineage.'],
       [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'New snapshots have no id yet; the statements require the lineage tag on create or CreateAction = CreateSnapshot.'],
     ]);
   }

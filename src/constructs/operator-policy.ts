@@ -71,23 +71,12 @@ export class OperatorPolicy extends Construct {
           resources: [snapshots],
           conditions: { ...manualTags, StringEquals: { ...manualTags.StringEquals, 'ec2:CreateAction': 'CreateSnapshot' } },
         }),
-        // restore marks the chosen snapshot promoted-at (v0.1; the lineage record replaces it).
-        new iam.PolicyStatement({
-          sid: 'OperatorPromoteLineageSnapshot',
-          actions: ['ec2:CreateTags'],
-          resources: [snapshots],
-          conditions: {
-            StringEquals: lineageResource,
-            'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.promotedAt] },
-            Null: { 'aws:TagKeys': 'false' },
-          },
-        }),
       ],
     });
     const ack = (finding: string, reason: string): void => Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     ack('Resource::*', 'ec2:DescribeSnapshots and ec2:DescribeVolumes support no resource-level permissions; ecs:ListTasks (Fargate: no container instance) is limited by the ecs:cluster condition.');
     ack(`Resource::${nagText(stack, clusterTaskArns(stack, props.cluster))}`, 'Controller task ids change with every start; any task of the deployment cluster, also conditioned on ecs:cluster.');
     ack(`Resource::${nagText(stack, volumeArns(stack))}`, 'Home volumes get new ids with every task; the statement is limited to volumes tagged with this lineage.');
-    ack(`Resource::${nagText(stack, snapshots)}`, 'New snapshots have no id yet; creation requires the lineage tag and kind=manual, promotion the lineage tag on the snapshot.');
+    ack(`Resource::${nagText(stack, snapshots)}`, 'New snapshots have no id yet; creation requires the lineage tag, kind=manual and only protocol tag keys; tags only on create.');
   }
 }

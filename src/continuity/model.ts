@@ -8,6 +8,7 @@ export const TAGS = {
   kind: 'jenkins-ecs:kind',
   task: 'jenkins-ecs:task',
   source: 'jenkins-ecs:source',
+  /** v0.1 only (nothing writes these any more): read by the one-time bootstrap of a v0.1 lineage. */
   promotedAt: 'jenkins-ecs:promoted-at',
   holder: 'jenkins-ecs:holder',
   /** On volumes created by the service: which deployment (stack) they belong to. */
@@ -31,7 +32,7 @@ export interface Snapshot {
   readonly task?: string;
   /** `jenkins-ecs:source`: the snapshot the snapshotted volume was created from. */
   readonly source?: string;
-  /** `jenkins-ecs:promoted-at`, set only by a restore. */
+  /** `jenkins-ecs:promoted-at`, set by a v0.1 restore; read only to order a v0.1 lineage at its bootstrap. */
   readonly promotedAt?: Date;
   readonly volumeId?: string;
   readonly volumeSizeGiB?: number;
@@ -47,7 +48,7 @@ export interface Volume {
   readonly createTime: Date;
   /** The snapshot this volume was created from; undefined for an empty volume. */
   readonly snapshotId?: string;
-  /** Value of the `jenkins-ecs:holder` tag (a lineage id), if any. */
+  /** Value of v0.1's `jenkins-ecs:holder` tag (a lineage id), if any. */
   readonly holder?: string;
 }
 
@@ -79,7 +80,7 @@ export interface VolumeAttachment {
   readonly volumeId?: string;
 }
 
-/** Effective time: promoted-at if set, otherwise StartTime. */
+/** v0.1's effective time: promoted-at if set, otherwise StartTime (the bootstrap's order of a v0.1 lineage). */
 export function effectiveTime(s: Snapshot): Date {
   return s.promotedAt ?? s.startTime;
 }

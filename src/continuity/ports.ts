@@ -12,7 +12,7 @@ export interface SnapshotTags {
   readonly source?: string;
 }
 
-/** EC2: snapshots, volumes and their tags. */
+/** EC2: snapshots and volumes, read by id; listings only for display and the one-time v0.1 bootstrap. */
 export interface Ec2Port {
   /** All snapshots owned by this account with tag lineage=L (every state). */
   listLineage(lineage: string): Promise<Snapshot[]>;
@@ -20,13 +20,9 @@ export interface Ec2Port {
   /** CreateSnapshot with TagSpecifications on the call itself. */
   createSnapshot(volumeId: string, tags: SnapshotTags, description?: string): Promise<Snapshot>;
   deleteSnapshot(snapshotId: string): Promise<void>;
-  /** Tag `promoted-at` (restore). */
-  promoteSnapshot(snapshotId: string, at: Date): Promise<void>;
   describeVolume(volumeId: string): Promise<Volume | undefined>;
-  /** Volumes tagged holder=L, any state. */
+  /** Volumes carrying v0.1's holder tag = L, any state (what a bootstrap waits for). */
   listHolders(lineage: string): Promise<Volume[]>;
-  tagHolder(volumeId: string, lineage: string): Promise<void>;
-  untagHolder(volumeId: string, lineage: string): Promise<void>;
 }
 
 /** ECS: the task's own volume attachment and the controller service. */

@@ -2,7 +2,7 @@
 // moto completes snapshots at once; pending snapshots are covered in ec2.recorded.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, CreateSnapshotCommand } from '@aws-sdk/client-ec2';
+import { CreateSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../src/aws/ec2-adapter.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { motoClients, uniqueLineage } from './moto.js';
@@ -68,13 +68,13 @@ describe('Ec2Adapter against moto', () => {
     assert.deepEqual(listed.map((s) => s.id), [a.id]);
   });
 
-  test('promoteSnapshot sets promoted-at, which maps to the model date', async () => {
+  test("a v0.1 restore's promoted-at tag maps to the model date (the bootstrap orders by it)", async () => {
     const lineage = uniqueLineage('promote');
     const s = await adapter.createSnapshot(await newVolume(), { lineage, kind: 'manual' });
-    const at = new Date('2026-03-04T05:06:07.000Z');
-    await adapter.promoteSnapshot(s.id, at);
+    const at = '2026-03-04T05:06:07.000Z';
+    await ec2.send(new CreateTagsCommand({ Resources: [s.id], Tags: [{ Key: TAGS.promotedAt, Value: at }] }));
     const again = await adapter.describeSnapshot(s.id);
-    assert.equal(again?.promotedAt?.toISOString(), at.toISOString());
+    assert.equal(again?.promotedAt?.toISOString(), at);
   });
 
   test('deleteSnapshot removes it, and deleting a snapshot that is already gone is not an error', async () => {
@@ -100,28 +100,11 @@ describe('Ec2Adapter against moto', () => {
     assert.equal(await adapter.describeVolume('vol-0123456789abcdef0'), undefined);
   });
 
-  test('tagHolder and untagHolder round trip, and listHolders sees only holders of the lineage', async () => {
+  test('listHolders sees only volumes whose v0.1 holder tag names the lineage (what a bootstrap waits for)', async () => {
     const lineage = uniqueLineage('holder');
-    const a = await newVolume();
-    const b = await newVolume();
-    await adapter.tagHolder(a, lineage);
-    await adapter.tagHolder(b, uniqueLineage('elsewhere'));
+    const a = await newVolume({ [TAGS.holder]: lineage });
+    await newVolume({ [TAGS.holder]: uniqueLineage('elsewhere') });
+    await newVolume();
     assert.deepEqual((await adapter.listHolders(lineage)).map((v) => v.id), [a]);
-
-    await adapter.untagHolder(a, lineage);
-    assert.deepEqual(await adapter.listHolders(lineage), []);
-    const raw = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [a] }));
-    assert.equal(raw.Volumes?.[0]?.Tags?.find((t) => t.Key === TAGS.holder), undefined);
-  });
-
-  test('untagHolder leaves a holder tag naming another lineage alone', async () => {
-    const lineage = uniqueLineage('keep');
-    const v = await newVolume({ [TAGS.holder]: lineage });
-    await adapter.untagHolder(v, 'some-other-lineage');
-    assert.equal((await adapter.describeVolume(v))?.holder, lineage);
-  });
-
-  test('untagHolder of a deleted volume is not an error', async () => {
-    await adapter.untagHolder('vol-0ffffffffffffffff', 'x');
   });
 });

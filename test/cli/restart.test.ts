@@ -26,7 +26,7 @@ function awsOf(w: HandoverWorld): () => CliAws {
   };
   return () =>
     ({
-      ec2: { ...w.ec2, listLineage: unused, deleteSnapshot: unused, promoteSnapshot: unused, describeVolume: unused, listHolders: unused, tagHolder: unused, untagHolder: unused },
+      ec2: { ...w.ec2, listLineage: unused, deleteSnapshot: unused, describeVolume: unused, listHolders: unused },
       ecs: { ...w.ecs, describeVolumeAttachment: unused },
       tasks: { listServiceTasks: unused },
       record: w.record,

@@ -56,11 +56,6 @@ export class FakeAws {
       await this.op('deleteSnapshot');
       if (!this.snapshots.delete(id)) throw awsError('InvalidSnapshot.NotFound');
     },
-    promoteSnapshot: async (id, at) => {
-      await this.op('promoteSnapshot');
-      const s = this.snapshots.get(id);
-      if (s) this.snapshots.set(id, { ...s, promotedAt: at });
-    },
     describeVolume: async (id) => {
       await this.op('describeVolume');
       return this.volumes.get(id);
@@ -68,19 +63,6 @@ export class FakeAws {
     listHolders: async (lineage) => {
       await this.op('listHolders');
       return [...this.volumes.values()].filter((v) => v.holder === lineage);
-    },
-    tagHolder: async (id, lineage) => {
-      await this.op('tagHolder');
-      const v = this.volumes.get(id);
-      if (v) this.volumes.set(id, { ...v, holder: lineage });
-    },
-    untagHolder: async (id) => {
-      await this.op('untagHolder');
-      const v = this.volumes.get(id);
-      if (v) {
-        const { holder: _h, ...rest } = v;
-        this.volumes.set(id, rest);
-      }
     },
   };
 

@@ -179,43 +179,30 @@ function keeper(w: IamWorld): SimCall[] {
       expect: 'deny',
       requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.kind]: 'seed' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
+    // v0.1's holder tag is gone (the holder is a lease in the record): no tag writes on volumes.
     {
       principal: p,
-      sdk: 'ec2:CreateTags',
-      what: 'CreateTags holder=lineage on the home volume',
-      expect: 'allow',
+      what: "CreateTags holder=lineage on the home volume (v0.1's holder tag; nothing grants it)",
+      expect: 'deny',
       requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), ...tagContext(holderTag) } }],
     },
     {
       principal: p,
-      what: "CreateTags holder on another lineage's volume",
-      expect: 'deny',
-      requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(OTHER, w.names.service), ...tagContext(holderTag) } }],
-    },
-    {
-      principal: p,
-      what: 'CreateTags of another tag key on the home volume',
-      expect: 'deny',
-      requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), ...tagContext({ ...holderTag, [TAGS.lineage]: OTHER }) } }],
-    },
-    {
-      principal: p,
-      sdk: 'ec2:DeleteTags',
       what: 'DeleteTags holder on the home volume',
-      expect: 'allow',
-      requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), 'aws:TagKeys': [TAGS.holder] } }],
-    },
-    {
-      principal: p,
-      what: 'DeleteTags without a tag list (would delete AmazonECSManaged too)',
       expect: 'deny',
-      requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: volumeTags(w.names.lineage, w.names.service) }],
+      requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), 'aws:TagKeys': [TAGS.holder] } }],
     },
     {
       principal: p,
       what: 'DeleteTags AmazonECSManaged on the home volume',
       expect: 'deny',
       requests: [{ action: 'ec2:DeleteTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), 'aws:TagKeys': ['AmazonECSManaged'] } }],
+    },
+    {
+      principal: p,
+      what: 'CreateTags promoted-at on a lineage snapshot (forging the order)',
+      expect: 'deny',
+      requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.promotedAt]: '2099-01-01T00:00:00Z' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
     {
       principal: p,
@@ -328,15 +315,15 @@ function operator(w: IamWorld): SimCall[] {
     { principal: p, what: 'CreateSnapshot with an extra tag key', expect: 'deny', requests: createSnapshot(w, snapshotTags(w, 'manual', { extra: 'x' })) },
     {
       principal: p,
-      what: 'CreateTags promoted-at on a lineage snapshot (restore)',
-      expect: 'allow',
+      what: 'CreateTags promoted-at on a lineage snapshot (v0.1 restore; the record orders the lineage now, nothing grants it)',
+      expect: 'deny',
       requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.promotedAt]: '2026-12-01T00:00:00.000Z' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
     {
       principal: p,
-      what: "CreateTags promoted-at on another lineage's snapshot",
+      what: 'CreateTags holder on a lineage volume',
       expect: 'deny',
-      requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.promotedAt]: '2026-12-01T00:00:00.000Z' }), [`aws:ResourceTag/${TAGS.lineage}`]: OTHER } }],
+      requests: [{ action: 'ec2:CreateTags', resource: volumeArn(w), context: { ...volumeTags(w.names.lineage, w.names.service), ...tagContext({ [TAGS.holder]: w.names.lineage }) } }],
     },
     {
       principal: p,

@@ -48,8 +48,6 @@ export interface SimOptions {
   readonly verbose?: boolean;
   /** Virtual time every AWS call takes (0: answers at once). */
   readonly callLatencyMs?: number;
-  /** Holder tag changes become visible to listings after up to this long (0: at once). */
-  readonly tagVisibilityMs?: number;
   /**
    * EC2 listings (DescribeSnapshots by tag filter) show a new snapshot only after a lag, uniform in
    * [0, listLagMs] (or exactly listLagMs with listLagExact). Describe-by-id is always consistent.
@@ -100,8 +98,6 @@ interface SimVolume {
   createTime: number;
   snapshotId?: string;
   holder?: string;
-  /** When the last holder tag change becomes visible (changes apply in order). */
-  tagVisibleAt?: number;
   /** Records on disk (what a snapshot captures). */
   disk: Set<number>;
   /** Written but not yet flushed (page cache); lost on a crash, flushed by sync or writeback. */
@@ -236,7 +232,6 @@ export class Sim {
       keepDailyDays: 2,
       verbose: false,
       callLatencyMs: 0,
-      tagVisibilityMs: 0,
       listLagMs: 0,
       listLagExact: false,
       cliSkewMs: 0,
@@ -457,13 +452,6 @@ export class Sim {
         this.snapshots.delete(id);
         this.say(`DeleteSnapshot ${id} (${s.state}, ${s.kind ?? 'untagged'})`);
       },
-      promoteSnapshot: async (id, at) => {
-        await this.call(caller, 'promoteSnapshot');
-        const s = this.snapshots.get(id);
-        if (s === undefined) throw awsError('InvalidSnapshot.NotFound', `snapshot ${id} does not exist`);
-        s.promotedAt = at.getTime();
-        this.say(`promote ${id} at ${at.toISOString()}`);
-      },
       describeVolume: async (id) => {
         await this.call(caller, 'describeVolume');
         const v = this.volumes.get(id);
@@ -472,17 +460,6 @@ export class Sim {
       listHolders: async (lineage) => {
         await this.call(caller, 'listHolders');
         return [...this.volumes.values()].filter((v) => v.holder === lineage && v.state !== 'deleted').map((v) => this.toVolume(v));
-      },
-      tagHolder: async (id, lineage) => {
-        await this.call(caller, 'tagHolder');
-        const v = this.volumes.get(id);
-        if (v === undefined || v.state === 'deleted') throw awsError('InvalidVolume.NotFound', `volume ${id} does not exist`);
-        this.changeTag(v, lineage);
-      },
-      untagHolder: async (id) => {
-        await this.call(caller, 'untagHolder');
-        const v = this.volumes.get(id);
-        if (v) this.changeTag(v, undefined);
       },
     };
   }
@@ -544,17 +521,6 @@ export class Sim {
     };
   }
 
-  /** Tag changes become visible after up to tagVisibilityMs (EC2 tags are eventually consistent), in order. */
-  private changeTag(v: SimVolume, holder: string | undefined): void {
-    const apply = (): void => {
-      if (holder === undefined) delete v.holder;
-      else v.holder = holder;
-    };
-    if (this.opts.tagVisibilityMs <= 0) return apply();
-    const at = Math.max(this.clock.ms + this.rng.int(0, this.opts.tagVisibilityMs), v.tagVisibleAt ?? 0);
-    v.tagVisibleAt = at;
-    this.clock.schedule(at - this.clock.ms, apply);
-  }
 
   /** The scenario's extra transit time for an answer already computed (answerDelay hook). */
   private async deliver(caller: Caller, op: string, arg: string): Promise<void> {

@@ -13,6 +13,7 @@ import {
   awsFor,
   COMMON_OPTIONS,
   parseCommandArgs,
+  readRecord,
   resolveDeployment,
   withAwsErrors,
   type AwsCommandContext,
@@ -96,12 +97,8 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
   const [service, lineage, record, tasks] = await Promise.all([
     aws.ecs.describeService(names.cluster, names.service),
     aws.ec2.listLineage(names.lineage),
-    // A missing record table (an old state stack, or no deployment at all) reads as no record;
-    // the service check below then says what is missing.
-    aws.record.read(names.lineage).catch((e: unknown) => {
-      if ((e as { name?: string }).name === 'ResourceNotFoundException') return undefined;
-      throw e;
-    }),
+    // No record (or no record table): the service check below then says what is missing.
+    readRecord(aws, names.lineage),
     aws.tasks.listServiceTasks(names.cluster, names.service),
   ]);
   if (!service) {

@@ -175,12 +175,6 @@ export class FakeAws implements CliAws {
       this.call('ec2.deleteSnapshot', id);
       this.snapshots.delete(id);
     },
-    promoteSnapshot: async (id, at) => {
-      this.call('ec2.promoteSnapshot', id);
-      const s = this.snapshots.get(id);
-      if (!s) throw Object.assign(new Error(`snapshot ${id} not found`), { name: 'InvalidSnapshot.NotFound' });
-      s.promotedAt = at;
-    },
     describeVolume: async (id) => {
       this.call('ec2.describeVolume', id);
       const v = this.volumes.get(id);
@@ -189,15 +183,6 @@ export class FakeAws implements CliAws {
     listHolders: async (lineage) => {
       this.call('ec2.listHolders', lineage);
       return [...this.volumes.values()].filter((v) => v.holder === lineage).map((v) => ({ ...v }));
-    },
-    tagHolder: async (id, lineage) => {
-      this.call('ec2.tagHolder', id);
-      this.volumes.get(id)!.holder = lineage;
-    },
-    untagHolder: async (id) => {
-      this.call('ec2.untagHolder', id);
-      const v = this.volumes.get(id);
-      if (v) delete v.holder;
     },
   };
 
