@@ -263,7 +263,8 @@ export function cachedNodejsFunction(
   const outdir = Stage.of(scope)?.assetOutdir;
   let prestaged: string | undefined;
   if (outdir !== undefined && hint !== undefined && /^[0-9a-f]{64}$/.test(hint) && existsSync(bundleDir)) {
-    const target = join(outdir, `asset.${hint}`);
+    // Absolute, like CDK's staged path it is compared with below (npm run synth's outdir is relative).
+    const target = resolve(outdir, `asset.${hint}`);
     if (!existsSync(target) && writeDirAtomically(target, (dir) => cpSync(bundleDir, dir, { recursive: true }))) {
       prestaged = target;
     }

@@ -207,8 +207,7 @@ describe('cachedNodejsFunction', () => {
   writeFileSync(tree.entry, "import { greeting } from './lib/greeting';\nexport async function handler() {\n  return greeting;\n}\n");
   const cacheDir = tempDir('lambda-cache');
 
-  function synth(): { outdir: string; assetHash: string; code: string } {
-    const outdir = tempDir('cdk.out');
+  function synth(outdir = tempDir('cdk.out')): { outdir: string; assetHash: string; code: string } {
     const app = new App({ outdir });
     const stack = new Stack(app, 'S');
     cachedNodejsFunction(
@@ -249,6 +248,19 @@ describe('cachedNodejsFunction', () => {
       assert.deepEqual(readdirSync(second.outdir).filter((d) => d.startsWith('asset.')), [`asset.${first.assetHash}`]);
     } finally {
       writeFileSync(cached, first.code);
+    }
+  });
+
+  test('a relative assembly directory (npm run synth writes to ./cdk.out) keeps the reused bundle in it', () => {
+    const cwd = process.cwd();
+    const dir = tempDir('cwd');
+    process.chdir(dir);
+    try {
+      const again = synth('cdk.out');
+      assert.equal(again.assetHash, first.assetHash);
+      assert.ok(existsSync(join(dir, 'cdk.out', `asset.${first.assetHash}`, 'index.js')), 'the staged bundle was removed from the assembly');
+    } finally {
+      process.chdir(cwd);
     }
   });
 
