@@ -2,8 +2,9 @@
  * The CLI dispatcher: a declarative command table, global flags (--help, --version, --debug)
  * and the mapping of errors to one stderr line plus an exit code. Adding a command is one row.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPackageRoot } from '../package-root.js';
 import type { CommandContext, CommandModule } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { ConsoleIo } from './io.js';
@@ -147,16 +148,12 @@ function commandHelp(c: CommandSpec): string[] {
 }
 
 /**
- * The package.json of this package: the nearest one above this file, which is src/cli in a
- * checkout run through tsx and dist/src/cli once compiled. Read at run time so the version has
- * one source. No import.meta: the project compiles as CommonJS.
+ * The package.json of this package (see findPackageRoot): src/cli in a checkout run through tsx,
+ * dist/src/cli once compiled or installed. Read at run time so the version has one source.
  */
 export function packageJson(from = __dirname): { name?: string; version?: string } {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (dirname(dir) === dir) return {};
-  }
+  const root = findPackageRoot(from);
+  return root === undefined ? {} : (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; version?: string });
 }
 
 export function version(): string {

@@ -26,13 +26,21 @@ import { AssetStaging, Stage } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { buildSync, version as esbuildVersion, type Metafile } from 'esbuild';
+import { findPackageRoot } from '../package-root.js';
 import { JenkinsEcsConstructError } from './errors.js';
 
 /**
  * Root of this project, found from this module's location rather than process.cwd(), so synth
- * works from any directory (the project runs as CommonJS under tsx, where __dirname is defined).
+ * works from any directory and from each layout (src/ through tsx, dist/, the bundled app under
+ * .build/app/; see findPackageRoot). The project compiles as CommonJS, so __dirname is defined.
  */
-export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+export const PROJECT_ROOT = projectRoot();
+
+function projectRoot(): string {
+  const root = findPackageRoot(__dirname);
+  if (root === undefined) throw new JenkinsEcsConstructError(`no package.json in ${__dirname} or above it: run jenkins-ecs from its checkout or package`);
+  return root;
+}
 
 /** Environment variable naming another cache directory (benchmarks, tests, read-only checkouts). */
 export const BUNDLE_CACHE_ENV = 'JENKINS_ECS_BUNDLE_CACHE';

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { JenkinsEcsConstructError } from './errors.js';
-import { writeDirAtomically } from './bundle-cache.js';
+import { PROJECT_ROOT, writeDirAtomically } from './bundle-cache.js';
 
 /** The `jenkins/controller` folder of this package: Dockerfile, plugins.txt, casc/. */
-// This package compiles as CommonJS (no "type": "module"), so __dirname is available.
-export const CONTROLLER_IMAGE_SOURCE = resolve(__dirname, '../../jenkins/controller');
+export const CONTROLLER_IMAGE_SOURCE = join(PROJECT_ROOT, 'jenkins', 'controller');
 
 /** Image folder where JCasC files live (mirrors the Dockerfile's COPY of casc/). */
 export const CASC_IMAGE_DIR = '/usr/share/jenkins/casc';

@@ -437,14 +437,14 @@ describe('ECS Exec invocation', () => {
   });
 });
 
-describe('the e2e config synthesizes with -c exec=true (offline, bin/app.ts)', () => {
+describe('the e2e config synthesizes with -c exec=true (offline, bin/app.ts as cdk.json runs it)', () => {
   test('ECS Exec is enabled on the service, and the Url/AdminSecretArn outputs match what the script reads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-e2e-synth-'));
     const config = join(dir, 'cfg.yaml');
     writeFileSync(config, e2eConfigYaml({ name: 'e2e-test01', region: 'eu-west-1' }));
     const env: Record<string, string | undefined> = { ...process.env, AWS_ENDPOINT_URL: BLACKHOLE };
     delete env.CDK_DEFAULT_ACCOUNT;
-    const r = spawnSync(TSX, [join(ROOT, 'bin/app.ts')], {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/synth.mjs')], {
       cwd: ROOT,
       env: { ...env, CDK_OUTDIR: join(dir, 'out'), CDK_CONTEXT_JSON: JSON.stringify({ config, exec: 'true' }) },
       encoding: 'utf8',
