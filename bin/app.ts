@@ -89,11 +89,12 @@ function main(): number {
   // No auto-synth on exit: a construct error must not leave a half-built assembly behind.
   //
   // aws-cdk-lib's built-in CloudFormation validation (App.builtinCloudFormationValidation; a
-  // WebAssembly schema validator that only warns) is about half of a synth. It stays on under the
-  // cdk CLI (`cdk deploy`/`diff`/`synth`, which pass CDK_OUTDIR; `--no-validation` turns it off
-  // there), so the templates of your own config are checked before CloudFormation sees them.
-  // `npm run synth` runs without it: the equivalent check, cfn-lint over the templates of every
-  // example, runs in `npm test` (test/examples/examples.test.ts), which also sets CDK_VALIDATION=false.
+  // WebAssembly schema validator that only warns) costs more than the rest of a synth. It stays on
+  // under the cdk CLI (`cdk deploy`/`diff`/`synth`, which pass CDK_OUTDIR; `--no-validation` turns
+  // it off there), so the templates of your own config are checked before CloudFormation sees
+  // them. `npm run synth` runs without it, and so do the tests but one: the same validation runs
+  // on every example in `npm test` (test/examples/examples.test.ts fails on any finding), next to
+  // cfn-lint over the same templates.
   const app = new App({
     outdir: underCdkCli ? undefined : DIRECT_OUTDIR,
     autoSynth: false,

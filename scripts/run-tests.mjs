@@ -94,11 +94,10 @@ const env = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION: '1',
   // aws-cdk-lib's built-in CloudFormation validation (core/lib/private/synthesis-validation.js:
-  // off when CDK_VALIDATION is "false") costs a WebAssembly engine per process and about half of
-  // every synth, and it only warns. The same check, stronger, runs here anyway: cfn-lint (the
-  // CloudFormation schema plus its rules) over every example's templates in
-  // test/examples/examples.test.ts and over the continuity stacks in
-  // test/constructs/home-continuity.test.ts. `cdk deploy` keeps the built-in validation (bin/app.ts).
+  // off when CDK_VALIDATION is "false") costs a WebAssembly engine per process and more than the
+  // rest of a synth, and it only warns. It runs once per example instead, in
+  // test/examples/examples.test.ts (which turns it back on and fails on any finding), next to
+  // cfn-lint over the same templates; `cdk deploy` keeps it (bin/app.ts).
   CDK_VALIDATION: 'false',
 };
 delete env.AWS_PROFILE;

@@ -70,7 +70,7 @@ export interface SynthesizedExample {
 }
 
 /** Loads and synthesizes one config (`file` relative to the repo root); throws if it is rejected. */
-export function synthExample(file: string, options: { nag?: boolean } = {}): SynthesizedExample {
+export function synthExample(file: string, options: { nag?: boolean; builtinValidation?: boolean } = {}): SynthesizedExample {
   const outdir = mkdtempSync(join(tmpdir(), 'jenkins-ecs-example-'));
   const result = loadConfigFile(join(ROOT, file));
   if (!result.ok) throw new Error(`${file} rejected: ${JSON.stringify(result.errors)}`);
@@ -81,7 +81,9 @@ export function synthExample(file: string, options: { nag?: boolean } = {}): Syn
     [`availability-zones:account=${ACCOUNT}:region=${region}`]: [`${region}a`, `${region}b`, `${region}c`],
     ...(config.vpc ? vpcLookupContext(config.vpc.id, region) : {}),
   };
-  const app = new App({ outdir, context });
+  // aws-cdk-lib's built-in CloudFormation validation also needs CDK_VALIDATION unset (the test
+  // runner sets it to "false"; see scripts/run-tests.mjs).
+  const app = new App({ outdir, context, ...(options.builtinValidation !== undefined ? { builtinCloudFormationValidation: options.builtinValidation } : {}) });
   buildApp(config, { app, env: { account: ACCOUNT, region }, nag: options.nag ?? true });
   // cdk-nag (when on) runs inside synth and throws on any unacknowledged finding.
   const assembly = app.synth();
