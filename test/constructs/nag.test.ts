@@ -11,6 +11,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
 import { addNagChecks } from '../../src/nag.js';
+import * as cdkNag from 'cdk-nag';
+import { AwsSolutionsChecks } from 'cdk-nag/lib/packs/aws-solutions';
 
 function newApp(): App {
   return new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-nag-test-')) });
@@ -36,6 +38,10 @@ function findings(app: App): string[] {
 }
 
 describe('cdk-nag reach', () => {
+  test('src/nag.ts imports the AwsSolutions pack the package index exports (the same class, not a copy)', () => {
+    assert.equal(AwsSolutionsChecks, cdkNag.AwsSolutionsChecks);
+  });
+
   test('buildApp wires the checks to the whole app: a plain bucket in the main stack and one in the state stack are both reported, nothing else is', () => {
     const app = newApp();
     const parsed = parseConfig({ name: 'ci' });
