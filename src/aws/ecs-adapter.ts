@@ -52,6 +52,7 @@ export function deploymentFromEcs(d: EcsDeployment): Deployment {
     status: deploymentStatus(d.status),
     rolloutState: rolloutState(d.rolloutState),
     snapshotId: d.volumeConfigurations?.[0]?.managedEBSVolume?.snapshotId || undefined,
+    ...(d.taskDefinition ? { taskDefinition: d.taskDefinition } : {}),
     createdAt: d.createdAt ?? new Date(0),
     runningCount: d.runningCount,
     desiredCount: d.desiredCount,

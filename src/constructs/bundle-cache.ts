@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { AssetStaging, Stage } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { buildSync, version as esbuildVersion, type Metafile } from 'esbuild';
@@ -191,6 +192,36 @@ export function touchAndPrune(entryDir: string): void {
     // Housekeeping only: a read-only or vanished cache changes nothing for the synth.
   }
 }
+
+/**
+ * The runtime of the project's Lambda functions (the reconciler, the LaunchSnapshot handlers).
+ * Not 20.x: Lambda deprecated nodejs20.x on 2026-04-30 (cfn-lint W2531) and will refuse to create
+ * it from 2027-02-01.
+ */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** esbuild's target for a Lambda runtime: `nodejs24.x` → `node24`, so the bundle's syntax is the runtime's. */
+export function esbuildTarget(runtime: lambda.Runtime): string {
+  const m = /^nodejs(\d+)\.x$/.exec(runtime.name);
+  if (!m) throw new JenkinsEcsConstructError(`esbuildTarget: ${runtime.name} is not a Node.js runtime`);
+  return `node${m[1]}`;
+}
+
+/** Runtime, architecture and bundling shared by the project's Lambda functions. */
+export const LAMBDA_DEFAULTS = {
+  runtime: LAMBDA_RUNTIME,
+  architecture: lambda.Architecture.ARM_64,
+  bundling: {
+    // Synth and tests run without Docker: esbuild from node_modules.
+    forceDockerBundling: false,
+    target: esbuildTarget(LAMBDA_RUNTIME),
+    format: nodejs.OutputFormat.CJS,
+    // Ship the SDK version the adapters are tested against, not whatever the runtime carries.
+    bundleAwsSDK: true,
+    // Unminified, so the code in the console reads like the source.
+    minify: false,
+  },
+} as const satisfies Pick<nodejs.NodejsFunctionProps, 'runtime' | 'architecture' | 'bundling'>;
 
 /** What the cache needs to know about a Lambda function bundled by NodejsFunction. */
 export interface CachedNodejsFunctionProps extends nodejs.NodejsFunctionProps {

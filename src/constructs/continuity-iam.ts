@@ -46,6 +46,9 @@ export const KEEPER_SNAPSHOT_KINDS: readonly SnapshotKind[] = ['periodic', 'fina
 /** The kind the CLI's `snapshot` command creates. */
 export const OPERATOR_SNAPSHOT_KINDS: readonly SnapshotKind[] = ['manual'];
 
+/** The kind of the handover's pre-copy snapshot (src/continuity/handover.ts, `startPreCopy`). */
+export const HANDOVER_SNAPSHOT_KINDS: readonly SnapshotKind[] = ['manual'];
+
 /**
  * Tag keys a protocol snapshot may carry: what `snapshotTagList` in src/aws/ec2-adapter.ts sends
  * (lineage, kind, task, source). `promoted-at` is never set at birth (and goes with the record).
@@ -66,6 +69,33 @@ export function snapshotTagConditions(lineage: string, kinds: readonly SnapshotK
     StringEquals: { [`aws:RequestTag/${TAGS.lineage}`]: lineage, [`aws:RequestTag/${TAGS.kind}`]: [...kinds] },
     'ForAllValues:StringEquals': { 'aws:TagKeys': [...SNAPSHOT_TAG_KEYS] },
   };
+}
+
+/**
+ * CreateSnapshot of this lineage's home volume, as AWS authorizes it: the volume (tagged with the
+ * lineage by the service's volume TagSpecifications), the new snapshot (the lineage tag and one of
+ * `kinds` from birth, no tag key outside SNAPSHOT_TAG_KEYS) and CreateTags on it, only as part of
+ * CreateSnapshot (no retagging of history). Sids are `<prefix>SnapshotLineageVolume`,
+ * `<prefix>SnapshotTaggedWithLineage`, `<prefix>TagSnapshotsOnCreate`.
+ */
+export function createSnapshotStatements(stack: Stack, lineage: string, prefix: string, kinds: readonly SnapshotKind[]): iam.PolicyStatement[] {
+  const tags = snapshotTagConditions(lineage, kinds);
+  const snapshots = snapshotArns(stack);
+  return [
+    new iam.PolicyStatement({
+      sid: `${prefix}SnapshotLineageVolume`,
+      actions: ['ec2:CreateSnapshot'],
+      resources: [volumeArns(stack)],
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: lineage } },
+    }),
+    new iam.PolicyStatement({ sid: `${prefix}SnapshotTaggedWithLineage`, actions: ['ec2:CreateSnapshot'], resources: [snapshots], conditions: tags }),
+    new iam.PolicyStatement({
+      sid: `${prefix}TagSnapshotsOnCreate`,
+      actions: ['ec2:CreateTags'],
+      resources: [snapshots],
+      conditions: { ...tags, StringEquals: { ...tags.StringEquals, 'ec2:CreateAction': 'CreateSnapshot' } },
+    }),
+  ];
 }
 
 /** All volumes of this account and region. */

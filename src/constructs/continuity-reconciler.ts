@@ -12,7 +12,7 @@ import type { DeploymentNames } from '../config/names.js';
 import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { RECONCILER_ENV } from '../continuity/settings.js';
-import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
+import { LAMBDA_DEFAULTS, PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
 import { acknowledgeWildcards, describeEbsStatement, nagArn, recordStatement, serviceArn, snapshotArns } from './continuity-iam.js';
 
 /** How often the reconciler runs even when no event arrives. */
@@ -75,10 +75,7 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
   const fn = cachedNodejsFunction(scope, 'Reconciler', {
     entry: resolve(props.entry ?? resolve(PROJECT_ROOT, 'src/reconciler/handler.ts')),
     handler: 'handler',
-    // Not 20.x: Lambda deprecated nodejs20.x on 2026-04-30 (cfn-lint W2531) and will refuse to
-    // create it from 2027-02-01. The bundle targets Node 20 syntax, so it runs on either.
-    runtime: lambda.Runtime.NODEJS_24_X,
-    architecture: lambda.Architecture.ARM_64,
+    ...LAMBDA_DEFAULTS,
     role,
     logGroup,
     memorySize: 256,
@@ -97,16 +94,6 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
       ...(props.home.initializationRateMiBps !== undefined
         ? { [RECONCILER_ENV.initializationRateMiBps]: String(props.home.initializationRateMiBps) }
         : {}),
-    },
-    bundling: {
-      // Synth and tests run without Docker: esbuild from node_modules.
-      forceDockerBundling: false,
-      target: 'node20',
-      format: nodejs.OutputFormat.CJS,
-      // Ship the SDK version the adapters are tested against, not whatever the runtime carries.
-      bundleAwsSDK: true,
-      // Unminified, so the code in the console reads like the source.
-      minify: false,
     },
   });
 

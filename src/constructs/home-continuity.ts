@@ -12,21 +12,18 @@ import { JENKINS_HOME, RUN_DIR, type DeploymentNames } from '../config/names.js'
 import type { HomeConfig, NotificationsConfig, SnapshotsConfig } from '../config/types.js';
 import { MIN_GRACE_SECONDS } from '../config/grace.js';
 import { SNAPSHOT_ID_PATTERN } from '../config/network.js';
-import { TAGS } from '../continuity/model.js';
 import { KEEPER_ENV } from '../continuity/settings.js';
 import { JenkinsEcsConstructError } from './errors.js';
 import { addContinuityAlarms, createAlarmTopic } from './continuity-alarms.js';
 import {
   acknowledgeWildcards,
   clusterTaskArns,
+  createSnapshotStatements,
   describeEbsStatement,
   KEEPER_SNAPSHOT_KINDS,
   nagArn,
   nagText,
   recordStatement,
-  snapshotArns,
-  snapshotTagConditions,
-  volumeArns,
 } from './continuity-iam.js';
 import { addReconciler } from './continuity-reconciler.js';
 import { keeperImage } from './keeper-image.js';
@@ -259,35 +256,11 @@ export class HomeContinuity extends Construct {
     const { names } = props;
     const stack = Stack.of(this);
     const role = props.taskDefinition.taskRole;
-    const volumes = volumeArns(stack);
-    const snapshots = snapshotArns(stack);
     // Snapshots carry the protocol's tags and nothing else, with a kind the keeper takes: the task
     // role is shared with Jenkins (and its script console), which must not forge `kind=seed` to
     // escape retention, nor add keys such as `promoted-at`.
-    const keeperTags = snapshotTagConditions(names.lineage, KEEPER_SNAPSHOT_KINDS);
     const statements = [
-      // The volume side of CreateSnapshot: only volumes of this lineage (the service's volume
-      // TagSpecifications put the lineage tag on every home volume).
-      new iam.PolicyStatement({
-        sid: 'KeeperSnapshotLineageVolume',
-        actions: ['ec2:CreateSnapshot'],
-        resources: [volumes],
-        conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.lineage}`]: names.lineage } },
-      }),
-      // The snapshot side: the new snapshot must carry the lineage tag from birth.
-      new iam.PolicyStatement({
-        sid: 'KeeperSnapshotTaggedWithLineage',
-        actions: ['ec2:CreateSnapshot'],
-        resources: [snapshots],
-        conditions: keeperTags,
-      }),
-      // Tags on snapshots only as part of CreateSnapshot: the keeper cannot retag history.
-      new iam.PolicyStatement({
-        sid: 'KeeperTagSnapshotsOnCreate',
-        actions: ['ec2:CreateTags'],
-        resources: [snapshots],
-        conditions: { ...keeperTags, StringEquals: { ...keeperTags.StringEquals, 'ec2:CreateAction': 'CreateSnapshot' } },
-      }),
+      ...createSnapshotStatements(stack, names.lineage, 'Keeper', KEEPER_SNAPSHOT_KINDS),
       // No CreateTags/DeleteTags on volumes: the holder is a lease in the lineage record, not a tag.
       new iam.PolicyStatement({
         sid: 'KeeperDescribeOwnTask',
@@ -333,6 +306,7 @@ export class HomeContinuity extends Construct {
       taskDefinition: props.taskDefinition,
       managedEbsVolume: cfnKeys(rest) as Record<string, unknown>,
       home: props.home,
+      infrastructureRole: props.infrastructureRole,
       entry: props.launchEntry,
       logRetention: props.logRetention,
     });

@@ -11,18 +11,29 @@ import { Construct } from 'constructs';
 import type { DeploymentNames } from '../config/names.js';
 import type { HomeConfig } from '../config/types.js';
 import { LAUNCH_PROPERTIES } from '../launch/properties.js';
-import { PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
-import { acknowledgeWildcards, recordStatement, serviceArn } from './continuity-iam.js';
+import { LAUNCH_LAMBDA_TIMEOUT_MS, LAUNCH_POLL_MS, LAUNCH_TOTAL_TIMEOUT_MS, LAUNCH_WAIT_MS } from '../launch/timing.js';
+import { LAMBDA_DEFAULTS, PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
+import {
+  acknowledgeWildcards,
+  clusterTaskArns,
+  createSnapshotStatements,
+  HANDOVER_SNAPSHOT_KINDS,
+  nagArn,
+  nagText,
+  recordStatement,
+  serviceArn,
+} from './continuity-iam.js';
 
 /**
- * How long a deploy waits for a pending head. Snapshot completion time is unpredictable (a first
- * 50 GB gp3 snapshot was seen at ~16 min; docs/aws-facts.md); CloudFormation gives a custom
- * resource one hour at most, and the Provider framework's total timeout is capped at that hour.
+ * Wall-time bound of a deploy's wait for the handover and a pending head (src/launch/timing.ts
+ * derives the framework's retry count from it). Snapshot completion time is unpredictable (a
+ * first 50 GB gp3 snapshot was seen at ~16 min; docs/aws-facts.md); CloudFormation gives a custom
+ * resource one hour at most.
  */
-export const LAUNCH_WAIT = Duration.minutes(55);
+export const LAUNCH_WAIT = Duration.millis(LAUNCH_WAIT_MS);
 
-/** How often the head is read again while it is pending. */
-export const LAUNCH_POLL = Duration.seconds(30);
+/** The Provider framework's queryInterval: the pause between two isComplete invocations. */
+export const LAUNCH_POLL = Duration.millis(LAUNCH_POLL_MS);
 
 export interface LaunchSnapshotProps {
   /** Names of the deployment (`deploymentNames(config.name)`). */
@@ -41,6 +52,8 @@ export interface LaunchSnapshotProps {
   readonly managedEbsVolume: Readonly<Record<string, unknown>>;
   /** `controller.home`: the seed snapshot and the initialization rate. */
   readonly home: Pick<HomeConfig, 'seedSnapshotId' | 'initializationRateMiBps'>;
+  /** ECS infrastructure role of the managed EBS volume: the handover passes it on UpdateService. */
+  readonly infrastructureRole: iam.IRole;
   /**
    * TypeScript entry of the handler (exports `onEvent` and `isComplete`).
    * @default - `src/launch/handler.ts` in this project
@@ -82,42 +95,57 @@ export class LaunchSnapshot extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `jenkins-ecs ${names.lineage}: decides the controller's launch snapshot at deploy time (read-only)`,
+      description: `jenkins-ecs ${names.lineage}: decides the controller's launch snapshot at deploy time and hands the home over when a deploy replaces the task`,
     });
     const statements = [
-      // Read-only: the record is created and moved by the keeper and the reconciler only.
-      recordStatement(stack, names, 'LaunchReadRecord', ['dynamodb:GetItem']),
+      // The launch decision reads; the handover writes its operation, fences and ends it: every
+      // write a conditional transition of this lineage's item (src/continuity/handover.ts).
+      recordStatement(stack, names, 'LaunchRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
+      // The handover stops the service (desiredCount 0) and, as the starter of a rollback,
+      // starts it from the final snapshot (UpdateService with volumeConfigurations).
       new iam.PolicyStatement({
-        sid: 'LaunchDescribeService',
-        actions: ['ecs:DescribeServices'],
+        sid: 'LaunchService',
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
         resources: [serviceArn(stack, props.cluster, names)],
       }),
+      new iam.PolicyStatement({
+        sid: 'LaunchPassInfrastructureRole',
+        actions: ['iam:PassRole'],
+        resources: [props.infrastructureRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
+      }),
+      // The holder's task status by ARN (a holder whose task stopped is fenced).
+      new iam.PolicyStatement({
+        sid: 'LaunchDescribeTasks',
+        actions: ['ecs:DescribeTasks'],
+        resources: [clusterTaskArns(stack, props.cluster)],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+      // The pre-copy snapshot of the holder's volume: kind manual, the protocol's tag keys only.
+      ...createSnapshotStatements(stack, names.lineage, 'LaunchPreCopy', HANDOVER_SNAPSHOT_KINDS),
       new iam.PolicyStatement({ sid: 'LaunchDescribeSnapshots', actions: ['ec2:DescribeSnapshots'], resources: ['*'] }),
     ];
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     logGroup.grantWrite(role);
-    acknowledgeWildcards(role, [['Resource::*', 'ec2:DescribeSnapshots supports no resource-level permissions; the handler reads the head by id.']]);
+    acknowledgeWildcards(role, [
+      ['Resource::*', 'ec2:DescribeSnapshots supports no resource-level permissions; the handler reads snapshots by id.'],
+      [`Resource::${nagText(stack, clusterTaskArns(stack, props.cluster))}`, 'The holder task has a new id with every start; any task of the controller cluster, also conditioned on ecs:cluster.'],
+      [`Resource::${nagArn(stack, 'volume/*', true)}`, 'Home volumes get new ids with every task; CreateSnapshot is limited to volumes tagged with this lineage.'],
+      [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'New snapshots have no id yet; the statements require the lineage tag and kind=manual on create, or CreateAction = CreateSnapshot.'],
+    ]);
 
     const entry = resolve(props.entry ?? resolve(PROJECT_ROOT, 'src/launch/handler.ts'));
     const handler = (fnId: string, exported: string): nodejs.NodejsFunction =>
       cachedNodejsFunction(this, fnId, {
         entry,
         handler: exported,
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
+        ...LAMBDA_DEFAULTS,
         role,
         logGroup,
         memorySize: 256,
-        timeout: Duration.seconds(30),
-        description: `jenkins-ecs ${names.lineage}: launch snapshot (${exported})`,
-        bundling: {
-          // Synth and tests run without Docker: esbuild from node_modules.
-          forceDockerBundling: false,
-          target: 'node20',
-          format: nodejs.OutputFormat.CJS,
-          bundleAwsSDK: true,
-          minify: false,
-        },
+        // One isComplete drives the handover for its step budget, then decides (src/launch/timing.ts).
+        timeout: Duration.millis(LAUNCH_LAMBDA_TIMEOUT_MS),
+        description: `jenkins-ecs ${names.lineage}: launch snapshot and deploy handover (${exported})`,
       });
     const onEvent = handler('OnEvent', 'onEvent');
     const isComplete = handler('IsComplete', 'isComplete');
@@ -127,7 +155,8 @@ export class LaunchSnapshot extends Construct {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
       queryInterval: LAUNCH_POLL,
-      totalTimeout: LAUNCH_WAIT,
+      // The pauses only: each isComplete adds its own step budget (src/launch/timing.ts).
+      totalTimeout: Duration.millis(LAUNCH_TOTAL_TIMEOUT_MS),
       logGroup: frameworkLogs,
       frameworkOnEventRole: frameworkRole(this, 'FrameworkOnEventRole', frameworkLogs, [onEvent, isComplete]),
       frameworkCompleteAndTimeoutRole: frameworkRole(this, 'FrameworkCompleteRole', frameworkLogs, [onEvent, isComplete]),

@@ -2,22 +2,27 @@
  * The handover inside `cdk deploy` (issue 12): what the `LaunchSnapshot` custom resource
  * (Provider framework, async completion) does when a deploy would replace the controller task.
  *
- * - `onEvent`, Update with changed properties and a live service: begin the handover (one
- *   conditional write) and hand its id and `begunAt` on to `isComplete` (the framework merges
- *   onEvent's answer into the event isComplete receives).
+ * - `onEvent`, an Update in which a task-replacing property changed (the task definition, the
+ *   volume settings), with a live service: begin the handover (one conditional write) and hand its
+ *   id, `begunAt` and starter on to `isComplete` (the framework merges onEvent's answer into the
+ *   event isComplete receives: aws-cdk-lib custom-resources provider-framework/runtime/framework.js,
+ *   `createResponseEvent`; each retry of isComplete gets that same event again).
  * - every `isComplete` poll: drive the handover until its budget ends; `waiting` → not complete;
  *   `done` → the record's `launch` is the final snapshot, which the resource's launch decision
  *   (src/continuity/launch.ts: service exists → `launch`) then returns, and CloudFormation's
  *   service update (DesiredCount 1 in the template) starts the one task from it.
  * - Delete (a rollback of the resource, or teardown) with this resource's handover in progress:
  *   finish it with the service as the starter, so nothing is left at desiredCount 0.
- * - Create, an Update whose properties did not change (a deploy that does not replace the task),
- *   or no service: nothing to hand over.
+ * - Create, an Update whose task-replacing properties did not change (a deploy that does not
+ *   replace the task), or no service: nothing to hand over.
  *
  * A timed-out provider, a failed update or a rollback leaves the operation in the record; the next
  * poll, the next deploy, or `jenkins-ecs restart` (which resumes any handover) finishes it.
  */
+import { commit } from './commit.js';
 import { driveHandover, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
+import type { ServiceState } from './model.js';
+import { endOperation } from './transitions.js';
 
 export interface DeployEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
@@ -27,50 +32,118 @@ export interface DeployEvent {
   readonly Data?: Readonly<Record<string, unknown>>;
 }
 
-/** What onEvent adds to its answer when it began a handover. */
-export interface HandoverData {
+/** Who starts the one new task once the handover stopped the old one. */
+export type DeployStarter = HandoverConfig['starter'];
+
+/** What onEvent adds to its answer when it began (or resumed) a handover. */
+export type HandoverData = {
   readonly HandoverId: string;
   readonly HandoverBegunAt: string;
+  readonly HandoverStarter: DeployStarter;
+};
+
+/** Which of the resource's properties replace the task when they change, and which names the task definition. */
+export interface TaskProperties {
+  /** Property keys whose change makes CloudFormation replace the controller task (task definition, volume settings). */
+  readonly replacing: readonly string[];
+  /** The key holding the task definition ARN (one of `replacing`). */
+  readonly taskDefinition: string;
+}
+
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  ) ?? 'undefined';
+
+/**
+ * The deploy replaces the controller task: an Update in which one of the task-replacing
+ * properties changed. Any other property (the service token, the seed, the names) does not count:
+ * a seed only matters before the lineage has a head, and it never changes the running task.
+ */
+export function replacesTask(event: Pick<DeployEvent, 'RequestType' | 'ResourceProperties' | 'OldResourceProperties'>, keys: TaskProperties): boolean {
+  if (event.RequestType !== 'Update' || event.OldResourceProperties === undefined) return false;
+  const old = event.OldResourceProperties;
+  return keys.replacing.some((k) => canonical(event.ResourceProperties[k]) !== canonical(old[k]));
 }
 
 /**
- * The properties that replace the task changed. The resource's properties are exactly those
- * (task definition revision and the static volume settings), so any difference counts; the
- * service token does not.
+ * Who starts the new task. CloudFormation does when it will update the service after this
+ * resource, with the template's DesiredCount: a forward deploy, whose service still runs the
+ * task definition of the old properties. When the service already runs the task definition this
+ * request asks for, CloudFormation will not touch the service (a rollback after the service was
+ * rolled back or was never updated): then the service must be the starter, or it would stay at
+ * desiredCount 0. A deploy that changes only the volume settings cannot be told apart this way and
+ * counts as forward (docs/protocol.md, section 7, names this limit).
  */
-export function replacesTask(event: Pick<DeployEvent, 'RequestType' | 'ResourceProperties' | 'OldResourceProperties'>): boolean {
-  if (event.RequestType !== 'Update' || event.OldResourceProperties === undefined) return false;
-  const strip = (p: Readonly<Record<string, unknown>>): string =>
-    JSON.stringify(Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'ServiceToken').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  return strip(event.ResourceProperties) !== strip(event.OldResourceProperties);
+export function deployStarter(event: Pick<DeployEvent, 'ResourceProperties' | 'OldResourceProperties'>, service: ServiceState, keys: TaskProperties): DeployStarter {
+  const wanted = event.ResourceProperties[keys.taskDefinition];
+  const before = event.OldResourceProperties?.[keys.taskDefinition];
+  if (wanted === before) return 'cloudformation';
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  return primary?.taskDefinition !== undefined && primary.taskDefinition === wanted ? 'service' : 'cloudformation';
 }
 
-/** onEvent: begin the handover when the deploy replaces the task of a live service. Returns the Data to merge, or nothing. */
-export async function beginDeployHandover(deps: HandoverDeps, cfg: Omit<HandoverConfig, 'starter'>, event: DeployEvent, id: string): Promise<HandoverData | undefined> {
-  if (!replacesTask(event)) return undefined;
-  if ((await deps.ecs.describeService(cfg.cluster, cfg.service)) === undefined) return undefined;
+/**
+ * onEvent: begin the handover when the deploy replaces the task of a live service. Returns the
+ * Data to merge, or nothing. A handover found in progress under another id is one an earlier
+ * request left (a timed-out provider, a rollback): it is resumed with the service as the starter,
+ * since nobody can say whether CloudFormation will still update the service after this request.
+ */
+export async function beginDeployHandover(
+  deps: HandoverDeps,
+  cfg: Omit<HandoverConfig, 'starter'>,
+  event: DeployEvent,
+  id: string,
+  keys: TaskProperties,
+): Promise<HandoverData | undefined> {
+  if (!replacesTask(event, keys)) return undefined;
+  const service = await deps.ecs.describeService(cfg.cluster, cfg.service);
+  if (service === undefined) return undefined;
+  let starter = deployStarter(event, service, keys);
   // A budget already over: only the begin write happens here; isComplete drives the rest.
-  const res = await driveHandover(deps, { ...cfg, starter: 'cloudformation' }, { id, until: deps.clock.now() });
-  return { HandoverId: res.id, HandoverBegunAt: String(res.begunAt) };
+  const res = await driveHandover(deps, { ...cfg, starter }, { id, until: deps.clock.now() });
+  if (res.id !== id) starter = 'service';
+  return { HandoverId: res.id, HandoverBegunAt: String(res.begunAt), HandoverStarter: starter };
 }
 
 /**
  * isComplete: drive the handover onEvent began (if any) for up to `budgetMs`. True when there is
  * nothing (left) to hand over and the resource's launch decision may run.
  */
-export async function pollDeployHandover(deps: HandoverDeps, cfg: Omit<HandoverConfig, 'starter'>, event: DeployEvent, budgetMs: number): Promise<{ readonly complete: boolean; readonly result?: HandoverResult }> {
+export async function pollDeployHandover(
+  deps: HandoverDeps,
+  cfg: Omit<HandoverConfig, 'starter'>,
+  event: DeployEvent,
+  budgetMs: number,
+): Promise<{ readonly complete: boolean; readonly result?: HandoverResult }> {
   const until = new Date(deps.clock.now().getTime() + budgetMs);
   if (event.RequestType === 'Delete') {
-    // The resource goes away (a rollback or teardown): a handover left in progress is finished
-    // with the service as the starter, so the service is not left at desiredCount 0.
+    // The resource goes away (a rollback of its create, or teardown): a handover left in progress
+    // is finished with the service as the starter, so the service is not left at desiredCount 0.
+    // With the service already gone (teardown deletes it first) there is nothing to start: the
+    // operation is ended, so a later stack under the same name finds the lineage free.
     const op = (await deps.record.read(cfg.lineage))?.operation;
     if (op?.kind !== 'handover') return { complete: true };
+    if ((await deps.ecs.describeService(cfg.cluster, cfg.service)) === undefined) {
+      await commit(deps.record, cfg.lineage, (r) => (r === undefined ? { ok: false, code: 'nothing-to-do', reason: `${cfg.lineage} has no record` } : endOperation(r, op.id)), { clock: deps.clock });
+      deps.log({ level: 'info', msg: 'handover ended: the service is gone', lineage: cfg.lineage, operation: op.id });
+      return { complete: true };
+    }
     const result = await driveHandover(deps, { ...cfg, starter: 'service' }, { id: op.id, until });
     return { complete: result.state === 'done', result };
   }
-  const id = typeof event.Data?.HandoverId === 'string' ? event.Data.HandoverId : undefined;
-  const begunAt = Number(event.Data?.HandoverBegunAt);
-  if (id === undefined || !Number.isFinite(begunAt)) return { complete: true };
-  const result = await driveHandover(deps, { ...cfg, starter: 'cloudformation' }, { id, resume: false, until, begunAt });
+  const data = handoverData(event.Data);
+  if (data === undefined) return { complete: true };
+  const result = await driveHandover(deps, { ...cfg, starter: data.HandoverStarter }, { id: data.HandoverId, resume: false, until, begunAt: Number(data.HandoverBegunAt) });
   return { complete: result.state === 'done', result };
+}
+
+/** The handover fields of onEvent's Data, or undefined when onEvent began none. */
+export function handoverData(data: Readonly<Record<string, unknown>> | undefined): HandoverData | undefined {
+  const id = data?.HandoverId;
+  const begunAt = data?.HandoverBegunAt;
+  if (typeof id !== 'string' || typeof begunAt !== 'string' || !Number.isFinite(Number(begunAt))) return undefined;
+  return { HandoverId: id, HandoverBegunAt: begunAt, HandoverStarter: data?.HandoverStarter === 'service' ? 'service' : 'cloudformation' };
 }

@@ -61,6 +61,8 @@ export interface Deployment {
   readonly rolloutState?: RolloutState;
   /** `volumeConfigurations[0].managedEBSVolume.snapshotId` of this deployment. */
   readonly snapshotId?: string;
+  /** The deployment's task definition ARN (`family:revision`). */
+  readonly taskDefinition?: string;
   readonly createdAt: Date;
   readonly runningCount?: number;
   readonly desiredCount?: number;

@@ -17,6 +17,9 @@ import { buildApp, type JenkinsEcsApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
 import { RECORD_TABLE_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
 import { LAUNCH_POLL, LAUNCH_WAIT } from '../../src/constructs/launch-snapshot.js';
+import { replacesTask } from '../../src/continuity/handover-deploy.js';
+import { TASK_PROPERTIES } from '../../src/launch/handler.js';
+import { LAUNCH_LAMBDA_TIMEOUT_MS, LAUNCH_MAX_ATTEMPTS, LAUNCH_STEP_BUDGET_MS } from '../../src/launch/timing.js';
 import { dependenciesOnType, dependencyGraph, transitiveDependencies, type TemplateJson } from './support/template-graph.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:ops-alerts';
@@ -221,12 +224,22 @@ describe('LaunchSnapshot: the service launches from the snapshot the record name
     assert.equal(launchOf(minT).props.SeedSnapshotId, undefined);
   });
 
-  test('it changes exactly when the controller task would be replaced: not for alarm settings, yes for the volume', () => {
+  test('it changes exactly when the controller task would be replaced: not for alarm settings, yes for the volume; the handler agrees', () => {
     const other = new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-lifecycle-b-')) });
     const sameTask = build(other, { name: 'min', notifications: { emails: ['ops@example.com'] }, reconciler: { reservedConcurrency: 2 } }, false);
     const bigger = build(new App({ outdir: mkdtempSync(join(tmpdir(), 'jenkins-ecs-lifecycle-c-')) }), { name: 'min', controller: { home: { sizeGiB: 80 } } }, false);
+    const update = (next: Template) => ({ RequestType: 'Update' as const, ResourceProperties: launchOf(next).props, OldResourceProperties: launchOf(minT).props });
     assert.deepEqual(launchOf(Template.fromStack(sameTask.stack)).props, launchOf(minT).props);
     assert.notDeepEqual(launchOf(Template.fromStack(bigger.stack)).props, launchOf(minT).props);
+    // The handler begins a handover exactly for the second deploy.
+    assert.equal(replacesTask(update(Template.fromStack(sameTask.stack)), TASK_PROPERTIES), false);
+    assert.equal(replacesTask(update(Template.fromStack(bigger.stack)), TASK_PROPERTIES), true);
+  });
+
+  test('its properties are the names, the seed and exactly the task-replacing ones the handler compares', () => {
+    const { props } = launchOf(ciT);
+    const identity = ['ServiceToken', 'Lineage', 'RecordTable', 'Cluster', 'Service', 'SeedSnapshotId'];
+    assert.deepEqual(Object.keys(props).sort(), [...identity, ...TASK_PROPERTIES.replacing].sort());
   });
 
   test('the service waits for the resource, and the resource waits for nothing of the service', () => {
@@ -238,23 +251,28 @@ describe('LaunchSnapshot: the service launches from the snapshot the record name
     assert.ok(!transitiveDependencies(graph, id).has(service));
   });
 
-  test('the handler may only read this lineage item, describe this service and describe snapshots', () => {
+  test("the handler may get and put this lineage item, update this service, describe its tasks, pre-copy this lineage's volume", () => {
     const statements = Object.entries(ciT.findResources('AWS::IAM::Policy'))
       .filter(([pid]) => pid.includes('LaunchSnapshotRole'))
       .flatMap(([, p]) => (p.Properties as { PolicyDocument: { Statement: { Sid?: string; Action: unknown; Condition?: unknown }[] } }).PolicyDocument.Statement);
-    const read = statements.find((s) => s.Sid === 'LaunchReadRecord');
-    assert.deepEqual([read?.Action, read?.Condition], ['dynamodb:GetItem', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ci'] } }]);
+    const record = statements.find((s) => s.Sid === 'LaunchRecord');
+    assert.deepEqual([record?.Action, record?.Condition], [['dynamodb:GetItem', 'dynamodb:PutItem'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['ci'] } }]);
     const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
-    assert.ok(!actions.includes('dynamodb:PutItem'), 'read-only');
-    assert.ok(actions.includes('ecs:DescribeServices') && actions.includes('ec2:DescribeSnapshots'));
+    for (const a of ['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:DescribeTasks', 'ec2:CreateSnapshot', 'ec2:CreateTags', 'ec2:DescribeSnapshots', 'iam:PassRole']) assert.ok(actions.includes(a), a);
+    assert.ok(!actions.includes('ec2:DeleteSnapshot') && !actions.includes('ecs:ListTasks'), 'nothing the handover does not call');
   });
 
-  test('the provider polls every 30 s for up to 55 minutes (CloudFormation gives a custom resource an hour)', () => {
+  test("the provider bounds the wall time at 55 minutes: attempts × (interval + one isComplete budget), below CloudFormation's hour", () => {
     assert.ok(LAUNCH_WAIT.toMinutes() < 60);
+    assert.ok(LAUNCH_STEP_BUDGET_MS < LAUNCH_LAMBDA_TIMEOUT_MS);
+    assert.ok(LAUNCH_MAX_ATTEMPTS * (LAUNCH_POLL.toMilliseconds() + LAUNCH_STEP_BUDGET_MS) <= LAUNCH_WAIT.toMilliseconds());
     const machines = Object.values(ciT.findResources('AWS::StepFunctions::StateMachine'));
     assert.equal(machines.length, 1);
     const definition = JSON.stringify(machines[0]!.Properties);
-    assert.match(definition, /\\"IntervalSeconds\\":30/);
-    assert.match(definition, new RegExp(`\\\\"MaxAttempts\\\\":${(LAUNCH_WAIT.toSeconds() / LAUNCH_POLL.toSeconds()).toFixed(0)}`));
+    assert.ok(definition.includes(`\\"IntervalSeconds\\":${LAUNCH_POLL.toSeconds()},`), 'interval');
+    assert.ok(definition.includes(`\\"MaxAttempts\\":${LAUNCH_MAX_ATTEMPTS},`), 'attempts');
+    const fns = Object.values(ciT.findResources('AWS::Lambda::Function')).filter((f) => JSON.stringify(f).includes('launch snapshot and deploy handover'));
+    assert.equal(fns.length, 2);
+    for (const f of fns) assert.equal((f.Properties as { Timeout: number }).Timeout, LAUNCH_LAMBDA_TIMEOUT_MS / 1000);
   });
 });

@@ -4,12 +4,15 @@
 // left in progress with the service as the starter. Driven against the handover world model.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { beginDeployHandover, pollDeployHandover, replacesTask, type DeployEvent } from '../../src/continuity/handover-deploy.js';
+import { beginDeployHandover, deployStarter, handoverData, pollDeployHandover, replacesTask, type DeployEvent, type HandoverData } from '../../src/continuity/handover-deploy.js';
+import { TASK_PROPERTIES } from '../../src/launch/handler.js';
 import { CLUSTER, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
 
 const CFG = { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, pollMs: 5_000 };
-const OLD = { ServiceToken: 'arn:fn', TaskDefinition: 'jenkins:7', SizeInGiB: '50' };
-const NEW = { ServiceToken: 'arn:fn', TaskDefinition: 'jenkins:8', SizeInGiB: '50' };
+const KEYS = TASK_PROPERTIES;
+const VOLUME = { RoleArn: 'arn:role/infra', SizeInGiB: '50', VolumeType: 'gp3' };
+const OLD = { ServiceToken: 'arn:fn', Lineage: LINEAGE, TaskDefinition: 'jenkins:7', ManagedEBSVolume: VOLUME };
+const NEW = { ...OLD, TaskDefinition: 'jenkins:8' };
 
 async function world(): Promise<HandoverWorld> {
   const w = new HandoverWorld();
@@ -17,46 +20,74 @@ async function world(): Promise<HandoverWorld> {
   return w;
 }
 
+/** isComplete polls every 30 s of virtual time until the handover is complete. */
+async function pollUntilComplete(w: HandoverWorld, event: DeployEvent): Promise<void> {
+  for (let polls = 0; ; polls++) {
+    assert.ok(polls < 300, 'the handover completes');
+    const res = await w.drive(pollDeployHandover(w.deps(), CFG, event, 20_000));
+    if (res.complete) return;
+    await w.clock.runUntil(w.clock.ms + 30_000);
+  }
+}
+
 describe('handover in cdk deploy', () => {
-  test('replacesTask: only an Update whose properties changed (the service token does not count)', () => {
-    assert.equal(replacesTask({ RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD }), true);
-    assert.equal(replacesTask({ RequestType: 'Update', ResourceProperties: { ...OLD, ServiceToken: 'arn:other' }, OldResourceProperties: OLD }), false);
-    assert.equal(replacesTask({ RequestType: 'Create', ResourceProperties: NEW }), false);
-    assert.equal(replacesTask({ RequestType: 'Update', ResourceProperties: { SizeInGiB: '50', TaskDefinition: 'jenkins:7' }, OldResourceProperties: OLD }), false, 'key order does not matter');
+  test('replacesTask: only an Update in which a task-replacing property changed', () => {
+    const update = (next: Record<string, unknown>, old: Record<string, unknown> = OLD) => replacesTask({ RequestType: 'Update', ResourceProperties: next, OldResourceProperties: old }, KEYS);
+    assert.equal(update(NEW), true, 'task definition revision');
+    assert.equal(update({ ...OLD, ManagedEBSVolume: { ...VOLUME, SizeInGiB: '60' } }), true, 'volume settings');
+    assert.equal(update({ ...OLD, InitializationRateMiBps: '200' }), true, 'initialization rate');
+    assert.equal(update({ ...OLD, ServiceToken: 'arn:other' }), false, 'the service token');
+    assert.equal(update({ ...OLD, SeedSnapshotId: 'snap-0123456789abcdef0' }), false, 'the seed never changes a running task');
+    assert.equal(update({ ...OLD, ManagedEBSVolume: { VolumeType: 'gp3', SizeInGiB: '50', RoleArn: 'arn:role/infra' } }), false, 'key order does not matter');
+    assert.equal(replacesTask({ RequestType: 'Create', ResourceProperties: NEW }, KEYS), false);
   });
 
-  test('a deploy that does not replace the task does nothing', async () => {
+  test('deployStarter: CloudFormation while the service still runs the old task definition; the service once it runs the requested one (rollback)', () => {
+    const service = (td: string) => ({ desiredCount: 1, runningCount: 1, deployments: [{ id: 'd', status: 'PRIMARY' as const, taskDefinition: td, createdAt: new Date(0) }] });
+    assert.equal(deployStarter({ ResourceProperties: NEW, OldResourceProperties: OLD }, service('jenkins:7'), KEYS), 'cloudformation');
+    // The rollback of a failed update: CloudFormation asks for :7 again and the service runs :7.
+    assert.equal(deployStarter({ ResourceProperties: OLD, OldResourceProperties: NEW }, service('jenkins:7'), KEYS), 'service');
+    const volumeOnly = { ...OLD, ManagedEBSVolume: { ...VOLUME, SizeInGiB: '60' } };
+    assert.equal(deployStarter({ ResourceProperties: volumeOnly, OldResourceProperties: OLD }, service('jenkins:7'), KEYS), 'cloudformation');
+  });
+
+  test('handoverData: only a well-formed id and seq; the starter defaults to CloudFormation', () => {
+    assert.equal(handoverData(undefined), undefined);
+    assert.equal(handoverData({ HandoverId: 'd1', HandoverBegunAt: 'x' }), undefined);
+    assert.deepEqual(handoverData({ HandoverId: 'd1', HandoverBegunAt: '4' }), { HandoverId: 'd1', HandoverBegunAt: '4', HandoverStarter: 'cloudformation' });
+    assert.equal(handoverData({ HandoverId: 'd1', HandoverBegunAt: '4', HandoverStarter: 'service' })?.HandoverStarter, 'service');
+  });
+
+  test('a deploy that does not replace the task does nothing (no write, no stop)', async () => {
     const w = await world();
     const before = w.record.peek()!.seq;
-    const data = await w.drive(beginDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: OLD, OldResourceProperties: OLD }, 'd1'));
-    assert.equal(data, undefined);
+    for (const next of [OLD, { ...OLD, SeedSnapshotId: 'snap-0123456789abcdef0' }, { ...OLD, ServiceToken: 'arn:new' }]) {
+      const data = await w.drive(beginDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: next, OldResourceProperties: OLD }, 'd1', KEYS));
+      assert.equal(data, undefined);
+    }
     assert.equal(w.record.peek()!.seq, before);
     assert.equal(w.desiredCount, 1);
+    assert.equal((await w.drive(pollDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: OLD, OldResourceProperties: OLD }, 20_000))).complete, true);
+    assert.equal(w.record.peek()!.seq, before);
   });
 
   test('onEvent begins, polls finish, the service update starts one task from the final snapshot', async () => {
     const w = await world();
     const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
-    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1'));
-    assert.ok(data);
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1', KEYS));
+    assert.equal(data?.HandoverStarter, 'cloudformation');
     assert.equal(w.record.peek()!.operation?.id, 'd1');
-    let polls = 0;
-    for (;;) {
-      const res = await w.drive(pollDeployHandover(w.deps(), CFG, { ...event, Data: { ...data } }, 20_000));
-      if (res.complete) break;
-      assert.ok(++polls < 300);
-      await w.clock.runUntil(w.clock.ms + 30_000);
-    }
+    await pollUntilComplete(w, { ...event, Data: { ...data } });
     const r = w.record.peek()!;
     assert.equal(r.operation, undefined);
     assert.equal(r.head?.kind, 'final');
     assert.equal(r.launch, r.head?.snapshotId);
+    assert.equal(w.desiredCount, 0, 'CloudFormation starts the task, not the handover');
     // A poll whose predecessor's answer was lost: reported complete, nothing begins again.
     const again = await w.drive(pollDeployHandover(w.deps(), CFG, { ...event, Data: { ...data } }, 20_000));
     assert.equal(again.complete, true);
     assert.equal(w.record.peek()!.seq, r.seq);
-    // CloudFormation's service update: the new deployment from `launch`, DesiredCount 1 from the template.
-    await w.ecs.rollSnapshot(CLUSTER, SERVICE, r.launch!, { desiredCount: 1 });
+    await w.cloudFormationUpdate(r.launch!, 'jenkins:8');
     const serving = await w.untilServing();
     assert.equal(serving?.snapshotId, r.launch);
     assert.equal(serving?.staleAtGate, false);
@@ -67,18 +98,12 @@ describe('handover in cdk deploy', () => {
   test('rollback: a Delete with the handover left in progress finishes it and the service starts one task', async () => {
     const w = await world();
     const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
-    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1'));
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1', KEYS));
     assert.ok(data);
     // One poll, then the stack update fails and CloudFormation deletes the resource.
     await w.drive(pollDeployHandover(w.deps(), CFG, { ...event, Data: { ...data } }, 20_000));
     assert.equal(w.record.peek()!.operation?.id, 'd1');
-    let res;
-    for (let i = 0; ; i++) {
-      assert.ok(i < 300);
-      res = await w.drive(pollDeployHandover(w.deps(), CFG, { RequestType: 'Delete', ResourceProperties: NEW }, 20_000));
-      if (res.complete) break;
-      await w.clock.runUntil(w.clock.ms + 30_000);
-    }
+    await pollUntilComplete(w, { RequestType: 'Delete', ResourceProperties: NEW });
     assert.equal(w.record.peek()!.operation, undefined);
     const serving = await w.untilServing();
     assert.equal(serving?.snapshotId, w.record.peek()!.launch);
@@ -86,12 +111,44 @@ describe('handover in cdk deploy', () => {
     assert.deepEqual(w.violations, []);
   });
 
-  test('rollback as an Update with the old properties resumes the handover in progress', async () => {
+  test('teardown: a Delete after the service is gone ends the handover left in progress (nothing to start)', async () => {
     const w = await world();
-    const data = await w.drive(beginDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD }, 'd1'));
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD }, 'd1', KEYS));
+    assert.ok(data);
+    const gone = w.deps({ ecs: { ...w.ecs, describeService: async () => undefined } });
+    const res = await w.drive(pollDeployHandover(gone, CFG, { RequestType: 'Delete', ResourceProperties: NEW }, 20_000));
+    assert.equal(res.complete, true);
+    assert.equal(w.record.peek()!.operation, undefined);
+  });
+
+  test('rollback as an Update after the handover completed and the service was never updated: the service starts the one task', async () => {
+    const w = await world();
+    const forward: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, forward, 'd1', KEYS));
+    await pollUntilComplete(w, { ...forward, Data: { ...data } });
+    assert.equal(w.desiredCount, 0);
+    // Another resource fails before the service is updated: CloudFormation rolls this one back.
+    const rollback: DeployEvent = { RequestType: 'Update', ResourceProperties: OLD, OldResourceProperties: NEW };
+    const back = await w.drive(beginDeployHandover(w.deps(), CFG, rollback, 'd2', KEYS));
+    assert.equal(back?.HandoverStarter, 'service');
+    await pollUntilComplete(w, { ...rollback, Data: { ...back } });
+    assert.equal(w.desiredCount, 1, 'not left at desiredCount 0');
+    const serving = await w.untilServing();
+    assert.equal(serving?.snapshotId, w.record.peek()!.launch);
+    assert.equal(w.startedSinceReady, 1);
+    assert.deepEqual(w.violations, []);
+  });
+
+  test('rollback as an Update while the handover is in progress resumes it, with the service as the starter', async () => {
+    const w = await world();
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD }, 'd1', KEYS));
     assert.ok(data);
     const rollback: DeployEvent = { RequestType: 'Update', ResourceProperties: OLD, OldResourceProperties: NEW };
-    const back = await w.drive(beginDeployHandover(w.deps(), CFG, rollback, 'd2'));
-    assert.equal(back?.HandoverId, 'd1', 'the rollback drives the same handover');
+    const back: HandoverData | undefined = await w.drive(beginDeployHandover(w.deps(), CFG, rollback, 'd2', KEYS));
+    assert.deepEqual([back?.HandoverId, back?.HandoverStarter], ['d1', 'service'], 'the rollback drives the same handover');
+    await pollUntilComplete(w, { ...rollback, Data: { ...back } });
+    const serving = await w.untilServing();
+    assert.equal(serving?.snapshotId, w.record.peek()!.launch);
+    assert.equal(w.startedSinceReady, 1);
   });
 });

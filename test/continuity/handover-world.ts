@@ -133,6 +133,8 @@ export class HandoverWorld {
   private readonly volumes = new Map<string, WVolume>();
   private n = 0;
   desiredCount = 1;
+  /** The PRIMARY deployment's task definition (CloudFormation's update changes it). */
+  taskDefinition = 'jenkins:7';
   /** The service's PRIMARY deployment snapshot id. */
   serviceSnapshot: string;
   /** Jenkins writes acknowledged by a Jenkins that then stopped cleanly (must survive a planned handover). */
@@ -350,7 +352,7 @@ export class HandoverWorld {
         desiredCount: this.desiredCount,
         runningCount: live.filter((t) => t.phase !== 'provisioning').length,
         pendingCount: live.filter((t) => t.phase === 'provisioning').length,
-        deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', snapshotId: this.serviceSnapshot, createdAt: new Date(0) }],
+        deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', snapshotId: this.serviceSnapshot, taskDefinition: this.taskDefinition, createdAt: new Date(0) }],
       };
     },
     setDesiredCount: async (_c, _s, n) => {
@@ -366,6 +368,17 @@ export class HandoverWorld {
     },
     taskStatus: async (_c, arn) => this.statusOf(arn),
   };
+
+  /**
+   * CloudFormation's update of the service resource: the template's task definition, the
+   * volume configuration with `snapshotId` (the LaunchSnapshot resource's answer) and its
+   * DesiredCount 1 (CloudFormation sends the template's DesiredCount whenever the service resource
+   * updates: aws/containers-roadmap#493), as one new deployment.
+   */
+  async cloudFormationUpdate(snapshotId: string, taskDefinition: string): Promise<void> {
+    this.taskDefinition = taskDefinition;
+    await this.ecs.rollSnapshot(CLUSTER, SERVICE, snapshotId, { desiredCount: 1 });
+  }
 
   deps(overrides: Partial<HandoverDeps> = {}): HandoverDeps {
     return { record: this.record, ec2: this.ec2, ecs: this.ecs, clock: this.clock, log: (e) => this.logs.push(e), ...overrides };

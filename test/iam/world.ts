@@ -12,7 +12,7 @@ import type { SimPolicies } from './simulate.js';
 import { TemplateResolver, type CfnTemplate, type Env } from './template.js';
 
 /** Who makes calls. The keeper and the amazon-ecs plugin both run as the controller task role. */
-export type PrincipalName = 'keeper' | 'plugin' | 'reconciler' | 'operator' | 'infrastructure' | 'migration';
+export type PrincipalName = 'keeper' | 'plugin' | 'reconciler' | 'launch' | 'operator' | 'infrastructure' | 'migration';
 
 export interface Principal {
   readonly arn: string;
@@ -38,6 +38,8 @@ export interface IamWorld {
   readonly agents: readonly AgentTemplateArns[];
   /** Log group the reconciler Lambda writes to (its LoggingConfig), when there is a reconciler. */
   readonly reconcilerLogGroup?: string;
+  /** Log group the LaunchSnapshot handlers write to, when there are any. */
+  readonly launchLogGroup?: string;
   /** `controller.home.kmsKeyArn`, when the home uses a customer key. */
   readonly kmsKeyArn?: string;
   readonly principals: Readonly<Record<PrincipalName, Principal | undefined>>;
@@ -115,6 +117,14 @@ export function worldOf(example: SynthesizedExample): IamWorld {
     return RECONCILER_ENV.lineage in vars;
   });
   const reconciler = reconcilers[0];
+  // The LaunchSnapshot custom resource's own handlers (NodejsFunction bundles them as index.js);
+  // the Provider framework's functions are `framework.*`.
+  const launchFns = find('AWS::Lambda::Function', (p) => p.Handler === 'index.isComplete');
+  const launch = launchFns[0];
+  const logGroupOf = (l: Located | undefined): string | undefined => {
+    const cfg = l?.r.resources[l.id]?.Properties?.LoggingConfig as { LogGroup?: unknown } | undefined;
+    return l === undefined || cfg?.LogGroup === undefined ? undefined : l.r.resolveString(cfg.LogGroup);
+  };
 
   const operatorOutputs = stacks.flatMap(({ r, stack }) =>
     Object.values(r.template.Outputs ?? {}).flatMap((o) => {
@@ -147,12 +157,8 @@ export function worldOf(example: SynthesizedExample): IamWorld {
     agentExecutionRoleArn: agentDefs[0]?.executionRoleArn,
     agents,
     kmsKeyArn,
-    reconcilerLogGroup: reconciler
-      ? (() => {
-          const cfg = reconciler.r.resources[reconciler.id]?.Properties?.LoggingConfig as { LogGroup?: unknown } | undefined;
-          return cfg?.LogGroup === undefined ? undefined : reconciler.r.resolveString(cfg.LogGroup);
-        })()
-      : undefined,
+    reconcilerLogGroup: logGroupOf(reconciler),
+    launchLogGroup: logGroupOf(launch),
     policies,
     principals: {
       keeper: controller,
@@ -160,6 +166,7 @@ export function worldOf(example: SynthesizedExample): IamWorld {
       reconciler: reconciler
         ? principalOfRole(reconciler, roleId(reconciler.r.resources[reconciler.id]?.Properties?.Role))
         : undefined,
+      launch: launch ? principalOfRole(launch, roleId(launch.r.resources[launch.id]?.Properties?.Role)) : undefined,
       operator: operatorPolicy
         ? { arn: `arn:${env.partition}:iam::${env.account}:role/jenkins-ecs-operator`, policies: { identity: [{ name: operatorPolicy.name, document: operatorPolicy.document }] } }
         : undefined,

@@ -17,6 +17,7 @@ import { DynamoRecordAdapter, recordToItem } from '../../src/aws/record-adapter.
 import { EcsAdapter } from '../../src/aws/ecs-adapter.js';
 import { deploymentNames } from '../../src/config/names.js';
 import { JenkinsState, RECORD_TABLE_LOGICAL_ID } from '../../src/constructs/jenkins-state.js';
+import { systemClock } from '../../src/continuity/clock.js';
 import { RECORD_FORMAT, type LineageRecord } from '../../src/continuity/record.js';
 import { isCompleteWith, onEventWith, type LaunchDeps, type LaunchEvent } from '../../src/launch/handler.js';
 import { LAUNCH_PROPERTIES } from '../../src/launch/properties.js';
@@ -31,7 +32,10 @@ function deps(overrides: Partial<LaunchDeps> = {}): LaunchDeps {
     record: (table) => new DynamoRecordAdapter(dynamo, table),
     ec2: new Ec2Adapter(ec2),
     ecs: new EcsAdapter(ecs),
+    clock: systemClock,
     print: (line) => lines.push(line),
+    // Answer at once: these cases test the decision, not the wait inside one invocation.
+    stepBudgetMs: 0,
     ...overrides,
   };
 }
@@ -106,7 +110,7 @@ describe('LaunchSnapshot handler (moto)', () => {
     const table = await createTableLike(lineage);
     await createCluster(lineage);
     const e = event(lineage, table);
-    assert.deepEqual(await onEventWith(e), { PhysicalResourceId: `jenkins-ecs-launch-${lineage}` });
+    assert.deepEqual(await onEventWith(e, deps()), { PhysicalResourceId: `jenkins-ecs-launch-${lineage}` });
     const r = await isCompleteWith(e, deps());
     assert.equal(r.IsComplete, true);
     assert.deepEqual(r.Data, {
@@ -176,9 +180,9 @@ describe('LaunchSnapshot handler (moto)', () => {
     assert.deepEqual([r.Data?.Source, r.Data?.SnapshotId], ['launch', launch]);
   });
 
-  test('delete does nothing and completes at once (the record is never touched)', async () => {
+  test('delete with no record table (the state stack went first) completes at once', async () => {
     const e = { ...event('gone', 'no-such-table', {}, 'Delete'), PhysicalResourceId: 'jenkins-ecs-launch-gone' };
-    assert.deepEqual(await onEventWith(e), { PhysicalResourceId: 'jenkins-ecs-launch-gone' });
+    assert.deepEqual(await onEventWith(e, deps()), { PhysicalResourceId: 'jenkins-ecs-launch-gone' });
     assert.deepEqual(await isCompleteWith(e, deps()), { IsComplete: true });
   });
 
