@@ -1,11 +1,11 @@
-// Start-up of the installed CLI (the compiled dist/bin/jenkins-ecs.js, as `npm link` or a tarball
+// Start-up of the installed CLI (the bundled dist/bin/jenkins-ecs.js, as `npm link` or a tarball
 // install runs it) against a bare `node -e 0`, measured in the same run, interleaved, so machine
 // load hits all three alike. Goal: help and validate within 3× of node -e 0.
 // - startup-node-ms: `node -e 0`;
 // - startup-help-ms / -ratio: `jenkins-ecs --help` (loads the command table only);
 // - startup-validate-ms / -ratio: `jenkins-ecs validate --config examples/production.yaml`
 //   (YAML, zod schema, rules; no AWS SDK, no aws-cdk-lib).
-// Compiles dist/ first (tsconfig.build.json, incremental), so the figures are of the current source.
+// Bundles the CLI first (scripts/build-cli.mjs), so the figures are of the current source.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ms, ratio, timeProcess, type BenchResult } from './process.js';
@@ -14,7 +14,7 @@ const ROOT = join(__dirname, '..');
 const RUNS = 21;
 
 export async function run(): Promise<BenchResult[]> {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT });
   const bin = join(ROOT, 'dist', 'bin', 'jenkins-ecs.js');
   const commands: Record<string, string[]> = {
     node: ['-e', '0'],

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // CLI entry: `jenkins-ecs <command>` once installed (`npm link`, or `npm install -g` of the packed
-// tarball), which runs the compiled dist/bin/jenkins-ecs.js: plain JavaScript, no TypeScript
-// loader at start-up. All logic lives in src/cli/main.ts.
+// tarball), which runs dist/bin/jenkins-ecs.js: this file and its imports bundled by esbuild
+// (scripts/build-cli.mjs), plain JavaScript, no TypeScript loader at start-up. All logic lives in
+// src/cli/main.ts.
 //
 // The AWS SDK warns on every command that its future releases need Node 22; this pinned SDK runs
 // on Node 20, and the warning would break the CLI's one-line error output. Opt back in by setting

@@ -1,8 +1,8 @@
 /**
  * The root of this package: the nearest folder at or above `from` that holds a package.json.
  * Every layout the code runs from has none between itself and the root: the TypeScript sources
- * (src/…, through tsx in tests), tsc's output (dist/src/…, the installed CLI) and the bundled CDK
- * app (.build/app/, see scripts/synth.mjs). The constructs find jenkins/, keeper/, migrate/ and
+ * (src/…, through tsx in tests), the bundled CLI (dist/bin/, scripts/build-cli.mjs) and the bundled
+ * CDK app (.build/app/, see scripts/synth.mjs). The constructs find jenkins/, keeper/, migrate/ and
  * the keeper, launch and reconciler sources from here, whichever of those layouts runs them.
  * Undefined when no folder up to the file system root holds one.
  */

@@ -148,8 +148,8 @@ function commandHelp(c: CommandSpec): string[] {
 }
 
 /**
- * The package.json of this package (see findPackageRoot): src/cli in a checkout run through tsx,
- * dist/src/cli once compiled or installed. Read at run time so the version has one source.
+ * The package.json of this package (see findPackageRoot): from src/cli in a checkout run through
+ * tsx, from dist/bin once bundled or installed. Read at run time so the version has one source.
  */
 export function packageJson(from = __dirname): { name?: string; version?: string } {
   const root = findPackageRoot(from);

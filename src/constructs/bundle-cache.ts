@@ -32,7 +32,7 @@ import { JenkinsEcsConstructError } from './errors.js';
 
 /**
  * Root of this project, found from this module's location rather than process.cwd(), so synth
- * works from any directory and from each layout (src/ through tsx, dist/, the bundled app under
+ * works from any directory and from each layout (src/ through tsx, the bundled app under
  * .build/app/; see findPackageRoot). The project compiles as CommonJS, so __dirname is defined.
  */
 export const PROJECT_ROOT = projectRoot();

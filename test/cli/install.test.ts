@@ -1,10 +1,11 @@
 /**
- * The installed CLI: `npm pack` of this checkout holds the compiled JavaScript the CLI needs and
- * nothing that would need a TypeScript loader, and the unpacked tarball runs from another folder.
- * The package is private, so `npm publish` refuses it.
+ * The installed CLI: `npm pack` of this checkout holds the bundled JavaScript the CLI needs
+ * (scripts/build-cli.mjs) and nothing that would need a TypeScript loader, and the unpacked
+ * tarball runs from another folder. The package is private, so `npm publish` refuses it.
  *
  * Oracles: npm's own file selection (`npm pack`), esbuild's import graph of the CLI entry (which
- * files it needs), and Node's module cache in the running CLI (what it loaded).
+ * sources it needs) against the bundle's own source map, and Node's module cache in the running
+ * CLI (what it loaded).
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,8 +34,8 @@ describe('the packed CLI', () => {
   let installed = '';
 
   before(() => {
-    // What `npm run build` and npm's `prepare` (on npm ci and npm pack) emit.
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
+    // What `npm run build` and npm's `prepack` (on npm pack) emit.
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.mjs')], { cwd: ROOT, stdio: 'pipe' });
     const out = mkdtempSync(join(tmpdir(), 'jenkins-ecs-pack-'));
     const packed = JSON.parse(
       execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], { cwd: ROOT, encoding: 'utf8' }),
@@ -53,18 +54,19 @@ describe('the packed CLI', () => {
     assert.equal(pkg.private, true);
   });
 
-  test('holds the compiled bin and every module the CLI imports, as JavaScript', () => {
+  test('holds the bundled bin, and the bundle every module the CLI imports, as JavaScript', () => {
     const bin = pkg.bin['jenkins-ecs'];
     assert.equal(bin, 'dist/bin/jenkins-ecs.js');
     assert.ok(files.includes(bin), `${bin} not in the package`);
-    const missing = cliSourceClosure()
-      .map((src) => join('dist', src.replace(/\.ts$/, '.js')))
-      .filter((js) => !files.includes(js));
+    // esbuild heads each module it inlines with a comment naming its source.
+    const bundle = readFileSync(join(installed, bin), 'utf8');
+    const missing = cliSourceClosure().filter((src) => !bundle.includes(`\n// ${src}\n`));
     assert.deepEqual(missing, []);
+    assert.doesNotMatch(bundle, /require\("(zod|yaml)"\)/, 'zod and yaml are inlined');
   });
 
-  test('holds no TypeScript, no tests and no CDK app code the CLI does not run', () => {
-    assert.deepEqual(files.filter((f) => /\.ts$|^test\/|^src\/|^bin\/|^dist\/src\/constructs\/|^dist\/bin\/app\.js$/.test(f)), []);
+  test('holds nothing but the bundle and npm\'s own files: no TypeScript, no tests, no CDK app code', () => {
+    assert.deepEqual(files.filter((f) => f !== 'dist/bin/jenkins-ecs.js' && !/^(package\.json|README\.md|LICENSE)$/.test(f)), []);
   });
 
   test('the unpacked tarball runs from another folder and loads no TypeScript and no tsx', () => {

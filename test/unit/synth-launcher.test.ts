@@ -15,8 +15,8 @@ import { findPackageRoot } from '../../src/package-root.js';
 const ROOT = join(__dirname, '../..');
 
 describe('findPackageRoot', () => {
-  test('is the checkout from every layout the code runs from: src/, dist/src/ (tsc), .build/app (the bundled app)', () => {
-    for (const dir of ['src/constructs', 'dist/src/constructs', '.build/app', '.']) assert.equal(findPackageRoot(join(ROOT, dir)), ROOT, dir);
+  test('is the checkout from every layout the code runs from: src/, dist/bin (the bundled CLI), .build/app (the bundled app)', () => {
+    for (const dir of ['src/constructs', 'dist/bin', '.build/app', '.']) assert.equal(findPackageRoot(join(ROOT, dir)), ROOT, dir);
   });
 
   test('the constructs find the controller image folder from there', () => {

@@ -1,5 +1,5 @@
 /**
- * Runs the `jenkins-ecs` entry (bin/jenkins-ecs.ts, the file compiled to dist/bin/jenkins-ecs.js)
+ * Runs the `jenkins-ecs` entry (bin/jenkins-ecs.ts, the file bundled to dist/bin/jenkins-ecs.js)
  * as a real child process, through tsx, so tests see the current source without a build step.
  * test/cli/install.test.ts runs the compiled file itself.
  */
