@@ -98,13 +98,4 @@ describe('restart', () => {
     assert.equal(res.code, EXIT.refused);
     assert.match(res.error!.message, /^restart refused: a restore \(r1\) is already in progress/);
   });
-
-  test('a build without the record adapter says so in one line', async () => {
-    const w = await world();
-    const base = awsOf(w)();
-    const ctx = testContext({ aws: () => ({ ...base, record: undefined }) as unknown as CliAws });
-    const res = await runCommand(restart, ['--name', NAME, '--yes'], ctx);
-    assert.equal(res.code, EXIT.failure);
-    assert.match(res.error!.message, /needs the lineage record/);
-  });
 });

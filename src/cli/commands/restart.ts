@@ -6,10 +6,9 @@
  * any id) resumes the handover the record shows in progress.
  */
 import { randomUUID } from 'node:crypto';
-import { driveHandover, HandoverError, HANDOVER_STEPS, type HandoverEcs, type HandoverResult, type HandoverStep } from '../../continuity/handover.js';
-import type { RecordPort } from '../../continuity/record.js';
+import { driveHandover, HandoverError, HANDOVER_STEPS, type HandoverResult, type HandoverStep } from '../../continuity/handover.js';
 import { positive } from '../args.js';
-import { awsFor, COMMON_OPTIONS, mapAwsError, parseCommandArgs, resolveDeployment, withAwsErrors, type AwsCommandContext, type CliAws } from '../aws-context.js';
+import { awsFor, COMMON_OPTIONS, mapAwsError, parseCommandArgs, resolveDeployment, withAwsErrors, type AwsCommandContext } from '../aws-context.js';
 import { CliError, EXIT } from '../errors.js';
 
 const OPTIONS = {
@@ -28,16 +27,6 @@ export const STEP_LABEL: Record<HandoverStep, string> = {
   launching: 'launching one task from the final snapshot',
 };
 
-/** The ports the handover needs beyond v0.1's CliAws: the record and ECS DescribeTasks by ARN. */
-function handoverPorts(aws: CliAws): { record: RecordPort; ecs: HandoverEcs } {
-  const more = aws as CliAws & { record?: RecordPort; ecs: CliAws['ecs'] & Partial<Pick<HandoverEcs, 'taskStatus'>> };
-  if (more.record === undefined || typeof more.ecs.taskStatus !== 'function') {
-    throw new CliError('restart needs the lineage record (this build has no record adapter in its AWS context)', EXIT.failure);
-  }
-  const ecs = more.ecs as CliAws['ecs'] & Pick<HandoverEcs, 'taskStatus'>;
-  return { record: more.record, ecs };
-}
-
 export async function run(args: readonly string[], ctx: AwsCommandContext): Promise<number> {
   const { values } = parseCommandArgs('restart', args, OPTIONS);
   const deployment = resolveDeployment(values, ctx);
@@ -48,7 +37,7 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
 
   return withAwsErrors(deployment, async () => {
     const aws = await awsFor(ctx, deployment);
-    const { record, ecs } = handoverPorts(aws);
+    const { record, ecs } = aws;
     const { names } = deployment;
     const current = await record.read(names.lineage);
     const resuming = current?.operation?.kind === 'handover';
