@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { both, decideBegin, driveHandover, HANDOVER_STEPS, HandoverError, type HandoverConfig, type HandoverDeps, type HandoverResult } from '../../src/continuity/handover.js';
 import { adoptLaunch, advanceOperation, beginOperation, createRecord, endOperation } from '../../src/continuity/transitions.js';
-import { CLUSTER, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
+import { CLUSTER, FIXED_TIMING, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
+import type { HandoverEcs } from '../../src/continuity/handover.js';
 
 const CFG: HandoverConfig = { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, starter: 'service', pollMs: 5_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 } };
 
@@ -291,5 +292,29 @@ describe('both (two transitions, one write)', () => {
     assert.equal(two.record.operation, undefined);
     const refused = both(begun.record, (x) => advanceOperation(x, { id: 'other', step: 'x' }), (x) => endOperation(x, 'h'));
     assert.equal(refused.ok, false);
+  });
+});
+
+describe('handover: no task running or pending before the launch', () => {
+  // Guards the wait in the stop step (tasks = runningCount + pendingCount must be 0): the holder
+  // releases as soon as its final snapshot is registered, and that snapshot can complete while the
+  // old task is still stopping (ENI and volume detach); launching then would place the new task
+  // beside it. Remove the `tasks === 0` conditions in driveHandover and this test fails.
+  test('released holder, completed final snapshot, old task still stopping for 3 minutes: UpdateService only once no task is left', async () => {
+    const w = new HandoverWorld({ timing: { ...FIXED_TIMING, taskStop: () => 180_000 } });
+    await w.ready();
+    const seen: number[] = [];
+    const ecs: HandoverEcs = {
+      ...w.ecs,
+      rollSnapshot: async (c, s, id, o) => {
+        const st = (await w.ecs.describeService(c, s))!;
+        seen.push(st.runningCount + (st.pendingCount ?? 0));
+        return w.ecs.rollSnapshot(c, s, id, o);
+      },
+    };
+    const res = await w.drive(driveHandover(w.deps({ ecs }), CFG, { id: 'h1' }));
+    assert.equal(res.state, 'done');
+    assert.deepEqual(seen, [0], 'the one UpdateService came after the last task had stopped');
+    assert.equal(w.startedSinceReady, 1);
   });
 });
