@@ -13,8 +13,15 @@ import type { SnapshotsConfig } from '../config/types.js';
 import { METRICS } from '../continuity/settings.js';
 import { RECONCILE_EVERY } from './continuity-reconciler.js';
 
-/** Stale starts per hour that raise the StaleStart alarm; one per task replacement is normal. */
-export const STALE_STARTS_ALARM_THRESHOLD = 3;
+/**
+ * Stale starts per hour that raise the StaleStart alarm: one. v0.1 set 3, because every deploy and
+ * restart cost a stale start then. With the handover (issue 12) a planned deploy or restart starts
+ * its one task from the final snapshot and causes none (test/sim/handover.test.ts: StaleStarts per
+ * planned deploy is 0), so any stale start is an unplanned replacement: a crash with periodic
+ * snapshots since the last roll, a StopTask or forced new deployment, or a deploy that changed
+ * service settings outside the LaunchSnapshot resource. Each is worth a look.
+ */
+export const STALE_STARTS_ALARM_THRESHOLD = 1;
 
 export interface ContinuityAlarmsProps {
   /** Names of the deployment (`deploymentNames(config.name)`). */
@@ -175,13 +182,13 @@ export function addContinuityAlarms(scope: Construct, props: ContinuityAlarmsPro
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }),
     // A stale start is how an unplanned task replacement ends (the new task starts from the
-    // launch snapshot it was deployed with, waits at the gate, and the reconciler rolls it forward),
-    // so a single one is normal. Several in an hour mean tasks keep coming up stale: the roll is not
-    // taking effect (record, IAM, volume configuration), which is worth waking someone for.
+    // launch snapshot it was deployed with, waits at the gate, and the reconciler rolls it forward).
+    // Planned deploys and restarts go through the handover and cause none, so one in an hour means
+    // the controller was replaced outside it (see STALE_STARTS_ALARM_THRESHOLD).
     new cloudwatch.Alarm(scope, 'StaleStart', {
       alarmDescription: text(
-        `${STALE_STARTS_ALARM_THRESHOLD} or more controller tasks started on a stale home within an hour (one per deploy or restart is expected); the service is not converging on the head`,
-        'run `jenkins-ecs status` (head, launch, service snapshot); read the reconciler log for "rolled the service" lines and UpdateService errors',
+        'a controller task started on a stale home: the controller was replaced outside the handover (a crash, a StopTask or forced new deployment, or a deploy that changed service settings); planned deploys and `jenkins-ecs restart` cause none',
+        'run `jenkins-ecs status` (head, launch, service snapshot, the stopped task\'s reason); read the reconciler log for "rolled the service" lines and UpdateService errors; use `jenkins-ecs restart` for planned restarts',
       ),
       metric: lineageMetric(METRICS.staleStarts, 'Sum').with({ period: Duration.hours(1) }),
       threshold: STALE_STARTS_ALARM_THRESHOLD,
