@@ -1,8 +1,11 @@
 /**
  * Property-based simulator runs: at least 500 seeds × 50 one-minute steps, each seed choosing a
  * configuration (maximumPercent 100/200, throttling, snapshot failures, seed snapshot, interval)
- * and a fault or operator action per step. I1–I6 are checked after every step (and I1/I2/I3/I4 at
- * every gate opening, I5 at every deletion). A failure prints the simulation seed and its step log.
+ * and a fault or operator action per step, planned handovers among them (test/sim/handover.ts:
+ * restarts and deploys, interrupted by a killed CLI, a custom-resource timeout, killed isComplete
+ * invocations, a rollback deleting the resource, a task crash during the pre-copy). I1–I6 are
+ * checked after every step (and I1/I2/I3/I4 at every gate opening, I5 at every deletion), and the
+ * one task of a planned handover must never be stale. A failure prints the seed and its step log.
  *
  * Replay one run:      SIM_SEED=<seed> [SIM_STEPS=<n>] node scripts/run-tests.mjs test/sim/property
  * Other fast-check seed: SIM_FC_SEED=<n> (default fixed, so CI is reproducible).
@@ -28,15 +31,24 @@ describe('simulator: random runs keep I1–I6', () => {
 
   test(`${RUNS} seeded runs of ${STEPS} steps each break no invariant`, async () => {
     let steps = 0;
+    const planned = { begun: 0, finished: 0, starts: 0, stale: 0 };
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), async (seed) => {
         const run = await runRandom(seed, STEPS);
         steps += STEPS;
+        planned.begun += run.sim.handoversBegun;
+        planned.finished += run.sim.handoversFinished;
+        planned.starts += run.sim.plannedStarts;
+        planned.stale += run.sim.plannedStaleStarts;
         if (run.sim.violations.length > 0) throw new Error(failureReport(run));
       }),
       { numRuns: RUNS, seed: Number(process.env.SIM_FC_SEED ?? 20260601), endOnFailure: true },
     );
     assert.equal(steps, RUNS * STEPS);
+    // The planned handovers (restarts and deploys, interrupted) really ran, and none started stale.
+    console.log(`planned handovers: ${JSON.stringify(planned)}`);
+    assert.ok(planned.begun >= 300 && planned.finished >= 150 && planned.starts >= 150, JSON.stringify(planned));
+    assert.equal(planned.stale, 0, 'StaleStarts per planned handover');
   });
 
   // Seeds a longer soak (scripts/sim-soak.ts) once broke, replayed at the soak's length.

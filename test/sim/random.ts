@@ -2,6 +2,7 @@
  * Random simulator runs: a seed picks the configuration and every step's fault, so a failing run
  * replays exactly from its seed (SIM_SEED=<seed> node scripts/run-tests.mjs test/sim/property).
  */
+import { plannedDeploy, plannedRestart, plannedRestartWithCrash, type DeployFault } from './handover.js';
 import { Sim, type SimOptions } from './world.js';
 
 export const STEP_MS = 60_000;
@@ -84,6 +85,12 @@ export async function runRandom(seed: number, steps: number): Promise<RandomRun>
       if (done.length > 0) sim.restoreTo(sim.rng.pick(done).id);
     } else if (roll < 0.24) sim.foreignSnapshot(undefined, sim.rng.chance(0.5) ? { copyKind: 'periodic' } : {});
     else if (roll < 0.26) sim.forceNewDeployment();
+    // Planned handovers (issue 12), interrupted at random moments: a killed CLI (re-run by the
+    // operator), a custom-resource timeout (rollback resumes), killed isComplete invocations, a
+    // rollback deleting the resource, a task crash during the pre-copy.
+    else if (roll < 0.28) plannedRestart(sim, sim.rng.chance(0.5) ? { killAfterMs: sim.rng.int(0, 900_000), killAgain: sim.rng.int(0, 1) } : {});
+    else if (roll < 0.3) plannedDeploy(sim, sim.rng.pick<DeployFault>(['none', 'timeout', 'lambda-killed', 'delete']));
+    else if (roll < 0.31) plannedRestartWithCrash(sim);
     await sim.advance(STEP_MS);
   }
   return { seed, sim, config };

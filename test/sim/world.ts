@@ -12,6 +12,7 @@ import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeSt
 import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
 import { restore } from '../../src/continuity/restore.js';
+import type { HandoverDeps } from '../../src/continuity/handover.js';
 import { VirtualClock } from './clock.js';
 import { Rng } from './rng.js';
 
@@ -109,12 +110,16 @@ interface SimDeployment {
   status: Deployment['status'];
   rolloutState: NonNullable<Deployment['rolloutState']>;
   snapshotId?: string;
+  /** Task definition revision (`jenkins:N`); a deploy that replaces the task moves it. */
+  taskDefinition: string;
   createdAt: number;
+  /** Started by a planned handover (restart or deploy): its first task must never be stale. */
+  planned?: { at: number; firstTask?: number };
 }
 
 type JenkinsState = 'gated' | 'running' | 'stopping' | 'stopped';
 
-interface Caller {
+export interface Caller {
   readonly name: string;
   alive: boolean;
   /** This actor's clock offset (client clocks are never exact). */
@@ -249,7 +254,7 @@ export class Sim {
       const seed = this.addSnapshot({ volumeId: 'vol-seed', kind: 'seed', content: new Set([-3, -2, -1]), state: 'completed' });
       this.seedId = seed.id;
     }
-    this.deployments.push({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(this.seedId ? { snapshotId: this.seedId } : {}) });
+    this.deployments.push({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', taskDefinition: 'jenkins:1', createdAt: this.clock.ms, ...(this.seedId ? { snapshotId: this.seedId } : {}) });
     // Reconciler: every 5 minutes as the safety net, plus events.
     const schedule = (): void => {
       this.clock.schedule(300_000, () => {
@@ -277,6 +282,7 @@ export class Sim {
 
   private keeperLog(task: SimTask): (e: LogEntry) => void {
     return (e) => {
+      if (e.msg === 'gate decision' && e.decision === 'stale') this.staleGate(task);
       if ((e.msg === 'periodic snapshot not taken' || e.msg === 'previous periodic snapshot failed') && task.run) task.run.snapshotRoundFailed = true;
       if (!this.opts.verbose && e.level === 'debug') return;
       const { msg, level, lineage: _l, task: _t, ...rest } = e;
@@ -361,6 +367,7 @@ export class Sim {
           rolloutState: d.rolloutState,
           createdAt: new Date(d.createdAt),
           ...(d.snapshotId ? { snapshotId: d.snapshotId } : {}),
+          taskDefinition: d.taskDefinition,
           runningCount: live.filter((t) => t.deploymentId === d.id && t.phase === 'running').length,
           desiredCount: d.status === 'PRIMARY' ? this.desiredCount : 0,
         })),
@@ -492,7 +499,7 @@ export class Sim {
           if (n > 1) this.violation('roll-once', `the reconciler rolled the service to ${snapshotId} ${n} times`);
         }
         if (options?.desiredCount !== undefined) this.desiredCount = options.desiredCount;
-        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`, caller.name.startsWith('reconciler'));
+        this.newDeployment(snapshotId, `UpdateService snapshotId=${snapshotId} by ${caller.name}`, caller.name.startsWith('reconciler'), { planned: caller.name.startsWith('handover') });
       },
       setDesiredCount: async (_c, _s, n) => {
         await this.call(caller, 'setDesiredCount');
@@ -541,13 +548,21 @@ export class Sim {
 
   // ---------------------------------------------------------------- ECS service scheduler
 
-  private newDeployment(snapshotId: string | undefined, why: string, byReconciler = false): void {
+  private newDeployment(snapshotId: string | undefined, why: string, byReconciler = false, change: { taskDefinition?: string; planned?: boolean } = {}): void {
     // Someone else moved the service off a head the reconciler had rolled to: rolling back to it is
     // a new roll, not a repeated one (roll-once counts repeats of the reconciler's own decision).
     const primary = this.deployments.find((d) => d.status === 'PRIMARY');
     if (!byReconciler && primary?.snapshotId !== snapshotId) this.rollsByHead.clear();
     for (const d of this.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
-    this.deployments.unshift({ id: this.nextDeploymentId(), status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: this.clock.ms, ...(snapshotId ? { snapshotId } : {}) });
+    this.deployments.unshift({
+      id: this.nextDeploymentId(),
+      status: 'PRIMARY',
+      rolloutState: 'IN_PROGRESS',
+      taskDefinition: change.taskDefinition ?? primary?.taskDefinition ?? 'jenkins:1',
+      createdAt: this.clock.ms,
+      ...(snapshotId ? { snapshotId } : {}),
+      ...(change.planned ? { planned: { at: this.clock.ms } } : {}),
+    });
     this.say(`new deployment ${this.deployments[0]!.id} from ${snapshotId ?? 'empty'} (${why})`);
     this.disruption();
     this.kickScheduler();
@@ -587,6 +602,10 @@ export class Sim {
 
   private startTask(dep: SimDeployment): void {
     const n = ++this.seq.task;
+    if (dep.planned && dep.planned.firstTask === undefined) {
+      dep.planned.firstTask = n;
+      this.plannedStarts++;
+    }
     const caller: Caller = { name: `task${n}`, alive: true, throttledInARow: new Map(), skewMs: this.taskSkew() };
     const volN = ++this.seq.vol;
     const volume: SimVolume = { id: `vol-${String(volN).padStart(6, '0')}`, state: 'creating', createTime: this.clock.ms, disk: new Set(), dirty: new Map() };
@@ -887,6 +906,95 @@ export class Sim {
     );
   }
 
+  // ---------------------------------------------------------------- planned handovers (issue 12)
+
+  /** Task starts of planned deployments (a handover's one start), and how many of them were stale. */
+  plannedStarts = 0;
+  plannedStaleStarts = 0;
+  /** Planned handovers driven so far, and how many finished. */
+  handoversBegun = 0;
+  handoversFinished = 0;
+  /** Handover drivers (CLI runs, custom-resource invocations) and CloudFormation updates in flight. */
+  handoverDrivers = 0;
+  /** Numbers the drivers' callers and ids (per run, so a seed replays exactly). */
+  driverSeq = 0;
+  private lastRestoreAt = Number.NEGATIVE_INFINITY;
+  private readonly staleCounted = new Set<number>();
+  private handoverSince: number | undefined;
+  private taskDefinitionRevision = 1;
+
+  /**
+   * A keeper refused a stale volume. The first task of a planned deployment must never be stale:
+   * the handover launches it from the head after the last holder released, and nothing can move
+   * the head before that task acquires, except a restore requested meanwhile.
+   */
+  private staleGate(task: SimTask): void {
+    const dep = this.deployments.find((d) => d.id === task.deploymentId);
+    // With desiredCount 2 (the holder-race runs) a deployment starts two tasks and one of them
+    // waits behind the other's lease: there is no "one task" to check.
+    if (this.opts.desiredCount !== 1 || dep?.planned?.firstTask !== task.n || this.lastRestoreAt >= dep.planned.at) return;
+    if (this.staleCounted.has(task.n)) return;
+    this.staleCounted.add(task.n);
+    this.plannedStaleStarts++;
+    this.violation('StaleStart', `t${task.n}, the one task of planned deployment ${dep.id}, is stale at the gate`);
+  }
+
+  /** A new actor (a CLI run, a Lambda invocation) with its own clock offset. */
+  newCaller(name: string, skewMs = this.taskSkew()): Caller {
+    return { name, alive: true, throttledInARow: new Map(), skewMs };
+  }
+
+  /** The handover's ports as `caller` sees them (throttling, lost answers, its clock). */
+  handoverDeps(caller: Caller): HandoverDeps {
+    return {
+      record: this.recordFor(caller),
+      ec2: this.ec2For(caller),
+      ecs: this.ecsFor(caller),
+      clock: this.clockFor(caller),
+      log: (e) => (e.level !== 'debug' ? this.say(`${caller.name} ${e.level}: ${e.msg} ${e.snapshot ?? e.operation ?? ''}`) : undefined),
+      onStep: (step) => this.say(`${caller.name}: handover step ${step}`),
+    };
+  }
+
+  /** The PRIMARY deployment's task definition. */
+  get taskDefinition(): string {
+    return this.deployments.find((d) => d.status === 'PRIMARY')?.taskDefinition ?? 'jenkins:1';
+  }
+
+  /** A new task definition revision (a deploy that replaces the controller task registers one). */
+  nextTaskDefinition(): string {
+    return `jenkins:${++this.taskDefinitionRevision}`;
+  }
+
+  /**
+   * CloudFormation's update of the service resource after the LaunchSnapshot resource answered:
+   * the new task definition, the volume configuration with the answered snapshot, and the
+   * template's DesiredCount 1, which CloudFormation sends whenever the service resource updates.
+   */
+  cloudFormationServiceUpdate(snapshotId: string | undefined, taskDefinition: string): void {
+    this.desiredCount = this.opts.desiredCount;
+    this.newDeployment(snapshotId, `cloudformation service update (${taskDefinition})`, false, { taskDefinition, planned: true });
+  }
+
+  /** Log a line of a driver outside this file. */
+  note(what: string): void {
+    this.say(what);
+  }
+
+  /** Whether a handover is in progress: the record names one, or a driver or CloudFormation update runs. */
+  get handoverInProgress(): boolean {
+    return this.record?.operation?.kind === 'handover' || this.handoverDrivers > 0;
+  }
+
+  /**
+   * Liveness of a handover: whatever interrupts it (a killed CLI that the operator re-runs, a
+   * timed-out provider whose rollback resumes it, a Delete, a crash), it ends within this bound:
+   * the pre-copy bound, two snapshot completions, the framework's waits and a re-run's delay.
+   */
+  handoverBoundMs(): number {
+    return 15 * 60_000 + 2 * this.maxPendingMs + 60 * 60_000;
+  }
+
   // ---------------------------------------------------------------- faults and operator actions
 
   /** The task that runs Jenkins (authorized), if any. */
@@ -996,6 +1104,7 @@ export class Sim {
     const state: { snapshotId: string; done: boolean; error?: string } = { snapshotId, done: false };
     this.restoring = state;
     this.say(`RESTORE to ${snapshotId} requested`);
+    this.lastRestoreAt = this.clock.ms;
     const latest = this.runs.at(-1);
     // The lineage rolls back when the restore's promote write lands (the head becomes the target),
     // not when restore() returns: a task already waiting at the gate on a volume built from the
@@ -1056,10 +1165,18 @@ export class Sim {
   checkStep(): void {
     const running = this.runningJenkins();
     if (running.length > 1) this.violation('I1', `${running.length} Jenkins run at once: ${running.map((t) => `t${t.n}`).join(', ')}`);
-    if (this.desiredCount > 0 && running.length === 0 && this.downSince === undefined && !this.restoreInProgress) this.downSince = this.clock.ms;
+    const handover = this.handoverInProgress;
+    if (handover) {
+      this.handoverSince ??= this.clock.ms;
+      if (this.clock.ms - this.handoverSince > this.handoverBoundMs()) {
+        this.violation('I6', `a handover has been in progress for ${(this.clock.ms - this.handoverSince) / 1000}s (bound ${this.handoverBoundMs() / 1000}s)`);
+        this.handoverSince = this.clock.ms;
+      }
+    } else this.handoverSince = undefined;
+    if (this.desiredCount > 0 && running.length === 0 && this.downSince === undefined && !this.restoreInProgress && !handover) this.downSince = this.clock.ms;
     if (this.downSince !== undefined) {
       const down = this.clock.ms - this.downSince;
-      if (this.desiredCount === 0 || this.restoreInProgress) {
+      if (this.desiredCount === 0 || this.restoreInProgress || handover) {
         this.downSince = this.clock.ms;
       } else {
         this.maxDowntimeMs = Math.max(this.maxDowntimeMs, down);
