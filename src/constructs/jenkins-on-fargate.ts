@@ -306,10 +306,11 @@ export class JenkinsOnFargate extends Construct {
       cluster: this.cluster,
       service: this.controller.service,
       infrastructureRole: this.controller.infrastructureRole,
+      homeKeyArn: config.controller.home.kmsKeyArn,
     });
     output('OperatorPolicyArn', {
       value: this.operatorPolicy.policy.managedPolicyArn,
-      description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore, restart)',
+      description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore, restart, migrate --from-snapshot)',
     });
   }
 

@@ -11,6 +11,7 @@ import { MIGRATE_CONTAINER, MIGRATE_ENV, MIGRATE_LABELS, MIGRATE_MOUNTS, MIGRATE
 import { MIGRATION_TASK_CPU, MIGRATION_TASK_MEMORY_MIB } from '../migrate/preflight.js';
 import { acknowledgeWildcards, clusterTaskArns, nagArn, nagText, snapshotArns } from './continuity-iam.js';
 import { migrationImage } from './migration-image.js';
+import { MigrationOperatorPolicy } from './migration-operator-policy.js';
 
 export interface MigrationTaskProps {
   readonly names: DeploymentNames;
@@ -47,6 +48,8 @@ export class MigrationTask extends Construct {
   /** The security group RunTask gives the task: HTTPS out (AWS APIs, image pull) and NFS into the VPC. */
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
+  /** What `jenkins-ecs migrate --from-efs` needs on top of the operator policy (output `MigrationOperatorPolicyArn`). */
+  public readonly operatorPolicy: MigrationOperatorPolicy;
 
   constructor(scope: Construct, id: string, props: MigrationTaskProps) {
     super(scope, id);
@@ -188,6 +191,15 @@ export class MigrationTask extends Construct {
     Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are scoped to the asset repository.',
+    });
+
+    this.operatorPolicy = new MigrationOperatorPolicy(this, 'OperatorPolicy', {
+      names,
+      cluster: props.cluster,
+      source,
+      taskDefinition: this.taskDefinition,
+      infrastructureRole: props.infrastructureRole,
+      logGroup: this.logGroup,
     });
 
     new CfnOutput(stack, 'MigrationSecurityGroupId', {

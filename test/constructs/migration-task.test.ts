@@ -2,7 +2,7 @@
 // modes, security group and the least-privilege task role, from the synthesized template.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -11,6 +11,7 @@ import { buildApp } from '../../src/app.js';
 import { deploymentNames, parseConfig } from '../../src/config/index.js';
 import { TAGS } from '../../src/continuity/model.js';
 import { MIGRATE_CONTAINER, MIGRATE_LABELS, MIGRATE_MOUNTS, MIGRATE_SOURCE_VOLUME } from '../../src/migrate/events.js';
+import { ROOT } from '../examples/synth.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const FS = 'fs-0123456789abcdef0';
@@ -46,6 +47,7 @@ describe('migration task', () => {
     const json = JSON.stringify(template.toJSON());
     assert.equal(json.includes(deploymentNames('mig').migrationTask), false);
     assert.equal(json.includes('MigrationSecurityGroupId'), false);
+    assert.equal(json.includes('MigrationOperatorPolicyArn'), false);
   });
 
   test('the task definition: 4 vCPU / 8 GiB Fargate, EFS with TLS and IAM through the access point, the home configured at launch', () => {
@@ -111,6 +113,15 @@ describe('migration task', () => {
     ]);
     const outputs = withMigration.template.toJSON().Outputs as Record<string, { Description: string }>;
     assert.match(outputs.MigrationSecurityGroupId?.Description ?? '', /inbound TCP 2049/);
+  });
+
+  test("the operator's policy for migrate --from-efs is a managed policy named by the stable output MigrationOperatorPolicyArn, which the README names", () => {
+    const outputs = withMigration.template.toJSON().Outputs as Record<string, { Value: { Ref?: string }; Description: string }>;
+    const ref = outputs.MigrationOperatorPolicyArn?.Value.Ref;
+    assert.ok(ref, 'no MigrationOperatorPolicyArn output');
+    assert.equal(resources[ref]?.Type, 'AWS::IAM::ManagedPolicy');
+    assert.match(readFileSync(join(ROOT, 'README.md'), 'utf8'), /MigrationOperatorPolicyArn/);
+    // Its calls are simulated in test/iam (calls.ts, migrateEfsCalls) against this very policy.
   });
 
   test('cdk-nag (AwsSolutions) has no unacknowledged finding on the stack with the migration task', () => {

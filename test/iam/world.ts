@@ -36,6 +36,8 @@ export interface IamWorld {
   readonly infrastructureRoleArn: string;
   readonly agentExecutionRoleArn?: string;
   readonly agents: readonly AgentTemplateArns[];
+  /** The migration task's roles and log group (RunTask passes the roles), with `migration` in the config. */
+  readonly migrationTask?: { readonly taskRoleArn: string; readonly executionRoleArn: string; readonly logGroup: string };
   /** Log group the reconciler Lambda writes to (its LoggingConfig), when there is a reconciler. */
   readonly reconcilerLogGroup?: string;
   /** Log group the LaunchSnapshot handlers write to, when there are any. */
@@ -132,7 +134,9 @@ export function worldOf(example: SynthesizedExample): IamWorld {
       return id && r.resources[id]?.Type === 'AWS::IAM::ManagedPolicy' ? [{ r, stack, id }] : [];
     }),
   );
-  const operatorPolicy = operatorOutputs[0] ? policies.find((p) => p.name === `${operatorOutputs[0]?.stack}/${operatorOutputs[0]?.id}`) : undefined;
+  // The operator attaches every managed policy the outputs name (OperatorPolicyArn, and
+  // MigrationOperatorPolicyArn with `migration`).
+  const operatorPolicies = operatorOutputs.flatMap((o) => policies.filter((p) => p.name === `${o.stack}/${o.id}`));
 
   // The stack defines each agent task definition (JenkinsAgents); its roles are the ones RunTask passes.
   const agentDefs = planAgentClouds(example.config.name, example.config.agents).map((c) => {
@@ -143,6 +147,8 @@ export function worldOf(example: SynthesizedExample): IamWorld {
   const agents = agentDefs.map(({ label, family, taskRoleArn }) => ({ label, family, taskRoleArn }));
 
   const kmsKeyArn = example.config.controller.home.kmsKeyArn;
+  const migrationProps = migrationTaskDef ? (migrationTaskDef.r.resources[migrationTaskDef.id]?.Properties ?? {}) : undefined;
+  const migrationLog = (migrationProps?.ContainerDefinitions as { LogConfiguration?: { Options?: Record<string, unknown> } }[] | undefined)?.[0]?.LogConfiguration?.Options?.['awslogs-group'];
   const arn = (svc: string, resource: string, opts: { account?: string } = {}): string =>
     `arn:${env.partition}:${svc}:${env.region}:${opts.account ?? env.account}:${resource}`;
   return {
@@ -157,6 +163,15 @@ export function worldOf(example: SynthesizedExample): IamWorld {
     agentExecutionRoleArn: agentDefs[0]?.executionRoleArn,
     agents,
     kmsKeyArn,
+    ...(migrationTaskDef && migrationProps
+      ? {
+          migrationTask: {
+            taskRoleArn: roleArn(migrationTaskDef, migrationProps.TaskRoleArn),
+            executionRoleArn: roleArn(migrationTaskDef, migrationProps.ExecutionRoleArn),
+            logGroup: migrationTaskDef.r.resolveString(migrationLog),
+          },
+        }
+      : {}),
     reconcilerLogGroup: logGroupOf(reconciler),
     launchLogGroup: logGroupOf(launch),
     policies,
@@ -167,9 +182,13 @@ export function worldOf(example: SynthesizedExample): IamWorld {
         ? principalOfRole(reconciler, roleId(reconciler.r.resources[reconciler.id]?.Properties?.Role))
         : undefined,
       launch: launch ? principalOfRole(launch, roleId(launch.r.resources[launch.id]?.Properties?.Role)) : undefined,
-      operator: operatorPolicy
-        ? { arn: `arn:${env.partition}:iam::${env.account}:role/jenkins-ecs-operator`, policies: { identity: [{ name: operatorPolicy.name, document: operatorPolicy.document }] } }
-        : undefined,
+      operator:
+        operatorPolicies.length > 0
+          ? {
+              arn: `arn:${env.partition}:iam::${env.account}:role/jenkins-ecs-operator`,
+              policies: { identity: operatorPolicies.map((p) => ({ name: p.name, document: p.document })), ...(kmsKeyArn ? { resource: defaultKeyPolicy(env) } : {}) },
+            }
+          : undefined,
       infrastructure: principalOfRole(service, infrastructureRoleId, kmsKeyArn ? defaultKeyPolicy(env) : undefined),
       migration: migrationTaskDef
         ? principalOfRole(migrationTaskDef, roleId(migrationTaskDef.r.resources[migrationTaskDef.id]?.Properties?.TaskRoleArn))
