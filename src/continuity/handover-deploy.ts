@@ -20,7 +20,7 @@
  * poll, the next deploy, or `jenkins-ecs restart` (which resumes any handover) finishes it.
  */
 import { commit } from './commit.js';
-import { driveHandover, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
+import { driveHandover, HandoverError, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
 import type { ServiceState } from './model.js';
 import { endOperation } from './transitions.js';
 
@@ -103,7 +103,18 @@ export async function beginDeployHandover(
   if (service === undefined) return undefined;
   let starter = deployStarter(event, service, keys);
   // A budget already over: only the begin write happens here; isComplete drives the rest.
-  const res = await driveHandover(deps, { ...cfg, starter }, { id, until: deps.clock.now() });
+  let res: HandoverResult;
+  try {
+    res = await driveHandover(deps, { ...cfg, starter }, { id, until: deps.clock.now() });
+  } catch (e) {
+    // Nothing to hand over (no head yet: the first task has not snapshotted) or refused (a restore
+    // in progress). The deploy must not fail for it: a failed update rolls back, and the rollback
+    // would be refused the same way and leave the stack in UPDATE_ROLLBACK_FAILED. The deploy then
+    // replaces the task without a handover (two starts at worst; the gate keeps it safe).
+    if (!(e instanceof HandoverError)) throw e;
+    deps.log({ level: 'warn', msg: 'no handover for this deploy', lineage: cfg.lineage, code: e.code, reason: e.message });
+    return undefined;
+  }
   if (res.id !== id) starter = 'service';
   return { HandoverId: res.id, HandoverBegunAt: String(res.begunAt), HandoverStarter: starter };
 }

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { beginDeployHandover, deployStarter, handoverData, pollDeployHandover, replacesTask, type DeployEvent, type HandoverData } from '../../src/continuity/handover-deploy.js';
 import { TASK_PROPERTIES } from '../../src/launch/handler.js';
+import { beginOperation } from '../../src/continuity/transitions.js';
 import { CLUSTER, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
 
 const CFG = { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, pollMs: 5_000 };
@@ -150,5 +151,24 @@ describe('handover in cdk deploy', () => {
     const serving = await w.untilServing();
     assert.equal(serving?.snapshotId, w.record.peek()!.launch);
     assert.equal(w.startedSinceReady, 1);
+  });
+
+  test('no head yet, or a restore in progress: the deploy goes on without a handover (never a failed update whose rollback fails too)', async () => {
+    const w = await world();
+    const r = w.record.peek()!;
+    const begun = beginOperation(r, { kind: 'restore', id: 'r1' });
+    assert.ok(begun.ok);
+    w.record.put(begun.record, r.seq);
+    const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
+    assert.equal(await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1', KEYS)), undefined);
+    assert.equal(w.record.peek()!.operation?.id, 'r1', 'the restore is untouched');
+    assert.ok(w.logs.some((l) => l.msg === 'no handover for this deploy' && l.code === 'refused'));
+    // A lineage without a head (the first task has not taken a snapshot yet).
+    const fresh = await world();
+    const f = fresh.record.peek()!;
+    fresh.record.put({ ...f, seq: f.seq + 1, snapshots: [], head: undefined } as typeof f, f.seq);
+    assert.equal(await fresh.drive(beginDeployHandover(fresh.deps(), CFG, event, 'd1', KEYS)), undefined);
+    assert.ok(fresh.logs.some((l) => l.msg === 'no handover for this deploy' && l.code === 'no-head'));
+    assert.equal(fresh.desiredCount, 1);
   });
 });

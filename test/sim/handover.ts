@@ -124,10 +124,13 @@ async function deployFlow(sim: Sim, forward: DeployEvent, rollback: DeployEvent,
   const attempts = fault === 'timeout' || fault === 'delete' ? sim.rng.int(1, 6) : LAUNCH_MAX_ATTEMPTS;
   const complete = await waiter(sim, { ...forward, ...(data ? { Data: data } : {}) }, attempts, fault === 'lambda-killed');
   if (complete) {
-    // The resource answered `launch` (the service exists); CloudFormation updates the service.
+    // The resource's launch decision (`launch`, else the completed head, else the seed);
+    // CloudFormation updates the service with it.
+    // Without a handover (none could begin: no head yet, a restore in progress) that is the
+    // unplanned path of two starts, and not counted as a planned one.
     await sim.clock.sleep(sim.rng.int(1_000, 20_000));
-    sim.cloudFormationServiceUpdate(sim.record?.launch, taskDefinition);
-    sim.handoversFinished++;
+    sim.cloudFormationServiceUpdate(sim.deployValue(), taskDefinition, data !== undefined);
+    if (data !== undefined) sim.handoversFinished++;
     return;
   }
   if (fault === 'delete') {

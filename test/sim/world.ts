@@ -971,9 +971,9 @@ export class Sim {
    * the new task definition, the volume configuration with the answered snapshot, and the
    * template's DesiredCount 1, which CloudFormation sends whenever the service resource updates.
    */
-  cloudFormationServiceUpdate(snapshotId: string | undefined, taskDefinition: string): void {
+  cloudFormationServiceUpdate(snapshotId: string | undefined, taskDefinition: string, planned: boolean): void {
     this.desiredCount = this.opts.desiredCount;
-    this.newDeployment(snapshotId, `cloudformation service update (${taskDefinition})`, false, { taskDefinition, planned: true });
+    this.newDeployment(snapshotId, `cloudformation service update (${taskDefinition}${planned ? ', after a handover' : ', no handover'})`, false, { taskDefinition, planned });
   }
 
   /** Log a line of a driver outside this file. */
@@ -1086,7 +1086,7 @@ export class Sim {
    * What the `LaunchSnapshot` custom resource hands CloudFormation when it creates a change set:
    * `record.launch` while the service exists (always, here), else the head once completed, else the seed.
    */
-  private deployValue(): string | undefined {
+  deployValue(): string | undefined {
     const rec = this.record;
     if (rec?.launch) return rec.launch;
     const head = this.trueHead();
