@@ -55,7 +55,10 @@ describe('simulator: random runs keep I1–I6', () => {
   // - 589752932: a task waiting at the gate on a volume built from the restore target acquired
   //   after the restore's promote write but before restore() returned; the checker set the
   //   restore's expectation only on return and called the rollback a loss (I3).
-  for (const seed of [589752932]) {
+  // - 736155285: Jenkins stopped gracefully, the keeper requested its final snapshot and its task
+  //   crashed before registering it; the checker held that to I3 although the final never joined
+  //   the record (I4's case, which bounds the loss).
+  for (const seed of [589752932, 736155285]) {
     test(`soak seed ${seed} (200 steps) breaks no invariant`, async () => {
       const run = await runRandom(seed, 200);
       assert.deepEqual(run.sim.violations, [], failureReport(run));
