@@ -9,7 +9,7 @@ import {
   type ServiceVolumeConfiguration,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type { Deployment, DeploymentStatus, RolloutState, ServiceState, VolumeAttachment } from '../continuity/model.js';
+import type { Deployment, DeploymentStatus, DeploymentVolume, RolloutState, ServiceState, VolumeAttachment } from '../continuity/model.js';
 import type { EcsPort } from '../continuity/ports.js';
 import { AdapterError } from './errors.js';
 
@@ -46,6 +46,15 @@ export function ebsAttachment(task: Task | undefined): EbsAttachment | undefined
   return { status: attachment.status, volumeId: volumeId || undefined };
 }
 
+/** The settings a deploy can change, without the undefined ones. */
+function deploymentVolume(v: NonNullable<NonNullable<EcsDeployment['volumeConfigurations']>[number]['managedEBSVolume']>): DeploymentVolume {
+  const out: Record<string, string | number> = {};
+  for (const [k, x] of Object.entries({ sizeInGiB: v.sizeInGiB, volumeType: v.volumeType, iops: v.iops, throughput: v.throughput, filesystemType: v.filesystemType, volumeInitializationRate: v.volumeInitializationRate })) {
+    if (x !== undefined) out[k] = x;
+  }
+  return out as DeploymentVolume;
+}
+
 export function deploymentFromEcs(d: EcsDeployment): Deployment {
   return {
     id: d.id ?? '',
@@ -53,6 +62,7 @@ export function deploymentFromEcs(d: EcsDeployment): Deployment {
     rolloutState: rolloutState(d.rolloutState),
     snapshotId: d.volumeConfigurations?.[0]?.managedEBSVolume?.snapshotId || undefined,
     ...(d.taskDefinition ? { taskDefinition: d.taskDefinition } : {}),
+    ...(d.volumeConfigurations?.[0]?.managedEBSVolume ? { volume: deploymentVolume(d.volumeConfigurations[0].managedEBSVolume) } : {}),
     createdAt: d.createdAt ?? new Date(0),
     runningCount: d.runningCount,
     desiredCount: d.desiredCount,

@@ -21,7 +21,7 @@
  */
 import { commit } from './commit.js';
 import { driveHandover, HandoverError, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
-import type { ServiceState } from './model.js';
+import type { DeploymentVolume, ServiceState } from './model.js';
 import { endOperation } from './transitions.js';
 
 export interface DeployEvent {
@@ -42,12 +42,33 @@ export type HandoverData = {
   readonly HandoverStarter: DeployStarter;
 };
 
-/** Which of the resource's properties replace the task when they change, and which names the task definition. */
+/** Which of the resource's properties replace the task when they change, and what each holds. */
 export interface TaskProperties {
   /** Property keys whose change makes CloudFormation replace the controller task (task definition, volume settings). */
   readonly replacing: readonly string[];
   /** The key holding the task definition ARN (one of `replacing`). */
   readonly taskDefinition: string;
+  /** The key holding the static ManagedEBSVolume settings, CloudFormation's keys (one of `replacing`). */
+  readonly volume: string;
+  /** The key holding the initialization rate in MiB/s (one of `replacing`). */
+  readonly initializationRate: string;
+}
+
+/** CloudFormation's ManagedEBSVolume keys and the DescribeServices field each becomes. */
+const VOLUME_FIELDS: readonly (readonly [string, keyof DeploymentVolume])[] = [
+  ['SizeInGiB', 'sizeInGiB'],
+  ['VolumeType', 'volumeType'],
+  ['Iops', 'iops'],
+  ['Throughput', 'throughput'],
+  ['FilesystemType', 'filesystemType'],
+];
+
+/** The deployment's volume has exactly the settings these properties ask for (CloudFormation hands numbers over as strings). */
+export function volumeMatches(volume: DeploymentVolume, props: Readonly<Record<string, unknown>> | undefined, keys: TaskProperties): boolean {
+  if (props === undefined) return false;
+  const asked = (props[keys.volume] ?? {}) as Readonly<Record<string, unknown>>;
+  const same = (a: unknown, b: unknown): boolean => (a === undefined || a === null ? b === undefined : b !== undefined && String(a) === String(b));
+  return VOLUME_FIELDS.every(([cfn, ecs]) => same(asked[cfn], volume[ecs])) && same(props[keys.initializationRate], volume.volumeInitializationRate);
 }
 
 const canonical = (v: unknown): string =>
@@ -74,14 +95,20 @@ export function replacesTask(event: Pick<DeployEvent, 'RequestType' | 'ResourceP
  * task definition of the old properties. When the service already runs the task definition this
  * request asks for, CloudFormation will not touch the service (a rollback after the service was
  * rolled back or was never updated): then the service must be the starter, or it would stay at
- * desiredCount 0. A deploy that changes only the volume settings cannot be told apart this way and
- * counts as forward (docs/protocol.md, section 7, names this limit).
+ * desiredCount 0. A deploy that changes only the volume settings is told apart the same way by
+ * the PRIMARY deployment's volume settings (size, type, IOPS, throughput, filesystem,
+ * initialization rate); when they match neither side it counts as forward.
  */
 export function deployStarter(event: Pick<DeployEvent, 'ResourceProperties' | 'OldResourceProperties'>, service: ServiceState, keys: TaskProperties): DeployStarter {
   const wanted = event.ResourceProperties[keys.taskDefinition];
   const before = event.OldResourceProperties?.[keys.taskDefinition];
-  if (wanted === before) return 'cloudformation';
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (wanted === before) {
+    // Only the volume settings changed: the service already runs the requested ones and not the
+    // old ones (the rollback of a volume change), or it is a forward deploy.
+    const v = primary?.volume;
+    return v !== undefined && volumeMatches(v, event.ResourceProperties, keys) && !volumeMatches(v, event.OldResourceProperties, keys) ? 'service' : 'cloudformation';
+  }
   return primary?.taskDefinition !== undefined && primary.taskDefinition === wanted ? 'service' : 'cloudformation';
 }
 

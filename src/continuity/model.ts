@@ -63,9 +63,21 @@ export interface Deployment {
   readonly snapshotId?: string;
   /** The deployment's task definition ARN (`family:revision`). */
   readonly taskDefinition?: string;
+  /** The static settings of `volumeConfigurations[0].managedEBSVolume` that a deploy can change. */
+  readonly volume?: DeploymentVolume;
   readonly createdAt: Date;
   readonly runningCount?: number;
   readonly desiredCount?: number;
+}
+
+/** Volume settings of a deployment (DescribeServices), as far as a deploy can change them. */
+export interface DeploymentVolume {
+  readonly sizeInGiB?: number;
+  readonly volumeType?: string;
+  readonly iops?: number;
+  readonly throughput?: number;
+  readonly filesystemType?: string;
+  readonly volumeInitializationRate?: number;
 }
 
 export interface ServiceState {

@@ -71,6 +71,8 @@ export interface LaunchDeps {
 export const TASK_PROPERTIES: TaskProperties = {
   replacing: [LAUNCH_PROPERTIES.taskDefinition, LAUNCH_PROPERTIES.managedEbsVolume, LAUNCH_PROPERTIES.initializationRateMiBps],
   taskDefinition: LAUNCH_PROPERTIES.taskDefinition,
+  volume: LAUNCH_PROPERTIES.managedEbsVolume,
+  initializationRate: LAUNCH_PROPERTIES.initializationRateMiBps,
 };
 
 const stdoutPrint: LogSink = (line) => {

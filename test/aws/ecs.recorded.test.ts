@@ -113,3 +113,21 @@ describe('EcsAdapter service calls with recorded DescribeServices', () => {
     assert.equal(mock.commandCalls(UpdateServiceCommand).length, 0);
   });
 });
+
+describe('EcsAdapter.describeService: what the deploy handover reads of the PRIMARY deployment', () => {
+  test('the task definition and the volume settings a deploy can change, from a recorded DescribeServices', async () => {
+    const ecs = mockClient(ECSClient);
+    try {
+      const recorded = recordedDescribeServices({ primary: 'snap-0new' });
+      const service = recorded.services![0]!;
+      const primary = { ...service.deployments![0]!, taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/jenkins-ecs-ci-controller:7' };
+      ecs.on(DescribeServicesCommand).resolves({ ...recorded, services: [{ ...service, deployments: [primary, ...service.deployments!.slice(1)] }] });
+      const state = await new EcsAdapter(new ECSClient({ region: 'us-east-1' })).describeService('c', 's');
+      const d = state!.deployments.find((x) => x.status === 'PRIMARY')!;
+      assert.equal(d.taskDefinition, primary.taskDefinition);
+      assert.deepEqual(d.volume, { sizeInGiB: 50, volumeType: 'gp3', iops: 3000, throughput: 125, filesystemType: 'xfs' });
+    } finally {
+      ecs.restore();
+    }
+  });
+});

@@ -52,6 +52,25 @@ describe('handover in cdk deploy', () => {
     assert.equal(deployStarter({ ResourceProperties: volumeOnly, OldResourceProperties: OLD }, service('jenkins:7'), KEYS), 'cloudformation');
   });
 
+  test('deployStarter on a volume-only change: the PRIMARY deployment\'s volume settings tell a forward deploy from its rollback', () => {
+    const withVolume = (sizeInGiB: number, rate?: number) => ({
+      desiredCount: 1,
+      runningCount: 1,
+      deployments: [{ id: 'd', status: 'PRIMARY' as const, taskDefinition: 'jenkins:7', createdAt: new Date(0), volume: { sizeInGiB, volumeType: 'gp3', ...(rate ? { volumeInitializationRate: rate } : {}) } }],
+    });
+    const bigger = { ...OLD, ManagedEBSVolume: { ...VOLUME, SizeInGiB: '60' } };
+    // Forward: the service still runs 50 GiB.
+    assert.equal(deployStarter({ ResourceProperties: bigger, OldResourceProperties: OLD }, withVolume(50), KEYS), 'cloudformation');
+    // Rollback of 50 → 60 after the service was rolled back (or never updated): it runs 50 GiB, the request asks for 50.
+    assert.equal(deployStarter({ ResourceProperties: OLD, OldResourceProperties: bigger }, withVolume(50), KEYS), 'service');
+    // The initialization rate counts as a volume setting (strings from CloudFormation, numbers from ECS).
+    const rated = { ...OLD, InitializationRateMiBps: '200' };
+    assert.equal(deployStarter({ ResourceProperties: OLD, OldResourceProperties: rated }, withVolume(50), KEYS), 'service');
+    assert.equal(deployStarter({ ResourceProperties: OLD, OldResourceProperties: rated }, withVolume(50, 200), KEYS), 'cloudformation');
+    // Settings the service matches on neither side: forward.
+    assert.equal(deployStarter({ ResourceProperties: OLD, OldResourceProperties: bigger }, withVolume(70), KEYS), 'cloudformation');
+  });
+
   test('handoverData: only a well-formed id and seq; the starter defaults to CloudFormation', () => {
     assert.equal(handoverData(undefined), undefined);
     assert.equal(handoverData({ HandoverId: 'd1', HandoverBegunAt: 'x' }), undefined);
