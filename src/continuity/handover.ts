@@ -91,7 +91,8 @@ export interface HandoverRun {
 }
 
 export type HandoverResult =
-  | { readonly state: 'done'; readonly id: string; readonly begunAt: number; readonly launch: string; readonly preCopy?: string }
+  /** `launch` is undefined only when every snapshot of the lineage failed during the handover (no head left). */
+  | { readonly state: 'done'; readonly id: string; readonly begunAt: number; readonly launch?: string; readonly preCopy?: string }
   | { readonly state: 'waiting'; readonly id: string; readonly begunAt: number; readonly step: HandoverStep; readonly reason: string };
 
 export type HandoverErrorCode = 'refused' | 'no-head' | 'no-service';
@@ -231,7 +232,21 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
       if (service === undefined) throw new HandoverError('no-service', `service ${cfg.service} not found in cluster ${cfg.cluster}`);
       const tasks = service.runningCount + (service.pendingCount ?? 0);
       const head = record.head;
-      if (head === undefined) throw new HandoverError('no-head', `${cfg.lineage} lost its head during the handover`);
+      if (head === undefined && tasks === 0) {
+        // Every snapshot the handover could launch from failed (dropped above): there is nothing to
+        // hand over any more. Leaving the operation and desiredCount 0 would keep Jenkins down for
+        // good; instead end the operation and start the service as a lineage with no head starts
+        // (the gate authorizes any volume then), from the deployment's current snapshot.
+        log('error', 'the lineage lost its head during the handover (its snapshots failed); ending the handover without one', { operation: id });
+        await write((r) => endOperation(r, id));
+        if (cfg.starter !== 'cloudformation') await retry(() => deps.ecs.setDesiredCount(cfg.cluster, cfg.service, 1));
+        return { state: 'done', id, begunAt, ...(record.launch ? { launch: record.launch } : {}), ...(preCopy ? { preCopy } : {}) };
+      }
+      if (head === undefined) {
+        if (outOfTime()) return waiting('stopping', `${tasks} task(s) still running or pending`);
+        await clock.sleep(pollMs);
+        continue;
+      }
       const snap = tasks === 0 ? await retry(() => deps.ec2.describeSnapshot(head.snapshotId)) : undefined;
       if (tasks === 0 && (snap === undefined || snap.state === 'error')) {
         log('error', 'snapshot failed', { snapshot: head.snapshotId, kind: head.kind, state: snap?.state ?? 'missing' });

@@ -30,6 +30,7 @@ import type { HandoverDeps, HandoverEc2, HandoverEcs } from '../continuity/hando
 import { beginDeployHandover, pollDeployHandover, type DeployEvent, type HandoverData, type TaskProperties } from '../continuity/handover-deploy.js';
 import { decideLaunch, launchPlan, launchVolume, type LaunchDecision } from '../continuity/launch.js';
 import type { Clock } from '../continuity/ports.js';
+import { awsErrorCode, isRetryable } from '../continuity/retry.js';
 import type { RecordPort } from '../continuity/record.js';
 import { createLogger, type LogSink } from '../keeper/log.js';
 import { LAUNCH_PROPERTIES, parseLaunchProperties, type LaunchProperties } from './properties.js';
@@ -145,7 +146,24 @@ export async function onEventWith(event: LaunchEvent, deps: LaunchDeps): Promise
   return data ? { ...result, Data: data } : result;
 }
 
+/**
+ * isComplete. The Provider framework fails the resource at once on any error isComplete throws
+ * (only `IsComplete: false` is asked again), and a failed update rolls back, which costs another
+ * handover. So an AWS error that is only transient (throttling, a 5xx that outlived the SDK's and
+ * withRetries' own retries) is answered "not yet": the next poll goes on from the record, and the
+ * provider's total timeout still bounds it. Anything else (access denied, a refusal) fails fast.
+ */
 export async function isCompleteWith(event: LaunchEvent, deps: LaunchDeps): Promise<IsCompleteResult> {
+  try {
+    return await isCompleteOnce(event, deps);
+  } catch (e) {
+    if (!isRetryable(e)) throw e;
+    createLogger(deps.print, () => deps.clock.now())({ level: 'warn', msg: 'launch snapshot: transient AWS error; asking again at the next poll', code: awsErrorCode(e) ?? null, request: event.RequestType });
+    return { IsComplete: false };
+  }
+}
+
+async function isCompleteOnce(event: LaunchEvent, deps: LaunchDeps): Promise<IsCompleteResult> {
   const budget = deps.stepBudgetMs ?? LAUNCH_STEP_BUDGET_MS;
   const until = deps.clock.now().getTime() + budget;
   if (event.RequestType === 'Delete') {

@@ -323,9 +323,12 @@ export class HandoverWorld {
   }
 
   /** Makes the next snapshot created end in `error`. */
+  /** A pending snapshot ends in error; a completed one reads as error from now on (broken behind the protocol's back). */
   failSnapshot(id: string): void {
     const s = this.snaps.get(id);
-    if (s) s.fail = true;
+    if (!s) return;
+    s.fail = true;
+    if (s.state === 'completed') s.state = 'error';
   }
 
   snapshot(id: string): Readonly<WSnapshot> | undefined {

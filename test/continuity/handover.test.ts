@@ -154,7 +154,7 @@ describe('handover', () => {
     assert.equal(r.operation, undefined);
     assert.equal(r.launch, result.launch);
     assert.equal(w.desiredCount, 0, 'the handover itself starts nothing with CloudFormation as the starter');
-    await w.ecs.rollSnapshot(CLUSTER, SERVICE, result.launch, { desiredCount: 1 });
+    await w.ecs.rollSnapshot(CLUSTER, SERVICE, result.launch!, { desiredCount: 1 });
     await assertHandedOver(w, result);
   });
 
@@ -247,6 +247,28 @@ describe('handover', () => {
     const r = w.record.peek()!;
     assert.equal(r.head?.kind, 'manual', 'the completed pre-copy is the head now');
     assert.equal(r.launch, r.head?.snapshotId);
+  });
+
+  test('every snapshot fails during the handover: the operation ends and the service starts again, never left at desiredCount 0', async () => {
+    const w = await world();
+    const deps = w.deps({
+      onStep: (s) => {
+        if (s !== 'stopping') return;
+        const tick = (): void => {
+          const r = w.record.peek()!;
+          for (const m of r.snapshots) w.failSnapshot(m.snapshotId);
+          if (r.head !== undefined || r.holder !== undefined) w.clock.schedule(500, tick);
+        };
+        tick();
+      },
+    });
+    const result = await w.drive(driveHandover(deps, CFG, { id: 'h1' }));
+    w.violations.splice(0);
+    assert.equal(result.state, 'done');
+    const r = w.record.peek()!;
+    assert.equal(r.operation, undefined, 'the operation ended');
+    assert.equal(r.head, undefined, 'no head is left');
+    assert.equal(w.desiredCount, 1, 'the service starts again');
   });
 
   test('refused while another kind of operation is in progress, and on a lineage without a head', async () => {

@@ -86,6 +86,35 @@ describe('LaunchSnapshot handler: the deploy handover', () => {
     assert.equal(w.startedSinceReady, 1);
   });
 
+  test('a throttled isComplete answers "not yet" (the framework would fail the deploy on a throw); access denied still fails', async () => {
+    const { w, deps, lines } = await world();
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const denied = Object.assign(new Error('not authorized to perform: dynamodb:GetItem'), { name: 'AccessDeniedException' });
+    let fail: Error | undefined = throttled;
+    const flaky: LaunchDeps = {
+      ...deps,
+      record: () => ({
+        read: async (l) => {
+          if (fail) throw fail;
+          return w.record.read(l);
+        },
+        write: (n, e) => w.record.write(n, e),
+      }),
+    };
+    const request: LaunchEvent = { RequestType: 'Update', RequestId: 'req-1', ResourceProperties: props('jenkins:8'), OldResourceProperties: props('jenkins:7') };
+    fail = undefined;
+    const answer = await w.drive(onEventWith(request, deps));
+    fail = throttled;
+    assert.deepEqual(await w.drive(isCompleteWith({ ...request, ...answer }, flaky)), { IsComplete: false });
+    assert.ok(lines.some((l) => l.includes('transient AWS error') && l.includes('ThrottlingException')));
+    fail = denied;
+    await assert.rejects(w.drive(isCompleteWith({ ...request, ...answer }, flaky)), /not authorized/);
+    // Once AWS answers again, the same event finishes the handover.
+    fail = undefined;
+    const { result } = await provider(w, deps, request);
+    assert.equal(result.IsComplete, true);
+  });
+
   test('a pending head is waited for inside one isComplete, up to its step budget', async () => {
     const { w, deps } = await world();
     const start = w.clock.ms;

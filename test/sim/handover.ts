@@ -119,7 +119,17 @@ export function plannedDeploy(sim: Sim, fault: DeployFault = 'none'): void {
 }
 
 async function deployFlow(sim: Sim, forward: DeployEvent, rollback: DeployEvent, taskDefinition: string, fault: DeployFault): Promise<void> {
-  const data = await onEvent(sim, forward);
+  let data: HandoverData | undefined;
+  try {
+    data = await onEvent(sim, forward);
+  } catch (err) {
+    // onEvent failed (an AWS error outlived the retries): the resource fails, the stack rolls back,
+    // and the rollback's Update (old properties) resumes whatever handover the record shows. A
+    // rollback whose onEvent fails too is continued by the operator (continue-update-rollback).
+    sim.note(`cloudformation: onEvent failed (${String(err)}); the stack rolls back`);
+    await rollBack(sim, rollback);
+    return;
+  }
   // The framework gives up after `attempts` (a timeout fault: a few; otherwise all of them).
   const attempts = fault === 'timeout' || fault === 'delete' ? sim.rng.int(1, 6) : LAUNCH_MAX_ATTEMPTS;
   const complete = await waiter(sim, { ...forward, ...(data ? { Data: data } : {}) }, attempts, fault === 'lambda-killed');
@@ -140,10 +150,28 @@ async function deployFlow(sim: Sim, forward: DeployEvent, rollback: DeployEvent,
     return;
   }
   sim.note('cloudformation: the LaunchSnapshot resource timed out; the stack rolls back');
-  const back = await onEvent(sim, rollback);
-  if (!(await waiter(sim, { ...rollback, ...(back ? { Data: back } : {}) }, LAUNCH_MAX_ATTEMPTS, false))) throw new Error('the rollback timed out too');
-  // The rollback never updated the service: nothing more from CloudFormation.
-  sim.handoversFinished++;
+  await rollBack(sim, rollback);
+}
+
+/**
+ * The rollback's Update of the resource (old properties): it resumes the handover the record shows
+ * and, the service never having been updated, nothing more comes from CloudFormation. A rollback
+ * that fails too (an AWS error outliving the retries) leaves UPDATE_ROLLBACK_FAILED, which the
+ * operator continues (continue-update-rollback sends the Update again).
+ */
+async function rollBack(sim: Sim, rollback: DeployEvent): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      const back = await onEvent(sim, rollback);
+      if (!(await waiter(sim, { ...rollback, ...(back ? { Data: back } : {}) }, LAUNCH_MAX_ATTEMPTS, false))) throw new Error('the rollback timed out too');
+      sim.handoversFinished++;
+      return;
+    } catch (err) {
+      if (tries >= 3) throw err;
+      sim.note(`cloudformation: the rollback failed (${String(err)}); the operator runs continue-update-rollback`);
+      await sim.clock.sleep(60_000);
+    }
+  }
 }
 
 async function onEvent(sim: Sim, event: DeployEvent): Promise<HandoverData | undefined> {

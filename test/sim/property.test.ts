@@ -58,7 +58,11 @@ describe('simulator: random runs keep I1–I6', () => {
   // - 736155285: Jenkins stopped gracefully, the keeper requested its final snapshot and its task
   //   crashed before registering it; the checker held that to I3 although the final never joined
   //   the record (I4's case, which bounds the loss).
-  for (const seed of [589752932, 736155285]) {
+  // - 455595018: every snapshot of the lineage failed during a restart's handover; the handover
+  //   threw 'lost its head' and left its operation and desiredCount 0 for good.
+  // - 1477741223: a deploy's rollback failed on throttling and nothing continued it (the model now
+  //   continues it, as an operator does); the handover stayed in progress.
+  for (const seed of [589752932, 736155285, 455595018, 1477741223]) {
     test(`soak seed ${seed} (200 steps) breaks no invariant`, async () => {
       const run = await runRandom(seed, 200);
       assert.deepEqual(run.sim.violations, [], failureReport(run));

@@ -90,7 +90,7 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     if (values.json) {
       io.out(JSON.stringify({ operation: result.id, launch: result.launch, preCopy: result.preCopy ?? null, steps: timings }, null, 2));
     } else {
-      io.out(`restart done: ${names.service} launches one task from ${result.launch}; follow its boot with 'jenkins-ecs status'`);
+      io.out(`restart done: ${names.service} launches one task from ${result.launch ?? 'no snapshot (every snapshot of the lineage failed; see the log)'}; follow its boot with 'jenkins-ecs status'`);
     }
     return EXIT.ok;
   });
