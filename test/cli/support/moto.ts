@@ -156,12 +156,11 @@ export interface SeedSnapshot {
   readonly volumeId: string;
   readonly task?: string;
   readonly source?: string;
-  readonly promotedAt?: Date;
   /** Taken outside the protocol (tags copied): not registered in the record. */
   readonly foreign?: boolean;
 }
 
-/** A lineage snapshot tagged the way the keeper (or a restore) tags it. moto completes it at once. */
+/** A lineage snapshot tagged the way the keeper tags it. moto completes it at once. */
 export async function seedSnapshot(clients: AwsClients, s: SeedSnapshot): Promise<string> {
   const tags: Tag[] = [
     { Key: TAGS.lineage, Value: s.lineage },
@@ -169,7 +168,6 @@ export async function seedSnapshot(clients: AwsClients, s: SeedSnapshot): Promis
   ];
   if (s.task) tags.push({ Key: TAGS.task, Value: s.task });
   if (s.source) tags.push({ Key: TAGS.source, Value: s.source });
-  if (s.promotedAt) tags.push({ Key: TAGS.promotedAt, Value: s.promotedAt.toISOString() });
   const res = await clients.ec2.send(
     new CreateSnapshotCommand({ VolumeId: s.volumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }),
   );
