@@ -14,6 +14,11 @@ export function snapshotArns(stack: Stack): string {
 }
 
 /** ec2:DescribeSnapshots and ec2:DescribeVolumes, which support no resource-level permissions. */
+/** PassRole of the home volume's ECS infrastructure role, to ECS only (UpdateService/RunTask with volumeConfigurations). */
+export function passInfrastructureRoleStatement(sid: string, role: iam.IRole): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid, actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } } });
+}
+
 export function describeEbsStatement(sid: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid,

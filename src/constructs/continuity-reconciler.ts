@@ -13,7 +13,7 @@ import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { RECONCILER_ENV } from '../continuity/settings.js';
 import { LAMBDA_DEFAULTS, PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
-import { acknowledgeWildcards, describeEbsStatement, nagArn, recordStatement, serviceArn, snapshotArns } from './continuity-iam.js';
+import { acknowledgeWildcards, describeEbsStatement, nagArn, passInfrastructureRoleStatement, recordStatement, serviceArn, snapshotArns } from './continuity-iam.js';
 
 /** How often the reconciler runs even when no event arrives. */
 export const RECONCILE_EVERY = Duration.minutes(5);
@@ -104,12 +104,7 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
       resources: [serviceArn(stack, props.cluster, names)],
     }),
     recordStatement(stack, names, 'ReconcilerRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
-    new iam.PolicyStatement({
-      sid: 'ReconcilerPassInfrastructureRole',
-      actions: ['iam:PassRole'],
-      resources: [props.infrastructureRole.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
-    }),
+    passInfrastructureRoleStatement('ReconcilerPassInfrastructureRole', props.infrastructureRole),
     new iam.PolicyStatement({
       sid: 'ReconcilerPruneLineage',
       actions: ['ec2:DeleteSnapshot'],

@@ -13,16 +13,7 @@ import type { HomeConfig } from '../config/types.js';
 import { LAUNCH_PROPERTIES } from '../launch/properties.js';
 import { LAUNCH_LAMBDA_TIMEOUT_MS, LAUNCH_POLL_MS, LAUNCH_TOTAL_TIMEOUT_MS, LAUNCH_WAIT_MS } from '../launch/timing.js';
 import { LAMBDA_DEFAULTS, PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
-import {
-  acknowledgeWildcards,
-  clusterTaskArns,
-  createSnapshotStatements,
-  HANDOVER_SNAPSHOT_KINDS,
-  nagArn,
-  nagText,
-  recordStatement,
-  serviceArn,
-} from './continuity-iam.js';
+import { acknowledgeWildcards, clusterTaskArns, createSnapshotStatements, HANDOVER_SNAPSHOT_KINDS, nagArn, nagText, passInfrastructureRoleStatement, recordStatement, serviceArn } from './continuity-iam.js';
 
 /**
  * Wall-time bound of a deploy's wait for the handover and a pending head (src/launch/timing.ts
@@ -108,12 +99,7 @@ export class LaunchSnapshot extends Construct {
         actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
         resources: [serviceArn(stack, props.cluster, names)],
       }),
-      new iam.PolicyStatement({
-        sid: 'LaunchPassInfrastructureRole',
-        actions: ['iam:PassRole'],
-        resources: [props.infrastructureRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
-      }),
+      passInfrastructureRoleStatement('LaunchPassInfrastructureRole', props.infrastructureRole),
       // The holder's task status by ARN (a holder whose task stopped is fenced).
       new iam.PolicyStatement({
         sid: 'LaunchDescribeTasks',

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import type { DeploymentNames } from '../config/names.js';
 import type { MigrationConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
-import { clusterTaskArns, nagText } from './continuity-iam.js';
+import { clusterTaskArns, nagText, passInfrastructureRoleStatement } from './continuity-iam.js';
 
 export interface MigrationOperatorPolicyProps {
   readonly names: DeploymentNames;
@@ -77,12 +77,7 @@ export class MigrationOperatorPolicy extends Construct {
           resources: [props.taskDefinition.taskRole.roleArn, executionRole.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         }),
-        new iam.PolicyStatement({
-          sid: 'MigratePassInfrastructureRole',
-          actions: ['iam:PassRole'],
-          resources: [props.infrastructureRole.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
-        }),
+        passInfrastructureRoleStatement('MigratePassInfrastructureRole', props.infrastructureRole),
         new iam.PolicyStatement({ sid: 'MigrateReadTaskLog', actions: ['logs:GetLogEvents'], resources: [props.logGroup.logGroupArn] }),
       ],
     });

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DeploymentNames } from '../config/names.js';
 import { TAGS } from '../continuity/model.js';
-import { clusterTaskArns, nagText, OPERATOR_SNAPSHOT_KINDS, recordStatement, snapshotArns, snapshotTagConditions, volumeArns } from './continuity-iam.js';
+import { clusterTaskArns, nagText, OPERATOR_SNAPSHOT_KINDS, passInfrastructureRoleStatement, recordStatement, snapshotArns, snapshotTagConditions, volumeArns } from './continuity-iam.js';
 
 export interface OperatorPolicyProps {
   readonly names: DeploymentNames;
@@ -50,12 +50,7 @@ export class OperatorPolicy extends Construct {
         }),
         // restore: stop the controller, roll it to the chosen snapshot, start it again.
         new iam.PolicyStatement({ sid: 'OperatorRollService', actions: ['ecs:UpdateService'], resources: [props.service.serviceArn] }),
-        new iam.PolicyStatement({
-          sid: 'OperatorPassInfrastructureRole',
-          actions: ['iam:PassRole'],
-          resources: [props.infrastructureRole.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
-        }),
+        passInfrastructureRoleStatement('OperatorPassInfrastructureRole', props.infrastructureRole),
         // Every command reads the lineage record (consistent GetItem); restore, snapshot, restart
         // and migrate write it (PutItem conditioned on the seq read). Only this lineage's item.
         recordStatement(stack, names, 'OperatorRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
