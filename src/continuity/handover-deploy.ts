@@ -20,7 +20,7 @@
  * poll, the next deploy, or `jenkins-ecs restart` (which resumes any handover) finishes it.
  */
 import { commit } from './commit.js';
-import { driveHandover, HandoverError, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
+import { driveHandover, HandoverError, over, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
 import type { DeploymentVolume, ServiceState } from './model.js';
 import { endOperation } from './transitions.js';
 
@@ -174,8 +174,17 @@ export async function pollDeployHandover(
   }
   const data = handoverData(event.Data);
   if (data === undefined) return { complete: true };
-  const result = await driveHandover(deps, { ...cfg, starter: data.HandoverStarter }, { id: data.HandoverId, resume: false, until, begunAt: Number(data.HandoverBegunAt) });
-  return { complete: result.state === 'done', result };
+  const run = { id: data.HandoverId, begunAt: Number(data.HandoverBegunAt) };
+  try {
+    const result = await driveHandover(deps, { ...cfg, starter: data.HandoverStarter }, { ...run, resume: false, until });
+    return { complete: result.state === 'done', result };
+  } catch (e) {
+    // Two isComplete invocations with the same Data (Lambda delivers an async invocation at least
+    // once, or CloudFormation's own timeout overlaps the waiter): the other one finished the
+    // handover under this one's feet. That is completion, not a failure that would roll back.
+    if (e instanceof HandoverError && e.code === 'refused' && over(await deps.record.read(cfg.lineage), run)) return { complete: true };
+    throw e;
+  }
 }
 
 /** The handover fields of onEvent's Data, or undefined when onEvent began none. */

@@ -130,7 +130,7 @@ const stepIndex = (step: string | undefined): number => HANDOVER_STEPS.indexOf((
 const noRecord = (lineage: string): Outcome => ({ ok: false, code: 'nothing-to-do', reason: `${lineage} has no record` });
 
 /** The handover that began at `run.begunAt` is over: the record moved past it and holds no operation of its id. */
-function over(record: LineageRecord | undefined, run: HandoverRun): boolean {
+export function over(record: LineageRecord | undefined, run: Pick<HandoverRun, 'id' | 'begunAt'>): boolean {
   return record !== undefined && run.begunAt !== undefined && record.seq > run.begunAt && record.operation?.id !== run.id;
 }
 
@@ -161,10 +161,8 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   const begun = await commit(deps.record, cfg.lineage, (r) => (over(r, run) ? { ok: true, record: r!, unchanged: true } : decideBegin(r, run, cfg.lineage)), copts);
   if (!begun.outcome.ok) throw new HandoverError(begun.outcome.code === 'no-head' ? 'no-head' : 'refused', begun.outcome.reason);
   let record = begun.outcome.record;
-  if (over(record, run)) {
-    if (record.launch === undefined) throw new HandoverError('no-head', `${cfg.lineage} has no launch after handover ${run.id}`);
-    return { state: 'done', id: run.id, begunAt: run.begunAt!, launch: record.launch };
-  }
+  // Over (launch undefined only when every snapshot failed during it, and it ended without one).
+  if (over(record, run)) return { state: 'done', id: run.id, begunAt: run.begunAt!, ...(record.launch ? { launch: record.launch } : {}) };
   const id = record.operation!.id;
   const begunAt = record.operation!.seq;
   if (id !== run.id) log('info', 'resuming the handover in progress', { operation: id });

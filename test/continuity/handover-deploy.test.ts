@@ -91,6 +91,20 @@ describe('handover in cdk deploy', () => {
     assert.equal(w.record.peek()!.seq, before);
   });
 
+  test('two isComplete invocations with the same Data at once (a duplicate delivery): both answer complete, neither fails the deploy', async () => {
+    const w = await world();
+    const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1', KEYS));
+    const withData: DeployEvent = { ...event, Data: { ...data } };
+    // Two drivers of the same operation, each with a budget long enough to finish it.
+    const both = Promise.all([pollDeployHandover(w.deps(), CFG, withData, 3_600_000), pollDeployHandover(w.deps(), CFG, withData, 3_600_000)]);
+    const [a, b] = await w.drive(both);
+    assert.deepEqual([a.complete, b.complete], [true, true]);
+    const r = w.record.peek()!;
+    assert.equal(r.operation, undefined);
+    assert.equal(r.launch, r.head?.snapshotId);
+  });
+
   test('onEvent begins, polls finish, the service update starts one task from the final snapshot', async () => {
     const w = await world();
     const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
