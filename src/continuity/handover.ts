@@ -229,9 +229,14 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
       const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
       if (service === undefined) throw new HandoverError('no-service', `service ${cfg.service} not found in cluster ${cfg.cluster}`);
       const tasks = service.runningCount + (service.pendingCount ?? 0);
+      if (tasks > 0) {
+        if (outOfTime()) return waiting('stopping', `${tasks} task(s) still running or pending`);
+        await clock.sleep(pollMs);
+        continue;
+      }
       const head = record.head;
-      if (head === undefined && tasks === 0) {
-        // Every snapshot the handover could launch from failed (dropped above): there is nothing to
+      if (head === undefined) {
+        // Every snapshot the handover could launch from failed (dropped below): there is nothing to
         // hand over any more. Leaving the operation and desiredCount 0 would keep Jenkins down for
         // good; instead end the operation and start the service as a lineage with no head starts
         // (the gate authorizes any volume then), from the deployment's current snapshot.
@@ -240,23 +245,17 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
         if (cfg.starter !== 'cloudformation') await retry(() => deps.ecs.setDesiredCount(cfg.cluster, cfg.service, 1));
         return { state: 'done', id, begunAt, ...(record.launch ? { launch: record.launch } : {}), ...(preCopy ? { preCopy } : {}) };
       }
-      if (head === undefined) {
-        if (outOfTime()) return waiting('stopping', `${tasks} task(s) still running or pending`);
-        await clock.sleep(pollMs);
-        continue;
-      }
-      const snap = tasks === 0 ? await retry(() => deps.ec2.describeSnapshot(head.snapshotId)) : undefined;
-      if (tasks === 0 && (snap === undefined || snap.state === 'error')) {
+      const snap = await retry(() => deps.ec2.describeSnapshot(head.snapshotId));
+      if (snap === undefined || snap.state === 'error') {
         log('error', 'snapshot failed', { snapshot: head.snapshotId, kind: head.kind, state: snap?.state ?? 'missing' });
         await write((r) => dropFailed(r, head.snapshotId));
         continue;
       }
-      if (tasks === 0 && snap?.state === 'completed') {
+      if (snap.state === 'completed') {
         await advance('stopped', head.snapshotId);
         break;
       }
-      const why = tasks > 0 ? `${tasks} task(s) still running or pending` : `final snapshot ${head.snapshotId} is ${snap?.progress ?? 'pending'}`;
-      if (outOfTime()) return waiting('stopping', why);
+      if (outOfTime()) return waiting('stopping', `final snapshot ${head.snapshotId} is ${snap.progress ?? 'pending'}`);
       await clock.sleep(pollMs);
     }
   }
