@@ -82,3 +82,35 @@ export interface KeeperHost {
   /** True once the Jenkins container's KnownStatus is STOPPED (task metadata endpoint). */
   jenkinsStopped(): Promise<boolean>;
 }
+
+/** An uploaded delta archive (docs/design/handoff.md): what the record's handoff names. */
+export interface DeltaRef {
+  /** Object key in the deployment's handoff bucket: `<lineage>/<final snapshot id>.delta`. */
+  readonly key: string;
+  /** SHA-256 of the archive as uploaded, lowercase hex; the applier refuses any other content. */
+  readonly sha256: string;
+  readonly bytes: number;
+  /** Entries packed (files, directories, symlinks). */
+  readonly files: number;
+}
+
+/**
+ * The handoff's delta (docs/design/handoff.md): the files of the home that changed since a
+ * pre-copy snapshot, packed by the stopping keeper and applied by the next task's keeper onto a
+ * volume built from that snapshot. `src/keeper/delta.ts` implements it on the file system and S3;
+ * the simulator in memory.
+ */
+export interface DeltaPort {
+  /**
+   * Packs every entry of `home` whose ctime is at or after `cutoff` (content, mode, owner, mtime;
+   * changed directories with their full entry lists) and uploads it under `key`. Jenkins must have
+   * stopped. Rejects when `deadline` passes first; nothing then refers to the upload.
+   */
+  ship(home: string, cutoff: Date, key: string, deadline: Date): Promise<DeltaRef>;
+  /**
+   * Downloads `ref`, checks its size and SHA-256, and applies it onto `home` (a volume built from
+   * the handoff's base). Rejects on any mismatch or error: the home is then unusable and Jenkins
+   * must not start on it.
+   */
+  apply(home: string, ref: DeltaRef, deadline: Date): Promise<void>;
+}

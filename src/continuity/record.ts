@@ -10,6 +10,7 @@
  * DynamoDB; the simulator implements it in memory with the same semantics.
  */
 import type { SnapshotKind } from './model.js';
+import type { DeltaRef } from './ports.js';
 
 /** Version of the item layout; a reader refuses a record with a greater format. */
 export const RECORD_FORMAT = 1;
@@ -36,6 +37,19 @@ export interface Holder {
    * taken over (its task was reported STOPPED) can never advance the head again.
    */
   readonly token: number;
+}
+
+/**
+ * A planned stop's shortcut to the head (docs/design/handoff.md): a volume built from `base` (a
+ * completed pre-copy of the same volume) with `delta` applied holds the same home as one built
+ * from `final`. Valid only while `final` is the head.
+ */
+export interface Handoff {
+  readonly final: string;
+  readonly base: string;
+  readonly delta: DeltaRef;
+  /** `seq` of the write that set it. */
+  readonly seq: number;
 }
 
 export type OperationKind = 'restore' | 'handover' | 'migrate';
@@ -68,6 +82,8 @@ export interface LineageRecord {
   readonly launch?: string;
   readonly holder?: Holder;
   readonly operation?: Operation;
+  /** Set by a keeper's final write during a handover; see {@link Handoff}. */
+  readonly handoff?: Handoff;
   /**
    * Earlier `launch` values, newest first (at most {@link LAUNCH_HISTORY}). A `cdk deploy` resolves
    * the launch snapshot when it creates its change set and applies it later, so retention keeps
