@@ -9,7 +9,7 @@
  */
 import { commit, RECORD_RETRYABLE, type CommitOptions } from './commit.js';
 import type { Snapshot, SnapshotKind, Volume } from './model.js';
-import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry } from './ports.js';
+import type { Clock, DeltaPort, Ec2Port, EcsPort, KeeperHost, LogEntry } from './ports.js';
 import { ensureRecord } from './ensure-record.js';
 import type { RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, RETRYABLE_AWS_ERRORS, withRetries, type RetryPolicy } from './retry.js';
@@ -31,6 +31,8 @@ export interface KeeperDeps {
   readonly clock: Clock;
   readonly host: KeeperHost;
   readonly log: (entry: LogEntry) => void;
+  /** The handoff's delta (docs/design/handoff.md). Absent: no handoff is shipped or applied (the final snapshot path). */
+  readonly delta?: DeltaPort;
 }
 
 export interface KeeperConfig {

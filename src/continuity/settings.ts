@@ -13,6 +13,8 @@ export const KEEPER_ENV = {
   jenkinsContainer: 'JENKINS_ECS_JENKINS_CONTAINER',
   /** DynamoDB table of the lineage record (`deploymentNames(name).recordTable`). */
   recordTable: 'JENKINS_ECS_RECORD_TABLE',
+  /** S3 bucket for the handoff's delta archives (docs/design/handoff.md); absent: no handoff. */
+  handoffBucket: 'JENKINS_ECS_HANDOFF_BUCKET',
 } as const;
 
 /** Environment variables of the reconciler Lambda function. */
