@@ -26,7 +26,7 @@ import type { ServiceState, Snapshot } from './model.js';
 import type { Clock, LogEntry, SnapshotTags } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
 import { withRetries, type RetryPolicy } from './retry.js';
-import { adoptLaunch, advanceOperation, beginOperation, dropFailed, endOperation, fence, register, type Outcome } from './transitions.js';
+import { adoptLaunch, advanceOperation, beginOperation, dropFailed, endOperation, fence, register, validHandoff, type Outcome } from './transitions.js';
 
 /** The steps the record's `operation.step` moves through, in order. */
 export const HANDOVER_STEPS = ['begun', 'pre-copy', 'stopping', 'stopped', 'launching'] as const;
@@ -244,6 +244,15 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
         await write((r) => endOperation(r, id));
         if (cfg.starter !== 'cloudformation') await retry(() => deps.ecs.setDesiredCount(cfg.cluster, cfg.service, 1));
         return { state: 'done', id, begunAt, ...(record.launch ? { launch: record.launch } : {}), ...(preCopy ? { preCopy } : {}) };
+      }
+      // The handoff (docs/design/handoff.md): the keeper shipped the last writes as a delta from the
+      // pre-copy, so the new task can start from that completed snapshot now instead of waiting
+      // minutes for the final one to complete; its keeper applies the delta before the gate opens.
+      const handoff = validHandoff(record);
+      if (handoff !== undefined && (await retry(() => deps.ec2.describeSnapshot(handoff.base)))?.state === 'completed') {
+        log('info', 'handoff: launching from the pre-copy with the delta', { base: handoff.base, final: head.snapshotId, delta: handoff.delta.key, bytes: handoff.delta.bytes });
+        await advance('stopped', handoff.base);
+        break;
       }
       const snap = await retry(() => deps.ec2.describeSnapshot(head.snapshotId));
       if (snap === undefined || snap.state === 'error') {

@@ -18,7 +18,7 @@ import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { adoptLaunch, dropFailed, fence, protectedIds, prune, roll } from './transitions.js';
+import { adoptLaunch, dropFailed, fence, protectedIds, prune, roll, validHandoff } from './transitions.js';
 
 export interface ReconcilerDeps {
   readonly ec2: Ec2Port;
@@ -81,6 +81,12 @@ export function decideRecordRoll(input: RollInput): RecordRollDecision {
   if (record.operation !== undefined) return { action: 'nothing', reason: 'operation' };
   if (input.headState !== 'completed') return { action: 'nothing', reason: 'head-pending' };
   const current = primaryDeployment(service)?.snapshotId;
+  // A handoff's base with its delta is the head's home (docs/design/handoff.md): a service that
+  // launches from it is on the head. Rolling it to the final snapshot would replace the task the
+  // handover just started; should its keeper fail to apply the delta, it drops the handoff and the
+  // next decision rolls.
+  const handoff = validHandoff(record);
+  if (handoff !== undefined && current === handoff.base) return record.launch === handoff.base ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: handoff.base };
   if (current === head.snapshotId) return record.launch === head.snapshotId ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: head.snapshotId };
   if (service.deployments.some((d) => d.snapshotId === head.snapshotId && d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS')) return { action: 'nothing', reason: 'rollout-in-progress' };
   const from = current === undefined ? {} : { from: current };

@@ -9,6 +9,7 @@
  * by id just before deciding.
  */
 import { effectiveTime, type Snapshot, type SnapshotKind, type Volume } from './model.js';
+import type { DeltaRef } from './ports.js';
 import { LAUNCH_HISTORY, RECORD_FORMAT, type Holder, type LineageRecord, type OperationKind, type RecordedSnapshot } from './record.js';
 
 export type RefusalCode =
@@ -48,9 +49,25 @@ export type Outcome = Next | Refusal;
 const refuse = (code: RefusalCode, reason: string): Refusal => ({ ok: false, code, reason });
 const same = (record: LineageRecord): Next => ({ ok: true, record, unchanged: true });
 
-/** The next record: `changes` applied and `seq` advanced by exactly one. */
+/**
+ * The next record: `changes` applied and `seq` advanced by exactly one. A handoff that the
+ * changes made invalid (its final is no longer the head, or its base no longer a member) goes
+ * with them, whichever transition it was: a stale handoff is never left for a keeper to apply.
+ */
 function bump(record: LineageRecord, changes: Partial<Omit<LineageRecord, 'seq' | 'lineage' | 'format'>>): LineageRecord {
-  return { ...record, ...changes, seq: record.seq + 1 };
+  const next = { ...record, ...changes, seq: record.seq + 1 };
+  return next.handoff !== undefined && !handoffHolds(next) ? without(next, 'handoff') : next;
+}
+
+/** The record's handoff still stands for its head: final is the head and base a member (docs/design/handoff.md). */
+export function handoffHolds(record: LineageRecord): boolean {
+  const h = record.handoff;
+  return h !== undefined && record.head?.snapshotId === h.final && record.snapshots.some((e) => e.snapshotId === h.base);
+}
+
+/** The record's handoff if it is valid (see {@link handoffHolds}). */
+export function validHandoff(record: LineageRecord): LineageRecord['handoff'] {
+  return handoffHolds(record) ? record.handoff : undefined;
 }
 
 function without<K extends keyof LineageRecord>(record: LineageRecord, ...keys: K[]): LineageRecord {
@@ -111,6 +128,11 @@ export interface AcquireInput {
   readonly source?: string;
   /** ECS DescribeTasks (by ARN) reported the current holder's task STOPPED or unknown. */
   readonly holderStopped?: boolean;
+  /**
+   * Key of the handoff delta the keeper applied onto its volume (built from the handoff's base):
+   * the volume then holds the head's home although its source is the base.
+   */
+  readonly appliedDelta?: string;
 }
 
 /**
@@ -124,7 +146,14 @@ export function acquire(record: LineageRecord, input: AcquireInput): Outcome {
   if (bad) return bad;
   if (record.holder?.taskArn === input.taskArn && record.holder.volumeId === input.volumeId) return same(record);
   const head = record.head;
-  if (head !== undefined && input.source !== head.snapshotId) {
+  const handoff = validHandoff(record);
+  const viaHandoff = handoff !== undefined && input.source === handoff.base && input.appliedDelta === handoff.delta.key;
+  if (input.appliedDelta !== undefined && !viaHandoff) {
+    // The volume is the base plus that delta: the head's home only while that handoff stands
+    // (a restore to the base itself, say, must not start on the base plus a delta).
+    return refuse('stale', `volume ${input.volumeId} carries delta ${input.appliedDelta}, which no longer stands for the head ${head?.snapshotId ?? '(none)'}`);
+  }
+  if (head !== undefined && input.source !== head.snapshotId && !viaHandoff) {
     return refuse(
       'stale',
       input.source === undefined
@@ -149,6 +178,11 @@ export interface RegisterInput {
   readonly source?: string;
   /** Also `release` in the same write (the final snapshot of a Jenkins known to have stopped). */
   readonly release?: boolean;
+  /**
+   * With `release` only: the keeper shipped the delta from this member (the pre-copy of its own
+   * volume) to the registered snapshot; written as the record's handoff.
+   */
+  readonly handoff?: { readonly base: string; readonly delta: DeltaRef };
 }
 
 /** `register` (and `release` with it): append the snapshot and make it the head, by the holder only. */
@@ -168,8 +202,22 @@ export function register(record: LineageRecord, input: RegisterInput): Outcome {
     ...(input.task ? { task: input.task } : {}),
     ...(input.source ? { source: input.source } : {}),
   };
-  const next = bump(record, { snapshots: [...record.snapshots, entry], head: entry });
+  const snapshots = [...record.snapshots, entry];
+  const handoff = input.release === true && input.handoff !== undefined && snapshots.some((e) => e.snapshotId === input.handoff!.base && e.snapshotId !== input.snapshotId)
+    ? { handoff: { final: input.snapshotId, base: input.handoff.base, delta: input.handoff.delta, seq: record.seq + 1 } }
+    : {};
+  const next = bump(without(record, 'handoff'), { snapshots, head: entry, ...handoff });
   return { ok: true, record: input.release === true ? without(next, 'holder') : next };
+}
+
+/**
+ * `drop-handoff`: a keeper could not apply the delta of key `key` (a download, digest or file
+ * system error): nobody may try it again, and the lineage continues from the final snapshot
+ * (the reconciler rolls to it once completed). Any other handoff, or none, is left as it is.
+ */
+export function dropHandoff(record: LineageRecord, key: string): Outcome {
+  if (record.handoff?.delta.key !== key) return same(record);
+  return { ok: true, record: without(bump(record, {}), 'handoff') };
 }
 
 /** `release`: the holder gives the lineage up (its token must still hold it). */
@@ -284,6 +332,8 @@ export function protectedIds(record: LineageRecord, referenced: Iterable<string>
   if (record.launch) out.add(record.launch);
   for (const s of record.previousLaunches ?? []) out.add(s);
   if (record.operation?.target) out.add(record.operation.target);
+  const handoff = validHandoff(record);
+  if (handoff) out.add(handoff.base);
   return out;
 }
 
