@@ -62,7 +62,7 @@ function bump(record: LineageRecord, changes: Partial<Omit<LineageRecord, 'seq' 
 /** The record's handoff still stands for its head: final is the head and base a member (docs/design/handoff.md). */
 export function handoffHolds(record: LineageRecord): boolean {
   const h = record.handoff;
-  return h !== undefined && record.head?.snapshotId === h.final && record.snapshots.some((e) => e.snapshotId === h.base);
+  return h !== undefined && record.head?.snapshotId === h.final && record.snapshots.some((e) => e.snapshotId === h.final) && record.snapshots.some((e) => e.snapshotId === h.base);
 }
 
 /** The record's handoff if it is valid (see {@link handoffHolds}). */
@@ -243,8 +243,7 @@ export function dropFailed(record: LineageRecord, snapshotId: string): Outcome {
   if (record.head?.snapshotId !== snapshotId) return refuse('not-head', `${snapshotId} is not the head of ${record.lineage}`);
   const snapshots = record.snapshots.filter((e) => e.snapshotId !== snapshotId);
   const head = snapshots.at(-1);
-  const next = bump(record, { snapshots });
-  return { ok: true, record: head ? { ...next, head } : without(next, 'head') };
+  return { ok: true, record: head ? bump(record, { snapshots, head }) : bump(without(record, 'head'), { snapshots }) };
 }
 
 function withLaunch(record: LineageRecord, snapshotId: string): Partial<LineageRecord> {

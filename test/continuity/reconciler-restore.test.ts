@@ -164,6 +164,19 @@ describe('reconcile on the record', () => {
     assert.ok(!aws.calls.some((c) => c === 'deleteSnapshot' && false));
   });
 
+  test('a service on a valid handoff base is on the head: no roll to the final (it would replace the handover task); without the handoff it rolls', () => {
+    const p = { snapshotId: 'p', seq: 3, kind: 'manual' as const };
+    const f = { snapshotId: 'f', seq: 4, kind: 'final' as const };
+    const delta = { key: 'ci/f.delta', sha256: 'x', bytes: 1, files: 1 };
+    const record: LineageRecord = { ...createRecord('ci'), seq: 5, head: f, snapshots: [p, f], launch: 'p', handoff: { final: 'f', base: 'p', delta, seq: 4 } };
+    const service = { desiredCount: 1, runningCount: 1, deployments: [{ id: 'd', status: 'PRIMARY' as const, snapshotId: 'p', createdAt: new Date(0) }] };
+    const at = { headState: 'completed' as const, service, now: new Date(), rollLeaseMs: 180_000 };
+    assert.deepEqual(decideRecordRoll({ record, ...at }), { action: 'nothing', reason: 'up-to-date' });
+    assert.deepEqual(decideRecordRoll({ record: { ...record, launch: 'old' }, ...at }), { action: 'adopt', snapshotId: 'p' });
+    const { handoff: _gone, ...dropped } = record;
+    assert.equal(decideRecordRoll({ record: dropped, ...at }).action, 'roll');
+  });
+
   test('a roll whose writer died before UpdateService is issued again only after the lease', () => {
     const record: LineageRecord = { ...createRecord('ci'), seq: 5, head: { snapshotId: 'h', seq: 4, kind: 'final' }, snapshots: [{ snapshotId: 'h', seq: 4, kind: 'final' }], launch: 'h', roll: { snapshotId: 'h', seq: 5, at: '2026-05-01T00:00:00.000Z' } };
     const service = { desiredCount: 1, runningCount: 1, deployments: [{ id: 'd', status: 'PRIMARY' as const, snapshotId: 'old', createdAt: new Date(0) }] };

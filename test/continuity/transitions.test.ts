@@ -11,6 +11,7 @@ import {
   bootstrapRecord,
   createRecord,
   dropFailed,
+  dropHandoff,
   endOperation,
   fence,
   promote,
@@ -19,6 +20,7 @@ import {
   register,
   release,
   roll,
+  validHandoff,
   type Outcome,
 } from '../../src/continuity/transitions.js';
 import { L, snap, vol } from './fixtures.js';
@@ -144,6 +146,57 @@ describe('register, release, fence', () => {
   });
 });
 
+describe('handoff (docs/design/handoff.md)', () => {
+  const delta = { key: `${L}/snap-f.delta`, sha256: 'ab'.repeat(32), bytes: 42, files: 3 };
+  /** TASK holds; snap-p (its pre-copy) registered; then the final with the handoff, released. */
+  function handedOff(): LineageRecord {
+    const r = ok(register(held(), { token: 2, snapshotId: 'snap-p', kind: 'manual', task: TASK }));
+    return ok(register(r, { token: 2, snapshotId: 'snap-f', kind: 'final', task: TASK, release: true, handoff: { base: 'snap-p', delta } }));
+  }
+  test('the final write of a released holder records the handoff from its pre-copy', () => {
+    const r = handedOff();
+    assert.deepEqual(r.handoff, { final: 'snap-f', base: 'snap-p', delta, seq: r.seq });
+    assert.equal(r.head?.snapshotId, 'snap-f');
+    assert.equal(r.holder, undefined);
+    assert.deepEqual(validHandoff(r), r.handoff);
+  });
+  test('no handoff without the release, or from a base that is not a member', () => {
+    const r = ok(register(held(), { token: 2, snapshotId: 'snap-p', kind: 'manual' }));
+    assert.equal(ok(register(r, { token: 2, snapshotId: 'snap-f', kind: 'final', handoff: { base: 'snap-p', delta } })).handoff, undefined);
+    assert.equal(ok(register(r, { token: 2, snapshotId: 'snap-f', kind: 'final', release: true, handoff: { base: 'snap-zz', delta } })).handoff, undefined);
+  });
+  test('acquire from the base needs the applied delta of that handoff; from the final it needs nothing', () => {
+    const r = handedOff();
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'stale');
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: 'other.delta' }), 'stale');
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1', appliedDelta: delta.key }), 'stale');
+    assert.equal(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key })).holder?.taskArn, OTHER);
+    assert.equal(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-f' })).holder?.taskArn, OTHER);
+  });
+  test('a volume carrying a delta never holds the lineage once that handoff no longer stands (restore to the base itself)', () => {
+    let r = ok(beginOperation(handedOff(), { kind: 'restore', id: 'op', target: 'snap-p' }));
+    r = ok(promote(r, { id: 'op', snapshotId: 'snap-p' }));
+    assert.equal(r.handoff, undefined, 'the promotion moved the head: the handoff went with it');
+    r = ok(endOperation(r, 'op'));
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key }), 'stale');
+    assert.ok(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' })).holder);
+  });
+  test('the next head, a failed final, or drop-handoff of its key clears it; another key does not', () => {
+    const r = ok(acquire(handedOff(), { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key }));
+    assert.ok(r.handoff, 'kept while the new holder has not registered anything (a crash may need it again)');
+    assert.equal(ok(register(r, { token: r.holder!.token, snapshotId: 'snap-n', kind: 'periodic' })).handoff, undefined);
+    assert.equal(ok(dropFailed(handedOff(), 'snap-f')).handoff, undefined);
+    assert.equal(ok(dropHandoff(handedOff(), delta.key)).handoff, undefined);
+    assert.ok((dropHandoff(handedOff(), 'other') as { unchanged?: boolean }).unchanged);
+  });
+  test('retention never takes out the base of a valid handoff', () => {
+    const r = handedOff();
+    assert.ok(protectedIds(r).has('snap-p'));
+    refused(prune(r, ['snap-p']), 'nothing-to-do');
+    assert.ok(prune(r, ['snap-1']).ok);
+  });
+});
+
 describe('drop-failed', () => {
   test('a failed head is taken out; the newest remaining entry becomes the head', () => {
     const r = ok(register(held(), { token: 2, snapshotId: 'snap-2', kind: 'periodic' }));
@@ -237,7 +290,7 @@ describe('prune', () => {
     refused(prune(base(), ['snap-foreign', 's6']), 'nothing-to-do');
   });
   test('property: every transition that writes advances seq by exactly one, keeps the head a member and the members in seq order', () => {
-    const ops = fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 })), { maxLength: 40 });
+    const ops = fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 3 })), { maxLength: 40 });
     fc.assert(
       fc.property(ops, (list) => {
         let r = createRecord(L);
@@ -253,10 +306,13 @@ describe('prune', () => {
             () => prune(r, r.snapshots.map((e) => e.snapshotId)),
             () => beginOperation(r, { kind: 'restore', id: `op${who}`, ...(r.snapshots[0] ? { target: r.snapshots[0].snapshotId } : {}) }),
             () => endOperation(r, `op${who}`),
+            () => register(r, { token: r.holder?.token ?? -1, snapshotId: `snap-${++n}`, kind: 'final', release: true, ...(r.head ? { handoff: { base: r.head.snapshotId, delta: { key: `k${n}`, sha256: 'x', bytes: 1, files: 1 } } } : {}) }),
+            () => acquire(r, { taskArn: task, volumeId: `vol-${who}`, ...(r.handoff ? { source: r.handoff.base, appliedDelta: r.handoff.delta.key } : {}) }),
           ][op]!();
           if (!o.ok || o.unchanged) continue;
           assert.equal(o.record.seq, r.seq + 1);
           r = o.record;
+          if (r.handoff) assert.ok(validHandoff(r), 'a handoff in the record always stands for the head (final = head, base a member)');
           if (r.head) assert.ok(r.snapshots.some((e) => e.snapshotId === r.head!.snapshotId), 'head is a member');
           const seqs = r.snapshots.map((e) => e.seq);
           assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'members in seq order');
