@@ -18,7 +18,7 @@ import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { adoptLaunch, dropFailed, fence, protectedIds, prune, roll, validHandoff } from './transitions.js';
+import { adoptLaunch, dropFailed, fence, orphanedHandoff, protectedIds, prune, roll, validHandoff } from './transitions.js';
 
 export interface ReconcilerDeps {
   readonly ec2: Ec2Port;
@@ -79,8 +79,15 @@ export function decideRecordRoll(input: RollInput): RecordRollDecision {
   if (head === undefined) return { action: 'nothing', reason: 'no-head' };
   if (record.holder !== undefined) return { action: 'nothing', reason: 'live-holder' };
   if (record.operation !== undefined) return { action: 'nothing', reason: 'operation' };
-  if (input.headState !== 'completed') return { action: 'nothing', reason: 'head-pending' };
   const current = primaryDeployment(service)?.snapshotId;
+  if (orphanedHandoff(record)) {
+    // The final snapshot of a handoff failed: the lineage continues from the handoff's base with its delta.
+    const base = record.handoff!.base;
+    if (current === base) return record.launch === base ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: base };
+    if (record.launch !== base || record.roll?.snapshotId !== base) return { action: 'roll', snapshotId: base, ...(current === undefined ? {} : { from: current }) };
+    return input.now.getTime() - Date.parse(record.roll.at) > input.rollLeaseMs ? { action: 'reroll', snapshotId: base, ...(current === undefined ? {} : { from: current }) } : { action: 'nothing', reason: 'roll-in-flight' };
+  }
+  if (input.headState !== 'completed') return { action: 'nothing', reason: 'head-pending' };
   // A handoff's base with its delta is the head's home (docs/design/handoff.md): a service that
   // launches from it is on the head. Rolling it to the final snapshot would replace the task the
   // handover just started; should its keeper fail to apply the delta, it drops the handoff and the

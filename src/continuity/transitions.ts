@@ -59,10 +59,22 @@ function bump(record: LineageRecord, changes: Partial<Omit<LineageRecord, 'seq' 
   return next.handoff !== undefined && !handoffHolds(next) ? without(next, 'handoff') : next;
 }
 
-/** The record's handoff still stands for its head: final is the head and base a member (docs/design/handoff.md). */
+/**
+ * The record's handoff still stands (docs/design/handoff.md): its base is a member and nothing was
+ * registered after it. Either its final is the head, or the final failed and was dropped: the
+ * delta still carries every write up to the stop, which is newer than any member left, so the
+ * lineage continues from the base with the delta ({@link orphanedHandoff}).
+ */
 export function handoffHolds(record: LineageRecord): boolean {
   const h = record.handoff;
-  return h !== undefined && record.head?.snapshotId === h.final && record.snapshots.some((e) => e.snapshotId === h.final) && record.snapshots.some((e) => e.snapshotId === h.base);
+  if (h === undefined || !record.snapshots.some((e) => e.snapshotId === h.base)) return false;
+  if (record.head?.snapshotId === h.final) return true;
+  return !record.snapshots.some((e) => e.snapshotId === h.final) && record.snapshots.every((e) => e.seq <= h.seq);
+}
+
+/** A valid handoff whose final snapshot failed: the base with the delta is the only way to the newest home. */
+export function orphanedHandoff(record: LineageRecord): boolean {
+  return handoffHolds(record) && record.head?.snapshotId !== record.handoff!.final;
 }
 
 /** The record's handoff if it is valid (see {@link handoffHolds}). */
@@ -152,6 +164,9 @@ export function acquire(record: LineageRecord, input: AcquireInput): Outcome {
     // The volume is the base plus that delta: the head's home only while that handoff stands
     // (a restore to the base itself, say, must not start on the base plus a delta).
     return refuse('stale', `volume ${input.volumeId} carries delta ${input.appliedDelta}, which no longer stands for the head ${head?.snapshotId ?? '(none)'}`);
+  }
+  if (handoff !== undefined && !viaHandoff && orphanedHandoff(record)) {
+    return refuse('stale', `the newest home of ${record.lineage} is the handoff from ${handoff.base} with delta ${handoff.delta.key} (its final snapshot ${handoff.final} failed); volume ${input.volumeId} was built from ${input.source ?? 'nothing'}`);
   }
   if (head !== undefined && input.source !== head.snapshotId && !viaHandoff) {
     return refuse(
@@ -259,12 +274,15 @@ function withLaunch(record: LineageRecord, snapshotId: string): Partial<LineageR
 export function roll(record: LineageRecord, input: { readonly headCompleted: boolean; readonly at: Date }): Outcome {
   const bad = checkFormat(record);
   if (bad) return bad;
-  const head = record.head;
-  if (head === undefined) return refuse('no-head', `${record.lineage} has no head`);
   if (record.holder !== undefined) return refuse('held', `task ${record.holder.taskArn} holds the lineage`);
   if (record.operation !== undefined) return refuse('operation', `a ${record.operation.kind} (${record.operation.id}) is in progress`);
-  if (!input.headCompleted) return refuse('head-not-completed', `the head ${head.snapshotId} is not completed`);
-  return { ok: true, record: bump(record, { ...withLaunch(record, head.snapshotId), roll: { snapshotId: head.snapshotId, seq: record.seq + 1, at: input.at.toISOString() } }) };
+  // An orphaned handoff: the service must launch from its base (completed when the keeper shipped
+  // the delta, and protected from retention since), and the keeper applies the delta.
+  const orphan = orphanedHandoff(record);
+  const target = orphan ? record.handoff!.base : record.head?.snapshotId;
+  if (target === undefined) return refuse('no-head', `${record.lineage} has no head`);
+  if (!orphan && !input.headCompleted) return refuse('head-not-completed', `the head ${target} is not completed`);
+  return { ok: true, record: bump(record, { ...withLaunch(record, target), roll: { snapshotId: target, seq: record.seq + 1, at: input.at.toISOString() } }) };
 }
 
 /** `launch = snapshotId` without a roll: the service already launches from it (PRIMARY deployment). */

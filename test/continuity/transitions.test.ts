@@ -13,6 +13,7 @@ import {
   dropFailed,
   dropHandoff,
   endOperation,
+  orphanedHandoff,
   fence,
   promote,
   protectedIds,
@@ -181,13 +182,24 @@ describe('handoff (docs/design/handoff.md)', () => {
     refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key }), 'stale');
     assert.ok(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' })).holder);
   });
-  test('the next head, a failed final, or drop-handoff of its key clears it; another key does not', () => {
+  test('the next head or drop-handoff of its key clears it; another key does not', () => {
     const r = ok(acquire(handedOff(), { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key }));
     assert.ok(r.handoff, 'kept while the new holder has not registered anything (a crash may need it again)');
     assert.equal(ok(register(r, { token: r.holder!.token, snapshotId: 'snap-n', kind: 'periodic' })).handoff, undefined);
-    assert.equal(ok(dropFailed(handedOff(), 'snap-f')).handoff, undefined);
     assert.equal(ok(dropHandoff(handedOff(), delta.key)).handoff, undefined);
     assert.ok((dropHandoff(handedOff(), 'other') as { unchanged?: boolean }).unchanged);
+  });
+  test('a failed final leaves the handoff orphaned: the newest home is the base with the delta, not the older head', () => {
+    const r = ok(dropFailed(handedOff(), 'snap-f'));
+    assert.equal(r.head?.snapshotId, 'snap-p');
+    assert.ok(validHandoff(r) && orphanedHandoff(r));
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'stale');
+    assert.ok(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key })).holder);
+    const rolled = ok(roll(r, { headCompleted: false, at: new Date(0) }));
+    assert.equal(rolled.launch, 'snap-p', 'the reconciler rolls to the base, whatever the head state');
+    // Something registered after it (a restore's promotion) ends it.
+    const promoted = ok(promote(ok(beginOperation(r, { kind: 'restore', id: 'o', target: 'snap-1' })), { id: 'o', snapshotId: 'snap-1' }));
+    assert.equal(promoted.handoff, undefined);
   });
   test('retention never takes out the base of a valid handoff', () => {
     const r = handedOff();

@@ -43,6 +43,8 @@ export function optionsForSeed(seed: number): SimOptions {
   const deployApplyMs: [number, number] = next() < 0.5 ? [0, 0] : [10_000, 300_000];
   const duplicateEventRate = [0, 0.2, 0.5][Math.floor(next() * 3)]!;
   const lostAnswerRate = throttleRate > 0 ? 0.05 : 0;
+  // Drawn last, so every earlier draw (and a seed quoted in a report) keeps its value.
+  const deltaFailRate = [0, 0, 0.1, 0.5][Math.floor(next() * 4)]!;
   return {
     seed,
     maximumPercent,
@@ -61,6 +63,7 @@ export function optionsForSeed(seed: number): SimOptions {
     deployApplyMs,
     duplicateEventRate,
     lostAnswerRate,
+    deltaFailRate,
     ...(race ? { desiredCount: 2 } : {}),
   };
 }

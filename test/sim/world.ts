@@ -6,10 +6,11 @@
  */
 import { Keeper, KeeperError, type KeeperConfig } from '../../src/continuity/keeper.js';
 import { deploymentSnapshotIds } from '../../src/continuity/decisions.js';
+import { validHandoff } from '../../src/continuity/transitions.js';
 import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
 import { MemoryRecordStore } from '../continuity/memory-record.js';
 import type { Deployment, ServiceState, Snapshot, SnapshotKind, Volume, VolumeState } from '../../src/continuity/model.js';
-import type { Clock, Ec2Port, EcsPort, KeeperHost, LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
+import type { Clock, DeltaPort, Ec2Port, EcsPort, KeeperHost, LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
 import { reconcile, type ReconcileReport } from '../../src/continuity/reconciler.js';
 import { restore } from '../../src/continuity/restore.js';
 import type { HandoverDeps } from '../../src/continuity/handover.js';
@@ -71,6 +72,14 @@ export interface SimOptions {
   readonly lostAnswerRate?: number;
   /** Scenario hook: extra time an answer, computed already, takes to reach the caller (a slow network or SDK retry). */
   readonly answerDelay?: (caller: string, op: string, arg: string) => number;
+  /**
+   * The handoff (docs/design/handoff.md): keepers get a delta store, so a planned stop ships the
+   * records written since the pre-copy's StartTime (minus the keeper's margin, by the task's own
+   * clock, as ctime is) and the next task starts from the pre-copy. @default true
+   */
+  readonly handoff?: boolean;
+  /** Probability that a delta upload, or a download/apply, fails (an apply that fails leaves part of it applied). */
+  readonly deltaFailRate?: number;
   /** Scenario hook: told about every snapshot created (protocol or foreign). */
   readonly onSnapshotCreated?: (s: { id: string; kind?: SnapshotKind; volumeId: string; foreign: boolean }) => void;
 }
@@ -103,6 +112,8 @@ interface SimVolume {
   disk: Set<number>;
   /** Written but not yet flushed (page cache); lost on a crash, flushed by sync or writeback. */
   dirty: Map<number, number>;
+  /** Key of the handoff delta a keeper applied onto it. */
+  appliedDelta?: string;
 }
 
 interface SimDeployment {
@@ -194,6 +205,8 @@ export class Sim {
   readonly tasks: SimTask[] = [];
   readonly runs: JenkinsRun[] = [];
   private readonly recordTime = new Map<number, number>();
+  /** Uploaded handoff deltas by key (S3 is strongly consistent: readable once written). */
+  private readonly deltas = new Map<string, ReadonlySet<number>>();
   /** Snapshots that ended in error (the reconciler deletes them, the checks still need to know). */
   private readonly failedSnapshots = new Set<string>();
   /** Every snapshot some record write made a member (I3 promises only a registered final). */
@@ -248,6 +261,8 @@ export class Sim {
       deployApplyMs: [0, 0],
       duplicateEventRate: 0,
       lostAnswerRate: 0,
+      handoff: true,
+      deltaFailRate: 0,
       ...options,
     };
     this.rng = new Rng(options.seed);
@@ -674,7 +689,15 @@ export class Sim {
       },
     };
     const keeper = new Keeper(
-      { ec2: this.ec2For(task.caller), ecs: this.ecsFor(task.caller), record: this.recordFor(task.caller), clock: this.clockFor(task.caller), host, log: this.keeperLog(task) },
+      {
+        ec2: this.ec2For(task.caller),
+        ecs: this.ecsFor(task.caller),
+        record: this.recordFor(task.caller),
+        clock: this.clockFor(task.caller),
+        host,
+        log: this.keeperLog(task),
+        ...(this.opts.handoff ? { delta: this.deltaFor(task) } : {}),
+      },
       this.keeperConfig(task),
     );
     task.keeper = keeper;
@@ -694,13 +717,54 @@ export class Sim {
       });
   }
 
+  /**
+   * The delta store as a keeper sees it. `ship` packs what the real one packs: every record whose
+   * write time, on the task's own clock (ctime is the kernel's), is at or after the cutoff, from
+   * the home as the process sees it (disk and page cache). `apply` adds them to the volume; a
+   * failed apply leaves a part of them applied, as a real one that died midway would.
+   */
+  private deltaFor(task: SimTask): DeltaPort {
+    const clock = this.clockFor(task.caller);
+    const late = (deadline: Date): boolean => clock.now().getTime() > deadline.getTime();
+    return {
+      ship: async (_home, cutoff, key, deadline) => {
+        await clock.sleep(this.rng.int(500, 8_000));
+        if (late(deadline)) throw new Error('sim: delta upload outlived its deadline');
+        if (this.rng.chance(this.opts.deltaFailRate)) throw new Error('sim: delta upload failed');
+        const v = this.volumes.get(task.volumeId)!;
+        const skew = task.caller.skewMs ?? 0;
+        const added = new Set([...v.disk, ...v.dirty.keys()].filter((r) => this.recordTime.get(r)! + skew >= cutoff.getTime()));
+        this.deltas.set(key, added);
+        this.say(`t${task.n} shipped delta ${key} (${added.size} records since ${cutoff.toISOString()})`);
+        return { key, sha256: `sim-${key}`, bytes: added.size * 1024, files: added.size };
+      },
+      apply: async (_home, ref) => {
+        await clock.sleep(this.rng.int(500, 5_000));
+        const added = this.deltas.get(ref.key);
+        if (added === undefined) throw new Error(`sim: NoSuchKey ${ref.key}`);
+        const v = this.volumes.get(task.volumeId)!;
+        if (this.rng.chance(this.opts.deltaFailRate)) {
+          this.failedDeltaVolumes.add(v.id);
+          for (const r of added) if (this.rng.chance(0.5)) v.disk.add(r);
+          throw new Error('sim: delta apply failed midway');
+        }
+        for (const r of added) v.disk.add(r);
+        v.appliedDelta = ref.key;
+        this.say(`t${task.n} applied delta ${ref.key} onto ${v.id}`);
+      },
+    };
+  }
+
   private onAuthorized(task: SimTask): void {
     const volume = this.volumes.get(task.volumeId)!;
     const others = this.runningJenkins().filter((t) => t !== task);
     if (others.length > 0) this.violation('I1', `t${task.n} authorized while ${others.map((t) => `t${t.n}`).join(', ')} run Jenkins`);
     const head = this.trueHead();
     const bootstrapOk = head === undefined && (volume.snapshotId === undefined || volume.snapshotId === this.seedId);
-    if (!bootstrapOk && volume.snapshotId !== head?.id) {
+    // The handoff's base with its delta applied is the head's home (or, the final failed, the newest one).
+    const handoff = this.record ? validHandoff(this.record) : undefined;
+    const viaHandoff = handoff !== undefined && volume.appliedDelta === handoff.delta.key && volume.snapshotId === handoff.base;
+    if (!bootstrapOk && volume.snapshotId !== head?.id && !viaHandoff) {
       this.violation('I2', `t${task.n} authorized on ${volume.id} built from ${volume.snapshotId ?? 'nothing'}, head is ${head?.id ?? 'none'}`);
     }
     const home = new Set([...volume.disk, ...volume.dirty.keys()]);
@@ -926,6 +990,10 @@ export class Sim {
   driverSeq = 0;
   private lastRestoreAt = Number.NEGATIVE_INFINITY;
   private readonly staleCounted = new Set<number>();
+  /** Volumes on which an injected delta failure happened (their task's stale gate is the designed fallback). */
+  private readonly failedDeltaVolumes = new Set<string>();
+  /** Planned starts that fell back to the final snapshot because the injected delta failure hit them. */
+  deltaFallbacks = 0;
   private handoverSince: number | undefined;
   private taskDefinitionRevision = 1;
 
@@ -939,6 +1007,13 @@ export class Sim {
     // With desiredCount 2 (the holder-race runs) a deployment starts two tasks and one of them
     // waits behind the other's lease: there is no "one task" to check.
     if (this.opts.desiredCount !== 1 || dep?.planned?.firstTask !== task.n || this.lastRestoreAt >= dep.planned.at) return;
+    // A delta the fault injection made fail on this volume: the task is stale by design (the
+    // fallback to the final snapshot costs the second start); counted, not a violation.
+    if (this.failedDeltaVolumes.has(task.volumeId)) {
+      if (!this.staleCounted.has(task.n)) this.deltaFallbacks++;
+      this.staleCounted.add(task.n);
+      return;
+    }
     if (this.staleCounted.has(task.n)) return;
     this.staleCounted.add(task.n);
     this.plannedStaleStarts++;
