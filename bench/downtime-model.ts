@@ -101,6 +101,30 @@ export const FIGURES = {
     unit: 'MiB/s',
     source: 'https://github.com/pingcap/docs-tidb-operator/pull/2108: "16 m (50GB)" for a gp3 volume snapshot (~52 MiB/s); range assumed ±35%',
   },
+  deltaScan: {
+    what: 'keeper walk of the stopped home (lstat of every entry, warm page cache) to find what changed since the cutoff',
+    dist: { kind: 'uniform', min: 1, max: 6 },
+    unit: 's',
+    source: 'assumption: 100k-300k entries at the ~100k lstat/s of a warm dentry cache; bench/delta.bench.ts measures the packer on this machine',
+  },
+  s3Rate: {
+    what: 'S3 PutObject/GetObject throughput of one connection from the task',
+    dist: { kind: 'uniform', min: 85, max: 90 },
+    unit: 'MiB/s',
+    source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-design-patterns.html: "make one concurrent request for each 85-90 MB/s of desired network throughput"',
+  },
+  s3Latency: {
+    what: 'S3 request latency (first byte) per call',
+    dist: { kind: 'uniform', min: 0.1, max: 0.2 },
+    unit: 's',
+    source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-design-patterns.html: "first-byte latency ... 100-200 milliseconds"',
+  },
+  deltaWriteRate: {
+    what: 'applying the delta onto the new gp3 volume (file writes at the volume throughput)',
+    dist: { kind: 'uniform', min: 125, max: 250 },
+    unit: 'MiB/s',
+    source: 'docs/aws-facts.md (gp3): 125 MiB/s baseline throughput, up to the provisioned 250 MiB/s of the default home',
+  },
   eventDelay: {
     what: 'EBS snapshot completion to the reconciler Lambda rolling the service (EventBridge + invocation)',
     dist: { kind: 'uniform', min: 2, max: 30 },
@@ -118,13 +142,25 @@ export const SCENARIO = {
   /** Jenkins write rate that changes 1 GiB in a 15-minute periodic interval. */
   writeMiBps: 1024 / (15 * 60),
   /** The handover's poll interval (HandoverConfig.pollMs). */
-  pollSeconds: 5,
+  pollSeconds: 2,
 } as const;
 
 /** Seconds for a snapshot of `changedMiB` changed blocks: fixed overhead plus copy time. */
 export function snapshotSeconds(changedMiB: number, rng: Rng): number {
   return sample(FIGURES.snapshotOverhead.dist, rng) + changedMiB / sample(FIGURES.snapshotRate.dist, rng);
 }
+
+/** The stopping keeper: walk the home, upload the delta (no compression counted). */
+export function deltaShipSeconds(bytes: number, rng: Rng): number {
+  return sample(FIGURES.deltaScan.dist, rng) + sample(FIGURES.s3Latency.dist, rng) + bytes / MIB_ / sample(FIGURES.s3Rate.dist, rng);
+}
+
+/** The starting keeper: download the delta, check it, write it onto the volume. */
+export function deltaApplySeconds(bytes: number, rng: Rng): number {
+  return sample(FIGURES.s3Latency.dist, rng) + bytes / MIB_ / sample(FIGURES.s3Rate.dist, rng) + bytes / MIB_ / sample(FIGURES.deltaWriteRate.dist, rng);
+}
+
+const MIB_ = 1024 ** 2;
 
 /** Jenkins boot on a volume restored from a snapshot: the boot plus the lazy fetch of what it reads. */
 export function bootOnRestoredSeconds(rng: Rng): number {

@@ -6,12 +6,20 @@
 import type { LineageRecord } from './record.js';
 
 /**
- * How far before the base snapshot's StartTime (EBS's clock) the delta reaches back. The pre-copy
- * is taken while Jenkins writes and without a `sync`, so its image may miss writes still in the
- * page cache (Linux writes back dirty pages after `dirty_expire_centisecs`, 30 s); and EBS's clock
- * is not the task's. Five minutes covers both with room; it only makes the delta larger.
+ * How often the authoritative keeper runs `sync -f` on the home between snapshots. Linux writes
+ * dirty pages back once they are older than `vm.dirty_expire_centisecs` (30 s by default) anyway;
+ * the keeper's own flush makes that bound hold whatever the tuning, and waits for the writes.
  */
-export const DELTA_CUTOFF_MARGIN_MS = 300_000;
+export const FLUSH_INTERVAL_MS = 30_000;
+
+/**
+ * How far before the base snapshot's StartTime (EBS's clock) the delta reaches back. The pre-copy
+ * is taken while Jenkins writes and without a `sync` of its own, so its image may miss writes of
+ * the last {@link FLUSH_INTERVAL_MS} plus the flush's own duration; and EBS's clock is not the
+ * task's (both follow Amazon Time Sync). 60 s covers a flush interval, a flush of up to 25 s and
+ * 5 s of skew; a larger margin only makes the delta larger.
+ */
+export const DELTA_CUTOFF_MARGIN_MS = 60_000;
 
 /** Stop budget kept after the delta's upload for the one record write that registers the final snapshot. */
 export const DELTA_REGISTER_RESERVE_MS = 10_000;

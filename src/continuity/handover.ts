@@ -64,7 +64,7 @@ export interface HandoverConfig {
   readonly preCopy?: boolean;
   /** How long to wait for the pre-copy to complete before stopping anyway. @default 900000 (15 min) */
   readonly preCopyTimeoutMs?: number;
-  /** Pause between two reads while waiting. @default 5000 */
+  /** Pause between two reads while waiting (every second of it can be downtime while the old task stops). @default 2000 */
   readonly pollMs?: number;
   /**
    * Who starts the one new task: `service` (the CLI) issues UpdateService(snapshotId = head,
@@ -149,7 +149,7 @@ export function decideBegin(record: LineageRecord | undefined, run: Pick<Handove
 /** Drives the handover from wherever the record says it is, until it is done or `until` passes. */
 export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run: HandoverRun): Promise<HandoverResult> {
   const { clock } = deps;
-  const pollMs = cfg.pollMs ?? 5_000;
+  const pollMs = cfg.pollMs ?? 2_000;
   const log = (level: LogEntry['level'], msg: string, fields: Record<string, unknown> = {}): void => deps.log({ level, msg, lineage: cfg.lineage, ...fields });
   const onRetry = ({ attempt, code, delayMs }: { attempt: number; code: string; delayMs: number }): void => log('warn', 'aws call throttled or failed, retrying', { attempt, code, delayMs });
   const retry = <T>(fn: () => Promise<T>): Promise<T> => withRetries(fn, { clock, ...(cfg.retry ? { policy: cfg.retry } : {}), onRetry });

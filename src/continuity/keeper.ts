@@ -14,7 +14,7 @@ import { ensureRecord } from './ensure-record.js';
 import type { Handoff, LineageRecord, RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, RETRYABLE_AWS_ERRORS, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, DELTA_REGISTER_RESERVE_MS, deltaKey, handoffBaseFor } from './handoff.js';
+import { DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, DELTA_REGISTER_RESERVE_MS, deltaKey, FLUSH_INTERVAL_MS, handoffBaseFor } from './handoff.js';
 import { acquire, dropHandoff, register, validHandoff } from './transitions.js';
 
 /** ECS lastStatus values (DescribeTasks by ARN) after which a holder's task can no longer write. */
@@ -64,6 +64,8 @@ export interface KeeperConfig {
   readonly deltaCutoffMarginMs?: number;
   /** How long the delta's download and apply may take at start. @default DELTA_APPLY_TIMEOUT_MS */
   readonly deltaApplyTimeoutMs?: number;
+  /** `sync -f` of the home between periodic snapshots, this often. @default FLUSH_INTERVAL_MS */
+  readonly flushIntervalMs?: number;
 }
 
 export type KeeperErrorCode = 'attachment-timeout' | 'attachment-failed' | 'volume-missing' | 'aborted' | 'fenced';
@@ -149,6 +151,7 @@ export class Keeper {
       retry: DEFAULT_RETRY_POLICY,
       deltaCutoffMarginMs: DELTA_CUTOFF_MARGIN_MS,
       deltaApplyTimeoutMs: DELTA_APPLY_TIMEOUT_MS,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
       ...config,
     };
   }
@@ -470,16 +473,38 @@ export class Keeper {
     }
   }
 
-  /** The periodic loop: every intervalMinutes until {@link stop} (or `signal`). Resolves when it ends. */
+  /**
+   * The periodic loop until {@link stop} (or `signal`): a snapshot every intervalMinutes and, in
+   * between, a `sync -f` of the home every flushIntervalMs. The flush bounds how old a write can be
+   * and still be missing from a snapshot that is taken without one (the handover's pre-copy): the
+   * handoff's delta reaches back {@link DELTA_CUTOFF_MARGIN_MS}, more than that bound. Resolves when it ends.
+   */
   async runPeriodic(signal?: AbortSignal): Promise<void> {
     const sig = signal ? AbortSignal.any([signal, this.lifecycle.signal]) : this.lifecycle.signal;
+    const { clock } = this.deps;
+    const intervalMs = this.cfg.intervalMinutes * 60_000;
+    let next = clock.now().getTime() + intervalMs;
     for (;;) {
       try {
-        await abortableSleep(this.deps.clock, this.cfg.intervalMinutes * 60_000, sig);
+        await abortableSleep(clock, Math.max(0, Math.min(this.cfg.flushIntervalMs, next - clock.now().getTime())), sig);
       } catch {
         return;
       }
-      await this.periodicSnapshot();
+      if (clock.now().getTime() >= next) {
+        await this.periodicSnapshot();
+        next = clock.now().getTime() + intervalMs;
+      } else {
+        await this.flush();
+      }
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.authoritative || this.stopping !== undefined || this.fencedReason !== undefined) return;
+    try {
+      await this.deps.host.sync(this.cfg.homePath);
+    } catch (err) {
+      this.log('warn', 'sync of the home failed', { error: String(err) });
     }
   }
 

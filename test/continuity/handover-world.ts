@@ -20,7 +20,8 @@ import type { ServiceState, Snapshot } from '../../src/continuity/model.js';
 import type { LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
 import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
 import type { HandoverDeps, HandoverEc2, HandoverEcs } from '../../src/continuity/handover.js';
-import { acquire, createRecord, register } from '../../src/continuity/transitions.js';
+import { DELTA_CUTOFF_MARGIN_MS, deltaKey, handoffBaseFor } from '../../src/continuity/handoff.js';
+import { acquire, createRecord, register, validHandoff } from '../../src/continuity/transitions.js';
 import { VirtualClock } from '../sim/clock.js';
 
 export const LINEAGE = 'ci';
@@ -44,6 +45,10 @@ export interface WorldTiming {
   snapshotCompletion(changedBytes: number): number;
   /** Keeper gate round while refused (operation in progress, or held). */
   readonly gatePollMs: number;
+  /** The stopping keeper packs and uploads a handoff delta of this many bytes (docs/design/handoff.md). Absent: no handoff. */
+  deltaShip?(bytes: number): number;
+  /** The starting keeper downloads and applies a delta of this many bytes. */
+  deltaApply?(bytes: number): number;
 }
 
 export const FIXED_TIMING: WorldTiming = {
@@ -55,6 +60,9 @@ export const FIXED_TIMING: WorldTiming = {
   snapshotCompletion: (bytes) => 30_000 + Math.round(bytes / (50 * 1024 ** 2)) * 1000,
   gatePollMs: 10_000,
 };
+
+/** {@link FIXED_TIMING} with the handoff: 5 s to ship, 5 s to apply. */
+export const HANDOFF_TIMING: WorldTiming = { ...FIXED_TIMING, deltaShip: () => 5_000, deltaApply: () => 5_000 };
 
 interface WSnapshot {
   id: string;
@@ -75,7 +83,7 @@ interface WVolume {
   deleted: boolean;
 }
 
-type TaskPhase = 'provisioning' | 'gate' | 'booting' | 'serving' | 'stopping' | 'stopped';
+type TaskPhase = 'provisioning' | 'gate' | 'applying' | 'booting' | 'serving' | 'stopping' | 'stopped';
 
 export interface WTask {
   readonly arn: string;
@@ -88,6 +96,8 @@ export interface WTask {
   readonly fromLaunch: boolean;
   readonly startedAt: number;
   servingAt?: number;
+  /** Key of the handoff delta its keeper applied. */
+  appliedDelta?: string;
 }
 
 /** A RecordPort over one in-memory item with DynamoDB's semantics (consistent read, atomic conditional write). */
@@ -130,6 +140,8 @@ export class HandoverWorld {
   readonly tasks: WTask[] = [];
   readonly violations: string[] = [];
   private readonly snaps = new Map<string, WSnapshot>();
+  /** Uploaded deltas: the write count of the home they bring a base-built volume to, and their size. */
+  private readonly deltas = new Map<string, { writes: number; bytes: number }>();
   private readonly volumes = new Map<string, WVolume>();
   private n = 0;
   desiredCount = 1;
@@ -243,8 +255,23 @@ export class HandoverWorld {
   private gate(task: WTask): void {
     if (task.phase !== 'gate') return;
     const r = this.record.peek()!;
+    const vol = this.volumes.get(task.volumeId!)!;
+    const handoff = validHandoff(r);
+    const delta = handoff === undefined ? undefined : this.deltas.get(handoff.delta.key);
+    if (handoff !== undefined && delta !== undefined && vol.source === handoff.base && task.appliedDelta === undefined && this.timing.deltaApply) {
+      // The keeper applies the delta before it acquires (the volume is its own).
+      task.phase = 'applying';
+      this.clock.schedule(this.timing.deltaApply(delta.bytes), () => {
+        if (task.phase !== 'applying') return;
+        vol.writes = Math.max(vol.writes, delta.writes);
+        task.appliedDelta = handoff.delta.key;
+        task.phase = 'gate';
+        this.gate(task);
+      });
+      return;
+    }
     const holderStopped = r.holder !== undefined && this.statusOf(r.holder.taskArn) === 'STOPPED';
-    const out = acquire(r, { taskArn: task.arn, volumeId: task.volumeId!, source: this.volumes.get(task.volumeId!)!.source!, holderStopped });
+    const out = acquire(r, { taskArn: task.arn, volumeId: task.volumeId!, source: vol.source!, holderStopped, ...(task.appliedDelta ? { appliedDelta: task.appliedDelta } : {}) });
     if (out.ok && (out.unchanged === true || this.record.put(out.record, r.seq))) {
       task.token = out.record.holder!.token;
       if (this.live().some((t) => t !== task && t.token !== undefined && t.phase !== 'stopped' && this.holds(t))) this.violations.push(`two holders: ${task.arn} acquired while another holds`);
@@ -280,9 +307,28 @@ export class HandoverWorld {
         const vol = this.volumes.get(task.volumeId!)!;
         this.ackedAtCleanStop = Math.max(this.ackedAtCleanStop, vol.writes);
         const snap = this.createSnapshotNow(vol.id);
-        const r = this.record.peek()!;
-        const out = register(r, { token: task.token, snapshotId: snap.id, kind: 'final', task: task.arn, ...(vol.source ? { source: vol.source } : {}), release: true });
-        if (out.ok && out.unchanged !== true) this.record.put(out.record, r.seq);
+        const token = task.token;
+        const finish = (handoff?: { base: string; delta: { key: string; sha256: string; bytes: number; files: number } }): void => {
+          const r = this.record.peek()!;
+          const out = register(r, { token, snapshotId: snap.id, kind: 'final', task: task.arn, ...(vol.source ? { source: vol.source } : {}), release: true, ...(handoff ? { handoff } : {}) });
+          if (out.ok && out.unchanged !== true) this.record.put(out.record, r.seq);
+          this.clock.schedule(this.timing.taskStop(), () => this.finishStop(task));
+        };
+        // The handoff: a completed pre-copy of this volume in the handover's record, and a keeper that ships deltas.
+        const base = handoffBaseFor(this.record.peek()!, task.arn);
+        const pre = base === undefined ? undefined : this.snaps.get(base);
+        if (this.timing.deltaShip && pre?.state === 'completed' && pre.volumeId === vol.id) {
+          // Everything written since the cutoff (the pre-copy's StartTime minus the margin).
+          const bytes = Math.round(this.writeRate * ((this.clock.ms - pre.startTime + DELTA_CUTOFF_MARGIN_MS) / 1000));
+          const key = deltaKey(LINEAGE, snap.id);
+          this.clock.schedule(this.timing.deltaShip(bytes), () => {
+            this.deltas.set(key, { writes: vol.writes, bytes });
+            finish({ base: pre.id, delta: { key, sha256: 'world', bytes, files: 1 } });
+          });
+          return;
+        }
+        finish();
+        return;
       }
       this.clock.schedule(this.timing.taskStop(), () => this.finishStop(task));
     });

@@ -7,13 +7,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { both, decideBegin, driveHandover, HANDOVER_STEPS, HandoverError, type HandoverConfig, type HandoverDeps, type HandoverResult } from '../../src/continuity/handover.js';
 import { adoptLaunch, advanceOperation, beginOperation, createRecord, endOperation } from '../../src/continuity/transitions.js';
-import { CLUSTER, FIXED_TIMING, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
+import { CLUSTER, FIXED_TIMING, HANDOFF_TIMING, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
 import type { HandoverEcs } from '../../src/continuity/handover.js';
 
 const CFG: HandoverConfig = { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, starter: 'service', pollMs: 5_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 } };
 
-async function world(): Promise<HandoverWorld> {
-  const w = new HandoverWorld();
+async function world(opts: { handoff?: boolean } = {}): Promise<HandoverWorld> {
+  const w = new HandoverWorld(opts.handoff ? { timing: HANDOFF_TIMING } : {});
   await w.ready();
   return w;
 }
@@ -103,16 +103,48 @@ describe('handover', () => {
     assert.ok(a.downTo! - a.downFrom! < b.downTo! - b.downFrom!, `${a.downTo! - a.downFrom!} ms with pre-copy vs ${b.downTo! - b.downFrom!} ms without`);
   });
 
+  test('the handoff: one start, from the completed pre-copy with the keeper\'s delta applied, nothing lost, sooner than waiting for the final snapshot', async () => {
+    const w = await world({ handoff: true });
+    const result = await w.drive(driveHandover(w.deps(), CFG, { id: 'h1' }));
+    await assertHandedOver(w, result);
+    const r = w.record.peek()!;
+    const serving = w.serving()!;
+    assert.equal(r.launch, result.state === 'done' ? result.preCopy : undefined, 'launched from the pre-copy');
+    assert.equal(serving.appliedDelta, r.handoff?.delta.key, 'its keeper applied the delta and acquired through the handoff');
+    assert.equal(r.head?.kind, 'final');
+    // Against the same world waiting for the final snapshot.
+    const b = await world();
+    await b.drive(driveHandover(b.deps(), CFG, { id: 'h1' }));
+    await b.untilServing();
+    assert.ok(w.downTo! - w.downFrom! < b.downTo! - b.downFrom!, `${w.downTo! - w.downFrom!} ms with the handoff vs ${b.downTo! - b.downFrom!} ms`);
+  });
+
+  test('the handoff\'s final snapshot fails: the lineage continues from the pre-copy with the delta (orphaned handoff), nothing lost', async () => {
+    const w = await world({ handoff: true });
+    const result = await w.drive(driveHandover(w.deps(), CFG, { id: 'h1' }));
+    await assertHandedOver(w, result);
+    const final = w.record.peek()!.head!.snapshotId;
+    w.failSnapshot(final);
+    // The new task crashes before its first periodic snapshot; its replacement must not start on the older head.
+    w.crash(w.serving()!);
+    const rec = w.record.peek()!;
+    const out = await w.drive(driveHandover(w.deps(), CFG, { id: 'h2' })).catch((e: unknown) => e);
+    assert.ok(rec.handoff, 'the handoff is still in the record');
+    void out;
+    await w.untilServing();
+    assert.deepEqual(w.violations, []);
+  });
+
   test('killed before each port call in turn, a re-run with the same id completes with one start', async () => {
     // Count the port calls of an uninterrupted run, then kill a run at every one of them.
-    const probe = await world();
-    const k = killable(probe, Number.MAX_SAFE_INTEGER);
-    await probe.drive(driveHandover(k.deps, CFG, { id: 'h1' }));
-    const total = k.calls();
-    assert.ok(total > 10, `an uninterrupted run makes ${total} port calls`);
-    for (const after of [false, true]) {
+    for (const [after, handoff] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const probe = await world({ handoff });
+      const k = killable(probe, Number.MAX_SAFE_INTEGER);
+      await probe.drive(driveHandover(k.deps, CFG, { id: 'h1' }));
+      const total = k.calls();
+      assert.ok(total > 10, `an uninterrupted run makes ${total} port calls`);
       for (let killAt = 0; killAt < total; killAt++) {
-        const w = await world();
+        const w = await world({ handoff });
         const first = killable(w, killAt, after);
         assert.ok(await runUntilKilled(w, first, () => driveHandover(first.deps, CFG, { id: 'h1' })), `killed at call ${killAt}`);
         // The world runs on a while: the service keeps doing whatever it was last told.
@@ -121,7 +153,7 @@ describe('handover', () => {
         const begunAt = w.record.history.find((r) => r.operation?.id === 'h1')?.operation?.seq;
         const result = await w.drive(driveHandover(w.deps(), CFG, { id: 'h1', ...(begunAt ? { begunAt } : {}) }));
         await assertHandedOver(w, result).catch((e: unknown) => {
-          throw new Error(`killed at call ${killAt}${after ? ' after it landed' : ''}: ${(e as Error).message}\n${w.logs.map((l) => JSON.stringify(l)).join('\n')}`);
+          throw new Error(`killed at call ${killAt}${after ? ' after it landed' : ''}${handoff ? ' (handoff)' : ''}: ${(e as Error).message}\n${w.logs.map((l) => JSON.stringify(l)).join('\n')}`);
         });
       }
     }
