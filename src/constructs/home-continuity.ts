@@ -26,6 +26,7 @@ import {
   recordStatement,
 } from './continuity-iam.js';
 import { addReconciler } from './continuity-reconciler.js';
+import { HandoffBucket } from './handoff-bucket.js';
 import { keeperImage } from './keeper-image.js';
 import { LaunchSnapshot } from './launch-snapshot.js';
 
@@ -60,8 +61,11 @@ export interface HomeContinuityProps {
   readonly names: DeploymentNames;
   /** `controller.snapshots` of the resolved config. */
   readonly snapshots: SnapshotsConfig;
-  /** `controller.home` of the resolved config: seed snapshot and initialization rate are used here. */
-  readonly home: Pick<HomeConfig, 'seedSnapshotId' | 'initializationRateMiBps'>;
+  /**
+   * `controller.home` of the resolved config: seed snapshot and initialization rate (the launch),
+   * and the customer managed key the handoff bucket shares with the home volume.
+   */
+  readonly home: Pick<HomeConfig, 'seedSnapshotId' | 'initializationRateMiBps' | 'kmsKeyArn'>;
   /** Cluster of the controller service. */
   readonly cluster: ecs.ICluster;
   /** The controller service; its `CfnService` gets the volume configuration from `LaunchSnapshot`. */
@@ -138,6 +142,8 @@ export interface HomeContinuityProps {
  */
 export class HomeContinuity extends Construct {
   public readonly keeperContainer: ecs.ContainerDefinition;
+  /** Where the stopping keeper ships the handoff's delta (docs/design/handoff.md). */
+  public readonly handoffBucket: HandoffBucket;
   public readonly reconciler: nodejs.NodejsFunction;
   /** The deploy-time decision of the snapshot the service launches from. */
   public readonly launch: LaunchSnapshot;
@@ -163,6 +169,7 @@ export class HomeContinuity extends Construct {
       );
     }
 
+    this.handoffBucket = new HandoffBucket(this, 'HandoffBucket', { homeKeyArn: props.home.kmsKeyArn });
     this.keeperContainer = this.addKeeper(props);
     this.grantKeeper(props);
     this.launch = this.followLaunch(props, cfnService);
@@ -228,6 +235,7 @@ export class HomeContinuity extends Construct {
         [KEEPER_ENV.runDir]: RUN_DIR,
         [KEEPER_ENV.jenkinsContainer]: names.jenkinsContainer,
         [KEEPER_ENV.recordTable]: names.recordTable,
+        [KEEPER_ENV.handoffBucket]: this.handoffBucket.bucketName,
       },
     });
     // Read-write: `sync -f` must reach the home's filesystem; the keeper writes nothing there.
@@ -246,7 +254,7 @@ export class HomeContinuity extends Construct {
     jenkinsContainer.addContainerDependencies({ container: keeper, condition: ecs.ContainerDependencyCondition.START });
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The keeper environment holds names, paths and an interval only; no secrets.',
+      reason: 'The keeper environment holds names (the handoff bucket\'s included), paths and an interval only; no secrets.',
     });
     return keeper;
   }
@@ -271,6 +279,7 @@ export class HomeContinuity extends Construct {
       }),
       describeEbsStatement('KeeperDescribeEbs'),
       recordStatement(stack, names, 'KeeperRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
+      ...this.handoffBucket.keeperStatements(names.lineage),
     ];
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     acknowledgeWildcards(role, [
@@ -278,6 +287,10 @@ export class HomeContinuity extends Construct {
       [`Resource::${nagText(stack, clusterTaskArns(stack, props.cluster))}`, 'The keeper describes its own task, whose id is new with every start; any task of the controller cluster, also conditioned on ecs:cluster.'],
       [`Resource::${nagArn(stack, 'volume/*', true)}`, 'Home volumes get new ids with every task; CreateSnapshot is limited to volumes tagged with this lineage.'],
       [`Resource::${nagArn(stack, 'snapshot/*', false)}`, 'New snapshots have no id yet; the statements require the lineage tag on create or CreateAction = CreateSnapshot.'],
+      [
+        `Resource::${nagText(stack, this.handoffBucket.lineageObjects(names.lineage))}`,
+        'Delta keys are <lineage>/<final snapshot id>.delta and the snapshot id is new with every handover: objects under this lineage\'s prefix of the handoff bucket only, Put and Get only.',
+      ],
     ]);
   }
 

@@ -3,6 +3,7 @@ export * from './controller-image.js';
 export * from './jenkins-controller.js';
 export * from './jenkins-agents.js';
 export * from './home-continuity.js';
+export * from './handoff-bucket.js';
 export * from './continuity-alarms.js';
 export * from './continuity-reconciler.js';
 export * from './launch-snapshot.js';

@@ -298,6 +298,7 @@ describe('keeper sidecar and gate wiring', () => {
       [KEEPER_ENV.runDir]: RUN_DIR,
       [KEEPER_ENV.jenkinsContainer]: 'jenkins',
       [KEEPER_ENV.recordTable]: 'jenkins-ecs-ci-lineage',
+      [KEEPER_ENV.handoffBucket]: ciStack.resolve(ciContinuity.handoffBucket.bucketName),
     });
   });
 

@@ -32,6 +32,8 @@ describe('pinned logical ids of the controller stack (config with a customer KMS
     ['controller log group', () => c.logGroup, 'AWS::Logs::LogGroup', 'JenkinsControllerLogGroup77F5DBCD'],
     ['VPC flow log group', () => jenkins.node.findChild('FlowLogGroup'), 'AWS::Logs::LogGroup', 'JenkinsFlowLogGroupADB21B41'],
     ['ALB access log bucket', () => jenkins.node.findChild('AccessLogBucket'), 'AWS::S3::Bucket', 'JenkinsAccessLogBucket815685C2'],
+    // A replaced handoff bucket is a new, generated name: the retained old one would keep deltas nobody reads.
+    ['handoff bucket', () => jenkins.continuity?.handoffBucket.bucket ?? assert.fail('no home continuity'), 'AWS::S3::Bucket', 'JenkinsHomeContinuityHandoffBucket7B96DFDA'],
     ['controller service', () => c.service, 'AWS::ECS::Service', 'JenkinsControllerServiceE87FC175'],
     ['controller task role', () => jenkins.controllerTaskRole, 'AWS::IAM::Role', 'JenkinsControllerTaskRole1D1A087F'],
     ['cluster', () => jenkins.cluster, 'AWS::ECS::Cluster', 'JenkinsClusterDB993125'],

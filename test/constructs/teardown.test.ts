@@ -19,6 +19,7 @@ const README_NAMES: readonly [RegExp, string][] = [
   [/^JenkinsAgentsLogs/, 'agent log group'],
   [/ReconcilerLogs/, 'reconciler log group'],
   [/^JenkinsAccessLogBucket/, 'access-log bucket'],
+  [/HandoffBucket/, 'handoff bucket'],
 ];
 
 test('the README Teardown section names every retained resource of every stack', () => {

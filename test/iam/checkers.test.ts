@@ -6,6 +6,7 @@ import { checkActionsExist } from './check-actions.js';
 import { checkConditionKeys } from './check-condition-keys.js';
 import { checkResourceTypes } from './check-resource-types.js';
 import type { FoundPolicy, Statement } from './policies.js';
+import { settleStatement, splitContext } from './encryption-context.js';
 import { arnFits, conditionKeyMatches, expandAction, isGlobalConditionKey } from './sar.js';
 import { sdkCommandsIn } from './sdk-commands.js';
 import { simulate } from './simulate.js';
@@ -30,6 +31,10 @@ test('condition keys: templates and globals', () => {
   assert.ok(conditionKeyMatches('aws:RequestTag/jenkins-ecs:lineage', 'aws:RequestTag/${TagKey}'));
   assert.ok(!conditionKeyMatches('aws:ResourceTag/x', 'aws:RequestTag/${TagKey}'));
   assert.ok(conditionKeyMatches('ecs:Cluster', 'ecs:cluster'));
+  // KMS spells its encryption-context key with a ':' before the placeholder.
+  assert.ok(conditionKeyMatches('kms:EncryptionContext:aws:s3:arn', 'kms:EncryptionContext:${EncryptionContextKey}'));
+  assert.ok(!conditionKeyMatches('kms:EncryptionContext:', 'kms:EncryptionContext:${EncryptionContextKey}'));
+  assert.ok(!conditionKeyMatches('kms:EncryptionContextKeys', 'kms:EncryptionContext:${EncryptionContextKey}'));
   assert.ok(isGlobalConditionKey('aws:SourceAccount'));
   // Tag keys are service-specific: the SAR lists them per action.
   assert.ok(!isGlobalConditionKey('aws:RequestTag/x'));
@@ -131,4 +136,48 @@ test('TemplateResolver resolves the intrinsics CDK writes into policies', () => 
   assert.equal(r.resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x' }), 'arn:aws:iam::123456789012:role/x');
   assert.equal(r.resolve({ 'Fn::GetAtt': ['R', 'Arn'] }), 'arn:aws:iam::123456789012:role/R');
   assert.deepEqual(r.resolve(['a', { 'Fn::If': ['IsNone', { Ref: 'AWS::NoValue' }, 'b'] }]), ['a']);
+});
+
+test('encryption context: a kms:EncryptionContext:<key> StringEquals holds or fails against the request; other operators are refused', () => {
+  const bucket = 'arn:aws:s3:::b';
+  const statement: Statement = {
+    Sid: 'K',
+    Effect: 'Allow',
+    Action: 'kms:Decrypt',
+    Resource: '*',
+    Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': bucket } },
+  };
+  const { encryption, rest } = splitContext({ 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:encryptioncontext:AWS:S3:ARN': bucket, 'kms:EncryptionContextKeys': ['aws:s3:arn'] });
+  assert.deepEqual(Object.keys(rest), ['kms:ViaService', 'kms:EncryptionContextKeys']);
+  // Holds: the other conditions stay for the simulator.
+  assert.deepEqual(settleStatement(statement, encryption)?.Condition, { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
+  // Fails: another bucket, another case of the value, or no context at all.
+  assert.equal(settleStatement(statement, splitContext({ 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::other' }).encryption), undefined);
+  assert.equal(settleStatement(statement, splitContext({ 'kms:EncryptionContext:aws:s3:arn': bucket.toUpperCase() }).encryption), undefined);
+  assert.equal(settleStatement(statement, new Map()), undefined);
+  // A statement without such a key is untouched.
+  const plain: Statement = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:ViaService': 'x' } } };
+  assert.equal(settleStatement(plain, new Map()), plain);
+  assert.throws(() => settleStatement({ ...statement, Condition: { StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${bucket}*` } } }, encryption), /StringLike on kms:EncryptionContext:aws:s3:arn is not evaluated/);
+});
+
+test('simulate: a kms:EncryptionContext condition decides the request, and a key the action does not support is reported', async () => {
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'K', Effect: 'Allow' as const, Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b' } } }],
+  };
+  // KMS also needs the key policy: the default one, which lets the account's IAM policies decide.
+  const keyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }] };
+  const identity = [{ name: 'P', document: doc }];
+  const key = 'arn:aws:kms:us-east-1:123456789012:key/k';
+  const role = 'arn:aws:iam::123456789012:role/r';
+  const ok = await simulate(role, '123456789012', { action: 'kms:Decrypt', resource: key, context: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b' } }, { identity, resource: keyPolicy });
+  assert.ok(ok.allowed, ok.result);
+  assert.deepEqual(ok.ignoredContextKeys, []);
+  // The allowing statement is reported as written, with its condition.
+  assert.ok(ok.allowedBy.some((k) => k.includes('kms:EncryptionContext:aws:s3:arn')), JSON.stringify(ok.allowedBy));
+  const other = await simulate(role, '123456789012', { action: 'kms:Decrypt', resource: key, context: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::c' } }, { identity, resource: keyPolicy });
+  assert.ok(!other.allowed);
+  const s3 = await simulate(role, '123456789012', { action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', context: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b' } }, { identity: [] });
+  assert.deepEqual(s3.ignoredContextKeys, ['kms:encryptioncontext:aws:s3:arn']);
 });

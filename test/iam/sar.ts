@@ -131,11 +131,14 @@ function tokens(text: string, wild: RegExp): Token[] {
   return out;
 }
 
-/** Whether a condition key as written in a policy matches a SAR key (which may be `aws:RequestTag/${TagKey}`). */
+/**
+ * Whether a condition key as written in a policy matches a SAR key, which may end in a
+ * placeholder after `/` or `:` (`aws:RequestTag/${TagKey}`, `kms:EncryptionContext:${EncryptionContextKey}`).
+ */
 export function conditionKeyMatches(key: string, sarKey: string): boolean {
-  const slash = sarKey.indexOf('/${');
-  if (slash < 0) return key.toLowerCase() === sarKey.toLowerCase();
-  const prefix = sarKey.slice(0, slash + 1).toLowerCase();
+  const placeholder = /[/:]\$\{[^}]+\}$/.exec(sarKey);
+  if (!placeholder) return key.toLowerCase() === sarKey.toLowerCase();
+  const prefix = sarKey.slice(0, placeholder.index + 1).toLowerCase();
   return key.toLowerCase().startsWith(prefix) && key.length > prefix.length;
 }
 

@@ -20,8 +20,8 @@ import type { Finding } from './finding.js';
 import type { FoundPolicy } from './policies.js';
 import { arnFits, sarAction } from './sar.js';
 import { sdkCommandsUnder } from './sdk-commands.js';
-import { simulate, statementKey, type SimPolicies } from './simulate.js';
-import { worldOf, type IamWorld } from './world.js';
+import { simulate, statementKey, type AuthRequest, type SimPolicies } from './simulate.js';
+import { worldOf, type IamWorld, type Principal } from './world.js';
 
 /** Deployments no documented example shows, so their principals are checked too. */
 const FIXTURES = ['test/iam/fixtures/migration.yaml'];
@@ -68,13 +68,21 @@ test('every wildcard acknowledgement is still needed by some example (none goes 
   }
 });
 
+/** The resource policy AWS evaluates with a request: the key policy for KMS, the handoff bucket's policy for its objects. */
+function resourcePolicy(w: IamWorld, principal: Principal, req: AuthRequest): Pick<SimPolicies, 'resource'> {
+  if (req.action.startsWith('kms:')) return principal.policies.resource ? { resource: principal.policies.resource } : {};
+  const bucket = w.handoffBucket;
+  const onBucket = bucket !== undefined && req.action.startsWith('s3:') && (req.resource === `arn:${w.env.partition}:s3:::${bucket}` || req.resource.startsWith(`arn:${w.env.partition}:s3:::${bucket}/`));
+  return onBucket && w.handoffBucketPolicy ? { resource: w.handoffBucketPolicy } : {};
+}
+
 async function run(w: IamWorld, call: SimCall, used: Set<string>): Promise<string[]> {
   const principal = w.principals[call.principal];
   if (!principal) return [`${w.file}: no ${call.principal} principal in the synthesized templates`];
   const problems: string[] = [];
   const outcomes = [];
   for (const req of call.requests) {
-    const policies: SimPolicies = req.action.startsWith('kms:') ? principal.policies : { identity: principal.policies.identity };
+    const policies: SimPolicies = { identity: principal.policies.identity, ...resourcePolicy(w, principal, req) };
     const o = await simulate(principal.arn, w.env.account, req, policies);
     outcomes.push(o);
     if (call.expect === 'allow' && o.allowed) for (const k of o.allowedBy) used.add(k);
@@ -197,4 +205,40 @@ test('mutation: a planted unsupported condition key and a planted wrong resource
   const found = await referenceFindings([planted]);
   assert.ok(found.some((f) => f.rule === 'condition-key' && f.conditionKey === 'ecs:cluster' && f.statement === 'KeeperSnapshotLineageVolume'), JSON.stringify(found));
   assert.ok(found.some((f) => f.rule === 'resource-type' && f.statement === 'KeeperSnapshotTaggedWithLineage'), JSON.stringify(found));
+});
+
+test('mutation: without the encryption-context condition the keeper could use the home key via S3 for any bucket', async () => {
+  const w = worlds.find((x) => x.kmsKeyArn && x.handoffBucket);
+  const keeper = w?.principals.keeper;
+  assert.ok(w && keeper);
+  const loosened = keeper.policies.identity.map((p) => ({
+    ...p,
+    document: {
+      ...p.document,
+      Statement: p.document.Statement.map((s) => {
+        if (s.Sid !== 'KeeperHandoffKey' || !s.Condition) return s;
+        const { 'kms:EncryptionContext:aws:s3:arn': _dropped, ...rest } = s.Condition.StringEquals ?? {};
+        return { ...s, Condition: { ...s.Condition, StringEquals: rest } };
+      }),
+    },
+  }));
+  assert.notDeepEqual(loosened, keeper.policies.identity, 'KeeperHandoffKey carries no encryption-context condition to drop');
+  const other = allCalls(w).find((c) => c.principal === 'keeper' && c.what.startsWith('GenerateDataKey of the home key via S3 for another bucket'));
+  assert.ok(other);
+  const outcomes = await Promise.all(other.requests.map((r) => simulate(keeper.arn, w.env.account, r, { identity: loosened, ...(keeper.policies.resource ? { resource: keeper.policies.resource } : {}) })));
+  assert.ok(outcomes.every((o) => o.allowed), 'the negative control cannot fail, so it proves nothing');
+});
+
+test("mutation: without the handoff bucket's policy a PutObject over plain HTTP would be allowed (the deny is enforceSSL's)", async () => {
+  const w = worlds.find((x) => x.handoffBucket);
+  const keeper = w?.principals.keeper;
+  assert.ok(w && keeper && w.handoffBucketPolicy, 'no handoff bucket policy found');
+  const http = allCalls(w).find((c) => c.principal === 'keeper' && c.what.startsWith('PutObject over plain HTTP'));
+  assert.ok(http);
+  const s3 = http.requests.filter((r) => r.action.startsWith('s3:'));
+  assert.ok(s3.length > 0);
+  const without = await Promise.all(s3.map((r) => simulate(keeper.arn, w.env.account, r, { identity: keeper.policies.identity })));
+  assert.ok(without.every((o) => o.allowed), 'the request is denied even without the bucket policy, so it does not test enforceSSL');
+  const withPolicy = await Promise.all(s3.map((r) => simulate(keeper.arn, w.env.account, r, { identity: keeper.policies.identity, resource: w.handoffBucketPolicy })));
+  assert.ok(withPolicy.some((o) => o.result === 'ExplicitlyDenied'));
 });

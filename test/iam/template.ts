@@ -94,6 +94,9 @@ export class TemplateResolver {
         return this.prop(id, 'FunctionName') ?? id;
       case 'AWS::DynamoDB::Table':
         return this.prop(id, 'TableName') ?? id;
+      case 'AWS::S3::Bucket':
+        // Bucket names are lower case; CloudFormation generates one from the logical id.
+        return (this.prop(id, 'BucketName') ?? id).toLowerCase();
       case 'AWS::SSM::Parameter':
         return this.prop(id, 'Name') ?? id;
       case 'AWS::SNS::Topic':
@@ -141,7 +144,7 @@ export class TemplateResolver {
       case 'AWS::SQS::Queue.QueueUrl':
         return this.ref(id);
       case 'AWS::S3::Bucket.Arn':
-        return `arn:${this.env.partition}:s3:::${this.ref(id).toLowerCase()}`;
+        return `arn:${this.env.partition}:s3:::${this.ref(id)}`;
       case 'AWS::ECR::Repository.Arn':
         return this.arn('ecr', `repository/${this.ref(id)}`);
       case 'AWS::Events::Rule.Arn':

@@ -5,7 +5,7 @@
 import { planAgentClouds } from '../../src/config/agents-casc.js';
 import { deploymentNames, type DeploymentNames } from '../../src/config/names.js';
 import type { JenkinsEcsConfig } from '../../src/config/types.js';
-import { RECONCILER_ENV } from '../../src/continuity/settings.js';
+import { KEEPER_ENV, RECONCILER_ENV } from '../../src/continuity/settings.js';
 import { ACCOUNT, type SynthesizedExample } from '../examples/synth.js';
 import { findPolicies, policiesOfRole, type FoundPolicy, type PolicyDocument } from './policies.js';
 import type { SimPolicies } from './simulate.js';
@@ -44,6 +44,10 @@ export interface IamWorld {
   readonly launchLogGroup?: string;
   /** `controller.home.kmsKeyArn`, when the home uses a customer key. */
   readonly kmsKeyArn?: string;
+  /** The handoff bucket, as the keeper container's JENKINS_ECS_HANDOFF_BUCKET names it, with home continuity. */
+  readonly handoffBucket?: string;
+  /** The handoff bucket's own policy (enforceSSL), which S3 evaluates with every request on it. */
+  readonly handoffBucketPolicy?: PolicyDocument;
   readonly principals: Readonly<Record<PrincipalName, Principal | undefined>>;
   /** Every policy of every stack, for the reference checks. */
   readonly policies: readonly FoundPolicy[];
@@ -98,7 +102,15 @@ export function worldOf(example: SynthesizedExample): IamWorld {
   const taskDef = one(`task definition of family ${names.service}`, find('AWS::ECS::TaskDefinition', (p) => p.Family === names.service));
   const taskDefProps = taskDef.r.resources[taskDef.id]?.Properties ?? {};
   const controllerRoleId = roleId(taskDefProps.TaskRoleArn);
-  const controller = principalOfRole(taskDef, controllerRoleId);
+  const kmsKeyArn = example.config.controller.home.kmsKeyArn;
+  // The keeper's KMS calls (via S3, for the handoff bucket) are evaluated against the key policy too.
+  const controller = principalOfRole(taskDef, controllerRoleId, kmsKeyArn ? defaultKeyPolicy(env) : undefined);
+  // The bucket the keeper is told to use: the simulated S3 calls name exactly this one.
+  const containerEnv = (taskDefProps.ContainerDefinitions as { Environment?: { Name: string; Value: unknown }[] }[] | undefined) ?? [];
+  const handoffValue = containerEnv.flatMap((c) => c.Environment ?? []).find((e) => e.Name === KEEPER_ENV.handoffBucket)?.Value;
+  const handoffBucket = handoffValue === undefined ? undefined : taskDef.r.resolveString(handoffValue);
+  const bucketPolicies = find('AWS::S3::BucketPolicy', (p, r) => handoffBucket !== undefined && r.resolve(p.Bucket) === handoffBucket);
+  const handoffBucketPolicy = bucketPolicies[0] ? (bucketPolicies[0].r.resolve(bucketPolicies[0].r.resources[bucketPolicies[0].id]?.Properties?.PolicyDocument) as PolicyDocument) : undefined;
 
   const service = one(`service ${names.service}`, find('AWS::ECS::Service', (p) => p.ServiceName === names.service));
   const serviceProps = service.r.resources[service.id]?.Properties ?? {};
@@ -146,7 +158,6 @@ export function worldOf(example: SynthesizedExample): IamWorld {
   });
   const agents = agentDefs.map(({ label, family, taskRoleArn }) => ({ label, family, taskRoleArn }));
 
-  const kmsKeyArn = example.config.controller.home.kmsKeyArn;
   const migrationProps = migrationTaskDef ? (migrationTaskDef.r.resources[migrationTaskDef.id]?.Properties ?? {}) : undefined;
   const migrationLog = (migrationProps?.ContainerDefinitions as { LogConfiguration?: { Options?: Record<string, unknown> } }[] | undefined)?.[0]?.LogConfiguration?.Options?.['awslogs-group'];
   const arn = (svc: string, resource: string, opts: { account?: string } = {}): string =>
@@ -163,6 +174,8 @@ export function worldOf(example: SynthesizedExample): IamWorld {
     agentExecutionRoleArn: agentDefs[0]?.executionRoleArn,
     agents,
     kmsKeyArn,
+    handoffBucket,
+    handoffBucketPolicy,
     ...(migrationTaskDef && migrationProps
       ? {
           migrationTask: {

@@ -1,6 +1,7 @@
 /** The keeper sidecar's calls (controller task role). */
 import { TAGS } from '../../../src/continuity/model.js';
 import type { IamWorld, PrincipalName } from '../world.js';
+import { keeperHandoff } from './handoff.js';
 import { OTHER, createSnapshot, describeEbs, recordCalls, snapshotArn, snapshotTags, tagContext, taskCallAndOtherCluster, volumeArn, volumeTags, type SimCall } from './shared.js';
 
 // ---- the keeper (controller task role) -------------------------------------------------------
@@ -12,6 +13,7 @@ export function keeper(w: IamWorld): SimCall[] {
     ...taskCallAndOtherCluster(w, p, 'ecs:DescribeTasks', "its own task (the home's EBS attachment)", 'ecs:DescribeTasks'),
     ...describeEbs(p, 'volume source, snapshot state, holders'),
     ...recordCalls(w, p, 'acquire, register, release'),
+    ...keeperHandoff(w),
     { principal: p, sdk: 'ec2:CreateSnapshot', what: 'CreateSnapshot kind=periodic of the home', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'periodic')) },
     { principal: p, what: 'CreateSnapshot kind=final of the home', expect: 'allow', requests: createSnapshot(w, snapshotTags(w, 'final')) },
     { principal: p, what: 'CreateSnapshot with only the lineage and kind tags (no task, no source)', expect: 'allow', requests: createSnapshot(w, { [TAGS.lineage]: w.names.lineage, [TAGS.kind]: 'periodic' }) },

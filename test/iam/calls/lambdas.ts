@@ -1,6 +1,7 @@
 /** The reconciler Lambda and the LaunchSnapshot handlers. */
 import { TAGS } from '../../../src/continuity/model.js';
 import type { IamWorld, PrincipalName } from '../world.js';
+import { noHandoffAccess } from './handoff.js';
 import { OTHER, clusterArnOf, createSnapshot, describeEbs, describeServices, lambdaLogs, noPointer, passInfrastructureRole, recordCalls, rollService, snapshotArn, tagContext, taskArn, taskCallAndOtherCluster, type SimCall } from './shared.js';
 
 // ---- the reconciler Lambda -------------------------------------------------------------------
@@ -34,6 +35,7 @@ export function reconciler(w: IamWorld): SimCall[] {
       requests: [{ action: 'ec2:DeleteSnapshot', resource: snapshotArn(w), context: { [`aws:ResourceTag/${TAGS.lineage}`]: OTHER } }],
     },
     ...noPointer(w, p),
+    ...noHandoffAccess(w, p),
     ...lambdaLogs(w, p, w.reconcilerLogGroup),
   ];
 }
@@ -93,6 +95,7 @@ export function launch(w: IamWorld): SimCall[] {
       expect: 'deny',
       requests: [{ action: 'ec2:DeleteSnapshot', resource: snapshotArn(w), context: { [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
+    ...noHandoffAccess(w, p),
     ...lambdaLogs(w, p, w.launchLogGroup),
   ];
 }

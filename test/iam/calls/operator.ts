@@ -2,6 +2,7 @@
 import { TAGS } from '../../../src/continuity/model.js';
 import type { AuthRequest } from '../simulate.js';
 import type { IamWorld, PrincipalName } from '../world.js';
+import { noHandoffAccess } from './handoff.js';
 import { OTHER, SOURCE, TASK_ID, clusterArnOf, createSnapshot, describeEbs, describeServices, noPointer, onTask, passInfrastructureRole, recordCalls, roleArn, rollService, snapshotArn, snapshotTags, tagContext, taskArn, volumeArn, volumeTags, type SimCall } from './shared.js';
 
 // ---- the operator (CLI under the operator policy) ---------------------------------------------
@@ -70,6 +71,7 @@ export function operator(w: IamWorld): SimCall[] {
       requests: [{ action: 'ec2:CreateTags', resource: snapshotArn(w), context: { ...tagContext({ [TAGS.kind]: 'seed' }), [`aws:ResourceTag/${TAGS.lineage}`]: w.names.lineage } }],
     },
     ...noPointer(w, p),
+    ...noHandoffAccess(w, p),
     ...copySeedCalls(w, p),
     ...migrateEfsCalls(w, p),
   ];
