@@ -14,8 +14,8 @@
  * | `pre-copy`     | CreateSnapshot of the holder's volume, registered under its token; wait, bounded, until `completed` (Jenkins serves) |
  * | `stopping`     | UpdateService desiredCount 0: Jenkins stops, the keeper registers its final snapshot and releases |
  * | `stopped`      | the holder is released (or fenced: its task STOPPED by ARN), no task runs, the head is `completed` (by id) |
- * | `launching`    | `launch = head`; then UpdateService(snapshotId = head, desiredCount 1), or CloudFormation's service update |
- * | (ended)        | operation cleared: the one new task's keeper acquires                   |
+ * | `launching`    | `launch` = the handoff's base (or the head); then UpdateService(snapshotId = launch, desiredCount 1), or CloudFormation's service update |
+ * | (ended)        | by the one new task's acquire, from the launch, in the same write (or by the driver once its UpdateService landed) |
  *
  * Never two writers: the new task starts only after the old holder released or was fenced and no
  * task of the service runs. Never a stale start: the launch is the head read after that point,
@@ -273,18 +273,15 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   const target = record.operation?.target ?? record.head?.snapshotId;
   if (target === undefined) throw new HandoverError('no-head', `${cfg.lineage} has no head to launch from`);
   if (record.operation?.step === 'stopped') {
-    // With CloudFormation starting the task, the operation ends in the same write: the custom
-    // resource returns right after it and nobody would be left to end it once the task started.
-    const res = await write((r) =>
-      cfg.starter === 'cloudformation'
-        ? both(r, (x) => adoptLaunch(x, target), (x) => endOperation(x, id))
-        : both(r, (x) => adoptLaunch(x, target), (x) => advanceOperation(x, { id, step: 'launching' })),
-    );
+    // The operation stays at `launching` until the one new task acquires (its acquire ends it, in
+    // the same write): with CloudFormation starting the task, the custom resource returns now and
+    // the service update comes later; meanwhile no restore or second start can begin.
+    const res = await write((r) => both(r, (x) => adoptLaunch(x, target), (x) => advanceOperation(x, { id, step: 'launching' })));
     if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
     record = res.outcome.record;
     deps.onStep?.('launching', clock.now());
-    if (cfg.starter === 'cloudformation') return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
   }
+  if (record.operation?.step === 'launching' && cfg.starter === 'cloudformation') return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
   if (record.operation?.step === 'launching') {
     // A resumed driver must not start a second task: issue the UpdateService only if the service
     // does not launch from the target yet (an earlier driver's call may have landed before it died).

@@ -176,12 +176,19 @@ export function acquire(record: LineageRecord, input: AcquireInput): Outcome {
         : `volume ${input.volumeId} was built from ${input.source}, not from the head ${head.snapshotId}`,
     );
   }
-  if (record.operation !== undefined) return refuse('operation', `a ${record.operation.kind} (${record.operation.id}) is in progress`);
+  const op = record.operation;
+  // A handover at `launching` waits for exactly this acquire: the one task it launched, from its
+  // target (or the handoff's base with the delta), ends it in the same write. Until then nothing
+  // else can begin (a restore is refused, a restart resumes this handover), so no other start can
+  // slip in between the handover's last write and CloudFormation's service update.
+  const launched = op?.kind === 'handover' && op.step === 'launching' && op.target !== undefined && (input.source === op.target || (viaHandoff && handoff!.base === op.target));
+  if (op !== undefined && !launched) return refuse('operation', `a ${op.kind} (${op.id}) is in progress`);
   if (record.holder !== undefined && input.holderStopped !== true) {
     return refuse('held', `task ${record.holder.taskArn} (volume ${record.holder.volumeId}) holds the lineage`);
   }
   const holder: Holder = { taskArn: input.taskArn, volumeId: input.volumeId, token: record.seq + 1 };
-  return { ok: true, record: bump(record, { holder }) };
+  const next = bump(record, { holder });
+  return { ok: true, record: launched ? without(next, 'operation') : next };
 }
 
 export interface RegisterInput {

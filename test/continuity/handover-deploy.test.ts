@@ -101,7 +101,7 @@ describe('handover in cdk deploy', () => {
     const [a, b] = await w.drive(both);
     assert.deepEqual([a.complete, b.complete], [true, true]);
     const r = w.record.peek()!;
-    assert.equal(r.operation, undefined);
+    assert.equal(r.operation?.step, 'launching', 'kept until the one new task acquires');
     assert.equal(r.launch, r.head?.snapshotId);
   });
 
@@ -113,7 +113,7 @@ describe('handover in cdk deploy', () => {
     assert.equal(w.record.peek()!.operation?.id, 'd1');
     await pollUntilComplete(w, { ...event, Data: { ...data } });
     const r = w.record.peek()!;
-    assert.equal(r.operation, undefined);
+    assert.equal(r.operation?.step, 'launching', 'kept until the one new task acquires: no restore or second start can slip in before the service update');
     assert.equal(r.head?.kind, 'final');
     assert.equal(r.launch, r.head?.snapshotId);
     assert.equal(w.desiredCount, 0, 'CloudFormation starts the task, not the handover');
@@ -126,6 +126,7 @@ describe('handover in cdk deploy', () => {
     assert.equal(serving?.snapshotId, r.launch);
     assert.equal(serving?.staleAtGate, false);
     assert.equal(w.startedSinceReady, 1);
+    assert.equal(w.record.peek()!.operation, undefined, 'its acquire ended the handover');
     assert.deepEqual(w.violations, []);
   });
 

@@ -181,9 +181,9 @@ describe('handover', () => {
       await w.clock.runUntil(w.clock.ms + 30_000);
     }
     assert.ok(polls.includes('pre-copy') && polls.includes('stopping'), `waited in ${[...new Set(polls)].join(', ')}`);
-    // CloudFormation ends the operation in the launch write; its service update starts the task.
+    // The operation waits at launching for CloudFormation's service update; the new task's acquire ends it.
     const r = w.record.peek()!;
-    assert.equal(r.operation, undefined);
+    assert.equal(r.operation?.step, 'launching');
     assert.equal(r.launch, result.launch);
     assert.equal(w.desiredCount, 0, 'the handover itself starts nothing with CloudFormation as the starter');
     await w.ecs.rollSnapshot(CLUSTER, SERVICE, result.launch!, { desiredCount: 1 });

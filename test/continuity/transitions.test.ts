@@ -104,6 +104,19 @@ describe('acquire', () => {
     const r = ok(beginOperation(ok(release(held(), 2)), { kind: 'restore', id: 'op1', target: 'snap-1' }));
     refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }), 'operation');
   });
+  test('a handover at launching is ended by the acquire of a task from its target, in the same write; not before launching, not from another source', () => {
+    const begun = ok(beginOperation(ok(release(held(), 2)), { kind: 'handover', id: 'h' }));
+    refused(acquire(begun, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }), 'operation');
+    const stopped = ok(advanceOperation(begun, { id: 'h', step: 'stopped', target: 'snap-1' }));
+    refused(acquire(stopped, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }), 'operation');
+    const launching = ok(advanceOperation(stopped, { id: 'h', step: 'launching' }));
+    const r = ok(acquire(launching, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }));
+    assert.equal(r.operation, undefined);
+    assert.equal(r.holder?.taskArn, OTHER);
+    assert.equal(r.seq, launching.seq + 1);
+    // A task from another snapshot (an older one) is still refused.
+    refused(acquire(launching, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-0' }), 'stale');
+  });
   test('a record of a newer format is never written over', () => {
     refused(acquire({ ...createRecord(L), format: RECORD_FORMAT + 1 }, { taskArn: TASK, volumeId: 'vol-a' }), 'format');
   });

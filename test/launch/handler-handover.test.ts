@@ -51,7 +51,7 @@ describe('LaunchSnapshot handler: the deploy handover', () => {
     const before = w.record.peek()!;
     const { result } = await provider(w, deps, { RequestType: 'Update', RequestId: 'req-1', ResourceProperties: props('jenkins:8'), OldResourceProperties: props('jenkins:7') });
     const r = w.record.peek()!;
-    assert.equal(r.operation, undefined);
+    assert.equal(r.operation?.step, 'launching', 'kept until the one new task acquires');
     assert.equal(r.head?.kind, 'final');
     assert.notEqual(r.launch, before.launch);
     assert.deepEqual([result.Data?.Source, result.Data?.SnapshotId, result.Data?.ManagedEBSVolume.SnapshotId], ['launch', r.launch, r.launch]);
@@ -62,6 +62,7 @@ describe('LaunchSnapshot handler: the deploy handover', () => {
     assert.equal(serving?.snapshotId, r.launch);
     assert.equal(serving?.staleAtGate, false);
     assert.equal(w.startedSinceReady, 1, 'one task start');
+    assert.equal(w.record.peek()!.operation, undefined, 'its acquire ended the handover');
     assert.deepEqual(w.violations, []);
   });
 
