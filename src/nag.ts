@@ -1,8 +1,48 @@
+import { readFileSync } from 'node:fs';
 import { Validations, type Stage } from 'aws-cdk-lib';
+import type { IApplyRule } from 'cdk-nag/lib/nag-pack';
 // The pack's own module, not the package index: the index also loads the HIPAA, NIST, PCI and
 // serverless packs (about 600 KB of JavaScript) on every synth, and none of them is used.
 // test/constructs/nag.test.ts checks that this is the class the index exports.
 import { AwsSolutionsChecks } from 'cdk-nag/lib/packs/aws-solutions';
+import { NAG_RULE_TYPES, NAG_SCOPE_SOURCE } from './nag-scope.generated.js';
+
+/**
+ * The AwsSolutions pack, each rule applied only to the resource types its code can report on
+ * (src/nag-scope.generated.ts, read from the rules by scripts/gen-nag-scope.ts). On any other
+ * resource the rule would return NOT_APPLICABLE, so every finding is the same; what is saved is
+ * its `instanceof` test, which loads that service's aws-cdk-lib module (about 12 MB of JavaScript
+ * for the services this app never uses, half of a warm synth). When the installed cdk-nag is not
+ * the one the table was read from, every rule runs on every resource, as in cdk-nag itself.
+ */
+export class ScopedAwsSolutionsChecks extends AwsSolutionsChecks {
+  private readonly ruleTypes: Readonly<Record<string, readonly string[]>> | null;
+
+  constructor(scope?: Stage, ruleTypes: Readonly<Record<string, readonly string[]>> | null = nagRuleTable()) {
+    super(scope);
+    this.ruleTypes = ruleTypes;
+  }
+
+  /** True when `rule` cannot report on a resource of this type (it would return NOT_APPLICABLE). */
+  public skips(rule: IApplyRule['rule'], cfnResourceType: string): boolean {
+    const types = this.ruleTypes !== null && Object.hasOwn(this.ruleTypes, rule.name) ? this.ruleTypes[rule.name] : undefined;
+    return types !== undefined && !types.includes(cfnResourceType);
+  }
+
+  protected override applyRule(params: IApplyRule): void {
+    if (this.skips(params.rule, params.node.cfnResourceType)) return;
+    super.applyRule(params);
+  }
+}
+
+/** The rule table when it was read from this cdk-nag version (default: the installed one), else null (no rule is skipped). */
+export function nagRuleTable(version = installedNagVersion()): Readonly<Record<string, readonly string[]>> | null {
+  return NAG_SCOPE_SOURCE === `cdk-nag ${version}` ? NAG_RULE_TYPES : null;
+}
+
+function installedNagVersion(): string {
+  return (JSON.parse(readFileSync(require.resolve('cdk-nag/package.json'), 'utf8')) as { version: string }).version;
+}
 
 /**
  * Runs the cdk-nag AwsSolutions pack over everything under `app` (every stack, nested stages
@@ -10,5 +50,5 @@ import { AwsSolutionsChecks } from 'cdk-nag/lib/packs/aws-solutions';
  * resource they concern: `Validations.of(construct).acknowledge({ id, reason })`.
  */
 export function addNagChecks(app: Stage): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new ScopedAwsSolutionsChecks(app));
 }
