@@ -106,6 +106,28 @@ export function metafileSources(metafile: Metafile, workingDir: string): string[
 }
 
 /**
+ * The source files (node_modules excepted) a bundle of `entry` reads: a metafile-only esbuild
+ * pass that leaves every package external, so it never parses node_modules (about 30 ms instead
+ * of a second for an entry that imports the AWS SDK). The key leaves node_modules out anyway
+ * (the lock file stands for it), and no package imports a project file, so the list is the one
+ * a full bundle's metafile gives (test/constructs/bundle-cache.test.ts compares the two).
+ */
+export function entrySources(entry: string, workingDir: string, tsconfig?: string): string[] {
+  const scan = buildSync({
+    entryPoints: [entry],
+    absWorkingDir: workingDir,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    ...(tsconfig ? { tsconfig } : {}),
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return metafileSources(scan.metafile, workingDir);
+}
+
+/**
  * The sources an entry was last built from, as recorded under `name` in the cache directory, or
  * undefined if never recorded.
  */
@@ -280,17 +302,7 @@ export function cachedNodejsFunction(
   let sources = recordedSources(cacheDir, record);
   let inputHash = sources !== undefined ? keyFor(sources) : undefined;
   if (inputHash === undefined || !existsSync(join(cacheDir, `lambda-${inputHash.slice(0, 32)}`))) {
-    const scan = buildSync({
-      entryPoints: [entry],
-      absWorkingDir: projectRoot,
-      bundle: true,
-      platform: 'node',
-      ...(props.bundling?.tsconfig ? { tsconfig: props.bundling.tsconfig } : {}),
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    sources = metafileSources(scan.metafile, projectRoot);
+    sources = entrySources(entry, projectRoot, props.bundling?.tsconfig);
     recordSources(cacheDir, record, sources);
     inputHash = keyFor(sources);
   }

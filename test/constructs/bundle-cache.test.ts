@@ -13,7 +13,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { BUNDLE_CACHE_ENV, PROJECT_ROOT, bundleInputHash, cachedNodejsFunction } from '../../src/constructs/bundle-cache.js';
+import { BUNDLE_CACHE_ENV, PROJECT_ROOT, bundleInputHash, cachedNodejsFunction, entrySources, metafileSources } from '../../src/constructs/bundle-cache.js';
+import { buildSync } from 'esbuild';
 import { KEEPER_BUNDLE_FILE, stageKeeperImage } from '../../src/constructs/keeper-image.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'constructs', 'fixtures');
@@ -305,5 +306,22 @@ describe('cachedNodejsFunction', () => {
       () => cachedNodejsFunction(stack, 'Fn', { entry: tree.entry, projectRoot: tree.root, bundling: { assetHash: 'x' } }),
       /bundling\.assetHash is computed from the inputs/,
     );
+  });
+});
+
+describe('entrySources', () => {
+  test('lists exactly the project files a full bundle reads, for every entry the app bundles (oracle: the full bundle\'s metafile)', () => {
+    for (const rel of ['src/launch/handler.ts', 'src/reconciler/handler.ts', 'src/keeper/main.ts', 'src/migrate/main.ts']) {
+      const entry = join(PROJECT_ROOT, rel);
+      const full = buildSync({ entryPoints: [entry], absWorkingDir: PROJECT_ROOT, bundle: true, platform: 'node', write: false, metafile: true, logLevel: 'silent' });
+      const expected = metafileSources(full.metafile, PROJECT_ROOT);
+      assert.ok(expected.length > 3, rel);
+      assert.deepEqual(entrySources(entry, PROJECT_ROOT), expected, rel);
+    }
+  });
+
+  test('sees every project file of the fixture tree, and none it does not import', () => {
+    const tree = sourceTree();
+    assert.deepEqual(entrySources(tree.entry, tree.root), [tree.entry, tree.lib].sort());
   });
 });
