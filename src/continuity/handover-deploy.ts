@@ -114,9 +114,10 @@ export function deployStarter(event: Pick<DeployEvent, 'ResourceProperties' | 'O
 
 /**
  * onEvent: begin the handover when the deploy replaces the task of a live service. Returns the
- * Data to merge, or nothing. A handover found in progress under another id is one an earlier
- * request left (a timed-out provider, a rollback): it is resumed with the service as the starter,
- * since nobody can say whether CloudFormation will still update the service after this request.
+ * Data to merge, or nothing. A handover found in progress under another id (one an earlier
+ * request or a `restart` left) is resumed, with the starter {@link deployStarter} tells for this
+ * request: CloudFormation on a forward deploy (it updates the service after this resource), the
+ * service when CloudFormation will not touch it again.
  */
 export async function beginDeployHandover(
   deps: HandoverDeps,
@@ -128,7 +129,7 @@ export async function beginDeployHandover(
   if (!replacesTask(event, keys)) return undefined;
   const service = await deps.ecs.describeService(cfg.cluster, cfg.service);
   if (service === undefined) return undefined;
-  let starter = deployStarter(event, service, keys);
+  const starter = deployStarter(event, service, keys);
   // A budget already over: only the begin write happens here; isComplete drives the rest.
   let res: HandoverResult;
   try {
@@ -142,7 +143,9 @@ export async function beginDeployHandover(
     deps.log({ level: 'warn', msg: 'no handover for this deploy', lineage: cfg.lineage, code: e.code, reason: e.message });
     return undefined;
   }
-  if (res.id !== id) starter = 'service';
+  // A handover an earlier request (or `jenkins-ecs restart`) left is resumed with the starter this
+  // request calls for: on a forward deploy CloudFormation updates the service right after this
+  // resource whoever began the handover, so a start by the handover too would be a second start.
   return { HandoverId: res.id, HandoverBegunAt: String(res.begunAt), HandoverStarter: starter };
 }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { beginDeployHandover, deployStarter, handoverData, pollDeployHandover, replacesTask, type DeployEvent, type HandoverData } from '../../src/continuity/handover-deploy.js';
 import { TASK_PROPERTIES } from '../../src/launch/handler.js';
 import { beginOperation } from '../../src/continuity/transitions.js';
+import { driveHandover } from '../../src/continuity/handover.js';
 import { CLUSTER, HandoverWorld, LINEAGE, SERVICE } from './handover-world.js';
 
 const CFG = { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, pollMs: 5_000 };
@@ -127,6 +128,25 @@ describe('handover in cdk deploy', () => {
     assert.equal(serving?.staleAtGate, false);
     assert.equal(w.startedSinceReady, 1);
     assert.equal(w.record.peek()!.operation, undefined, 'its acquire ended the handover');
+    assert.deepEqual(w.violations, []);
+  });
+
+  test('a forward deploy that finds a handover a killed `restart` left resumes it with CloudFormation as the starter: one start, not stale', async () => {
+    const w = await world();
+    // The restart's CLI got as far as the pre-copy, then died.
+    const cli = driveHandover(w.deps(), { ...CFG, starter: 'service' }, { id: 'restart-1', until: new Date(w.clock.ms + 20_000) });
+    const first = await w.drive(cli);
+    assert.equal(first.state, 'waiting');
+    const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1', KEYS));
+    assert.equal(data?.HandoverId, 'restart-1', 'the handover in progress is resumed');
+    assert.equal(data?.HandoverStarter, 'cloudformation');
+    await pollUntilComplete(w, { ...event, Data: { ...data } });
+    assert.equal(w.desiredCount, 0, 'the handover itself started nothing');
+    await w.cloudFormationUpdate(w.record.peek()!.launch!, 'jenkins:8');
+    const serving = await w.untilServing();
+    assert.equal(serving?.staleAtGate, false);
+    assert.equal(w.startedSinceReady, 1, 'exactly one task start');
     assert.deepEqual(w.violations, []);
   });
 
