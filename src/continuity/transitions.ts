@@ -238,8 +238,14 @@ export function register(record: LineageRecord, input: RegisterInput): Outcome {
  * (the reconciler rolls to it once completed). Any other handoff, or none, is left as it is.
  */
 export function dropHandoff(record: LineageRecord, key: string): Outcome {
-  if (record.handoff?.delta.key !== key) return same(record);
-  return { ok: true, record: without(bump(record, {}), 'handoff') };
+  const h = record.handoff;
+  if (h?.delta.key !== key) return same(record);
+  // A handover waiting at `launching` for a task from this base waits in vain now: it ends here,
+  // so the reconciler can roll the service to the final snapshot.
+  const op = record.operation;
+  const waiting = op?.kind === 'handover' && op.step === 'launching' && op.target === h.base;
+  const next = without(bump(record, {}), 'handoff');
+  return { ok: true, record: waiting ? without(next, 'operation') : next };
 }
 
 /** `release`: the holder gives the lineage up (its token must still hold it). */

@@ -200,6 +200,9 @@ describe('handoff (docs/design/handoff.md)', () => {
     assert.ok(r.handoff, 'kept while the new holder has not registered anything (a crash may need it again)');
     assert.equal(ok(register(r, { token: r.holder!.token, snapshotId: 'snap-n', kind: 'periodic' })).handoff, undefined);
     assert.equal(ok(dropHandoff(handedOff(), delta.key)).handoff, undefined);
+    // A handover waiting at launching for a task from this base ends with it (else it waits forever).
+    const launching = ok(advanceOperation(ok(advanceOperation(ok(beginOperation(handedOff(), { kind: 'handover', id: 'h' })), { id: 'h', step: 'stopped', target: 'snap-p' })), { id: 'h', step: 'launching' }));
+    assert.equal(ok(dropHandoff(launching, delta.key)).operation, undefined);
     assert.ok((dropHandoff(handedOff(), 'other') as { unchanged?: boolean }).unchanged);
   });
   test('a failed final leaves the handoff orphaned: the newest home is the base with the delta, not the older head', () => {

@@ -62,7 +62,10 @@ describe('simulator: random runs keep I1–I6', () => {
   //   threw 'lost its head' and left its operation and desiredCount 0 for good.
   // - 1477741223: a deploy's rollback failed on throttling and nothing continued it (the model now
   //   continues it, as an operator does); the handover stayed in progress.
-  for (const seed of [589752932, 736155285, 455595018, 1477741223]) {
+  // - 1091994362, 134592834: the deploy handover waited at `launching` for a task from the
+  //   handoff's base whose keeper then failed to apply the delta and dropped the handoff; nothing
+  //   ended the operation, so the reconciler never rolled to the final snapshot (I6).
+  for (const seed of [589752932, 736155285, 455595018, 1477741223, 1091994362, 134592834]) {
     test(`soak seed ${seed} (200 steps) breaks no invariant`, async () => {
       const run = await runRandom(seed, 200);
       assert.deepEqual(run.sim.violations, [], failureReport(run));
