@@ -11,11 +11,12 @@ import { commit, RECORD_RETRYABLE, type CommitOptions } from './commit.js';
 import type { Snapshot, SnapshotKind, Volume } from './model.js';
 import type { Clock, DeltaPort, DeltaRef, Ec2Port, EcsPort, KeeperHost, LogEntry } from './ports.js';
 import { ensureRecord } from './ensure-record.js';
-import type { Handoff, LineageRecord, RecordPort } from './record.js';
+import type { RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, RETRYABLE_AWS_ERRORS, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, DELTA_REGISTER_RESERVE_MS, deltaKey, FLUSH_INTERVAL_MS, handoffBaseFor } from './handoff.js';
-import { acquire, dropHandoff, register, validHandoff } from './transitions.js';
+import { DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, FLUSH_INTERVAL_MS } from './handoff.js';
+import { KeeperHandoff } from './keeper-handoff.js';
+import { acquire, register } from './transitions.js';
 
 /** ECS lastStatus values (DescribeTasks by ARN) after which a holder's task can no longer write. */
 export function isGone(status: string): boolean {
@@ -121,10 +122,8 @@ export class Keeper {
   private lastPeriodicId: string | undefined;
   private staleReason: string | undefined;
   private staleCounted = false;
-  /** Key of the handoff delta applied onto this volume: it may then hold the lineage only through that handoff. */
-  private deltaApplied: string | undefined;
-  /** Why this volume may never hold the lineage (a delta applied in part, or one that no longer stands). */
-  private unusable: string | undefined;
+  /** The handoff's side of this keeper (docs/design/handoff.md). */
+  private readonly handoff: KeeperHandoff;
   private stopping: Promise<number> | undefined;
   /** Fencing token of the lease, once acquired. */
   private token: number | undefined;
@@ -154,6 +153,17 @@ export class Keeper {
       flushIntervalMs: FLUSH_INTERVAL_MS,
       ...config,
     };
+    this.handoff = new KeeperHandoff({
+      deps,
+      lineage: this.cfg.lineage,
+      taskArn: this.cfg.taskArn,
+      homePath: this.cfg.homePath,
+      cutoffMarginMs: this.cfg.deltaCutoffMarginMs,
+      applyTimeoutMs: this.cfg.deltaApplyTimeoutMs,
+      log: (level, msg, fields) => this.log(level, msg, fields),
+      retry: (fn, signal, deadline, retryable) => this.retry(fn, signal, deadline, retryable),
+      commitOpts: (signal) => this.commitOpts(signal),
+    });
   }
 
   /** True between the gate opening and the final snapshot being requested. */
@@ -255,7 +265,7 @@ export class Keeper {
       );
       return created === undefined ? this.cfg.holderPollMs : 0;
     }
-    const gate = await this.handoffGate(rec, sig);
+    const gate = await this.handoff.gate(rec, volume, this.source, sig);
     if (gate !== undefined) {
       await this.markStale(gate, rec.head?.snapshotId ?? 'none');
       return this.cfg.staleRecheckMs;
@@ -267,7 +277,7 @@ export class Keeper {
       const status = await this.retry(() => ecs.taskStatus(this.cfg.cluster, other.taskArn), sig);
       stopped = { token: other.token, status };
     }
-    const input = { taskArn: this.cfg.taskArn, volumeId: volume.id, ...(this.source ? { source: this.source } : {}), ...(this.deltaApplied ? { appliedDelta: this.deltaApplied } : {}) };
+    const input = { taskArn: this.cfg.taskArn, volumeId: volume.id, ...(this.source ? { source: this.source } : {}), ...(this.handoff.applied ? { appliedDelta: this.handoff.applied } : {}) };
     const { outcome } = await commit(
       this.deps.record,
       this.cfg.lineage,
@@ -292,82 +302,8 @@ export class Keeper {
     // Authoritative only once the gate can open: if the marker cannot be written, stop() takes no
     // final snapshot of a Jenkins-less home (the lease stays until ECS reports the task STOPPED).
     this.authorizedAt = at;
-    this.log('info', 'gate decision', { decision: 'authoritative', reason: head === undefined ? 'bootstrap' : this.deltaApplied ? 'handoff' : 'head', source: this.source ?? null, head: head ?? null, token: holder.token });
+    this.log('info', 'gate decision', { decision: 'authoritative', reason: head === undefined ? 'bootstrap' : this.handoff.applied ? 'handoff' : 'head', source: this.source ?? null, head: head ?? null, token: holder.token });
     return 'authorized';
-  }
-
-  /**
-   * The handoff at start (docs/design/handoff.md): when the record's valid handoff names this
-   * volume's source as its base, download and apply the delta *before* acquiring (the volume is
-   * this task's own; nobody else sees it). Answers a stale reason when the volume can never hold
-   * the lineage: a delta that failed midway leaves a home that is neither the base nor the head,
-   * and one applied for a handoff that no longer stands is not the head's home either.
-   */
-  private async handoffGate(rec: LineageRecord, sig: AbortSignal): Promise<string | undefined> {
-    if (this.unusable !== undefined) return this.unusable;
-    const handoff = validHandoff(rec);
-    if (this.deltaApplied !== undefined) {
-      if (handoff?.delta.key === this.deltaApplied) return undefined;
-      this.unusable = `volume ${this.volume!.id} carries delta ${this.deltaApplied}, which no longer stands for the head of ${this.cfg.lineage}`;
-      return this.unusable;
-    }
-    if (handoff === undefined || this.source !== handoff.base) return undefined;
-    const failure = await this.applyDelta(handoff, sig);
-    if (failure === undefined) return undefined;
-    this.unusable = failure;
-    // Nobody may try it again: the lineage continues from the final snapshot (the reconciler rolls to it).
-    await commit(this.deps.record, this.cfg.lineage, (r) => (r === undefined ? { ok: true, record: rec, unchanged: true } : dropHandoff(r, handoff.delta.key)), this.commitOpts(sig));
-    return failure;
-  }
-
-  /** Applies the handoff's delta onto the home; answers why not, or undefined once applied. */
-  private async applyDelta(handoff: Handoff, sig: AbortSignal): Promise<string | undefined> {
-    const delta = this.deps.delta;
-    const ref = handoff.delta;
-    if (delta === undefined) return `the handoff to ${handoff.final} needs delta ${ref.key}, and this keeper has no handoff bucket`;
-    const started = this.deps.clock.now();
-    try {
-      await delta.apply(this.cfg.homePath, ref, new Date(started.getTime() + this.cfg.deltaApplyTimeoutMs));
-    } catch (err) {
-      checkAborted(sig);
-      this.log('error', 'handoff delta not applied; this volume will not hold the lineage', { key: ref.key, final: handoff.final, error: String(err) });
-      return `delta ${ref.key} could not be applied onto ${this.volume!.id}: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    this.deltaApplied = ref.key;
-    this.log('info', 'handoff delta applied', { key: ref.key, base: handoff.base, final: handoff.final, bytes: ref.bytes, files: ref.files, elapsedMs: this.deps.clock.now().getTime() - started.getTime() });
-    return undefined;
-  }
-
-  /**
-   * The handoff at stop: with Jenkins stopped and the final snapshot requested, ship the files
-   * changed since the handover's pre-copy (a completed snapshot of this volume) so the next task
-   * can start from the pre-copy instead of waiting for the final snapshot to complete. Never
-   * throws and never delays the final snapshot's registration beyond the stop budget: any problem
-   * answers undefined (the final snapshot alone carries the stop).
-   */
-  private async shipDelta(final: Snapshot, deadline: Date): Promise<{ base: string; delta: DeltaRef } | undefined> {
-    const { delta, clock } = this.deps;
-    if (delta === undefined) return undefined;
-    const shipBy = new Date(deadline.getTime() - DELTA_REGISTER_RESERVE_MS);
-    try {
-      const rec = await this.retry(() => this.deps.record.read(this.cfg.lineage), undefined, shipBy, RECORD_RETRYABLE);
-      const base = rec === undefined ? undefined : handoffBaseFor(rec, this.cfg.taskArn);
-      if (base === undefined) return undefined;
-      const snap = await this.retry(() => this.deps.ec2.describeSnapshot(base), undefined, shipBy);
-      if (snap?.state !== 'completed' || snap.volumeId !== this.volume!.id) {
-        this.log('info', 'no handoff: the pre-copy is not a completed snapshot of this volume', { snapshot: base, state: snap?.state ?? 'missing' });
-        return undefined;
-      }
-      if (clock.now().getTime() >= shipBy.getTime()) return undefined;
-      const started = clock.now().getTime();
-      const cutoff = new Date(snap.startTime.getTime() - this.cfg.deltaCutoffMarginMs);
-      const ref = await delta.ship(this.cfg.homePath, cutoff, deltaKey(this.cfg.lineage, final.id), shipBy);
-      this.log('info', 'handoff delta shipped', { key: ref.key, base, final: final.id, bytes: ref.bytes, files: ref.files, elapsedMs: clock.now().getTime() - started });
-      return { base, delta: ref };
-    } catch (err) {
-      this.log('warn', 'handoff delta not shipped; the next task starts from the final snapshot once it completes', { final: final.id, code: awsErrorCode(err) ?? 'unknown', error: String(err) });
-      return undefined;
-    }
   }
 
   private async markStale(reason: string, head: string): Promise<void> {
@@ -566,7 +502,7 @@ export class Keeper {
     // must stay until ECS reports the whole task STOPPED (then the next keeper or the reconciler fences).
     let registered: 'registered' | 'fenced';
     // Only from a Jenkins known to have stopped: a delta of a home that may still change would be wrong.
-    const handoff = stopped ? await this.shipDelta(final, deadline) : undefined;
+    const handoff = stopped ? await this.handoff.ship(final, this.volume, deadline) : undefined;
     try {
       registered = await this.registerOwn(final, 'final', stopped, deadline, handoff);
     } catch (err) {
