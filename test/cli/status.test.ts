@@ -333,3 +333,26 @@ describe('status over the in-memory ports', () => {
     assert.equal(res.error?.message, "invalid --interval 'soon': expected whole minutes, e.g. 15");
   });
 });
+
+describe('status warnings with a handoff (pure)', () => {
+  const now = new Date('2026-12-01T12:00:00Z');
+  const snap = (id: string): Parameters<typeof status.computeWarnings>[0]['head'] => ({ id, state: 'completed', startTime: new Date(now.getTime() - 60_000), lineage: 'ci', kind: 'final' });
+  const task = { arn: 'arn:aws:ecs:eu-west-1:1:task/c/new', lastStatus: 'RUNNING', desiredStatus: 'RUNNING', volumeId: 'vol-new' };
+  const volumes = new Map([['vol-new', { id: 'vol-new', state: 'in-use' as const, createTime: now, snapshotId: 'snap-p' }]]);
+  const base = { head: snap('snap-f'), lineage: [], liveHolders: [], liveTasks: [task], volumes, launch: 'snap-p', desiredCount: 1, intervalMinutes: 15, now };
+
+  test('a task from the handoff base, before it acquires, is neither a stale start nor a launch behind the head', () => {
+    const codes = status.computeWarnings({ ...base, handoff: { base: 'snap-p', final: 'snap-f', key: 'ci/snap-f.delta', orphaned: false } }).map((w) => w.code);
+    assert.deepEqual(codes, []);
+    // Without the handoff the same picture is a stale start and a launch behind the head.
+    const without = status.computeWarnings(base).map((w) => w.code);
+    assert.ok(without.includes('stale-start') && without.includes('launch-behind-head'), without.join());
+  });
+
+  test('an orphaned handoff with nobody holding the home is a warning naming the delta and its expiry', () => {
+    const w = status.computeWarnings({ ...base, liveTasks: [], handoff: { base: 'snap-p', final: 'snap-f', key: 'ci/snap-f.delta', orphaned: true } });
+    const orphaned = w.find((x) => x.code === 'handoff-orphaned');
+    assert.ok(orphaned, JSON.stringify(w));
+    assert.match(orphaned.message, /snap-f.*failed.*snap-p plus delta ci\/snap-f\.delta.*7 days/);
+  });
+});

@@ -9,6 +9,7 @@ import { liveHolders, primaryDeployment } from '../../continuity/decisions.js';
 import type { Deployment as EcsDeployment, Snapshot, Volume } from '../../continuity/model.js';
 import type { Operation } from '../../continuity/record.js';
 import { resumeCommand } from '../../continuity/restore.js';
+import { orphanedHandoff, validHandoff } from '../../continuity/transitions.js';
 import {
   awsFor,
   COMMON_OPTIONS,
@@ -57,6 +58,8 @@ export interface StatusReport {
   readonly lastPeriodic?: { id: string; time: string; ageSeconds: number };
   readonly lastFinal?: { id: string; time: string; ageSeconds: number };
   readonly intervalMinutes: number;
+  /** The record's handoff while it stands (docs/protocol.md, section 3a). */
+  readonly handoff?: { base: string; final: string; key: string; bytes: number; orphaned: boolean };
   readonly warnings: readonly StatusWarning[];
 }
 
@@ -120,8 +123,11 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
   const primary = primaryDeployment(service);
   const primarySnapshotId = primary?.snapshotId;
 
+  const standing = record ? validHandoff(record) : undefined;
+  const handoff = standing && { base: standing.base, final: standing.final, key: standing.delta.key, bytes: standing.delta.bytes, orphaned: orphanedHandoff(record!) };
   const warnings = computeWarnings({
     head,
+    ...(handoff ? { handoff } : {}),
     lineage,
     liveHolders: live,
     liveTasks,
@@ -189,6 +195,7 @@ export async function collectStatus(aws: CliAws, deployment: Deployment, interva
     lastPeriodic: stamp(newestOfKind(lineage, 'periodic')),
     lastFinal: stamp(newestOfKind(lineage, 'final')),
     intervalMinutes,
+    ...(handoff ? { handoff } : {}),
     warnings,
   };
 }
@@ -204,6 +211,8 @@ async function describeTaskVolumes(aws: CliAws, tasks: readonly ServiceTask[], h
 
 interface WarningInput {
   readonly head?: Snapshot;
+  /** A standing handoff: a volume built from its base (with the delta) is the head's home. */
+  readonly handoff?: { readonly base: string; readonly final: string; readonly key: string; readonly orphaned: boolean };
   readonly lineage: readonly Snapshot[];
   readonly liveHolders: readonly Volume[];
   readonly liveTasks: readonly ServiceTask[];
@@ -251,7 +260,8 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
     for (const t of w.liveTasks) {
       const volume = t.volumeId ? w.volumes.get(t.volumeId) : undefined;
       if (!volume || holderIds.has(volume.id)) continue;
-      if (volume.snapshotId !== head.id) {
+      // A task from the handoff's base applies the delta before it acquires: not stale.
+      if (volume.snapshotId !== head.id && volume.snapshotId !== w.handoff?.base) {
         out.push({
           code: 'stale-start',
           message: `stale start: task ${shortArn(t.arn)} runs on volume ${volume.id} built from ${volume.snapshotId ?? 'no snapshot'}, not the head ${head.id}; its keeper holds Jenkins at the gate until the service is rolled to the head`,
@@ -260,7 +270,7 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
     }
     // Without the EBS attachment (not reported yet), fall back to the deployment the tasks came from.
     const unknownVolume = w.liveTasks.some((t) => !t.volumeId);
-    if (unknownVolume && w.liveHolders.length === 0 && w.primary?.snapshotId !== undefined && w.primary.snapshotId !== head.id) {
+    if (unknownVolume && w.liveHolders.length === 0 && w.primary?.snapshotId !== undefined && w.primary.snapshotId !== head.id && w.primary.snapshotId !== w.handoff?.base) {
       out.push({
         code: 'stale-start',
         message: `stale start likely: a task is up with no holder, and the service launches from ${w.primary.snapshotId}, not the head ${head.id}; it will wait at the gate until the service is rolled to the head`,
@@ -289,7 +299,14 @@ export function computeWarnings(w: WarningInput): StatusWarning[] {
     });
   }
 
-  if (head && w.liveHolders.length === 0 && w.operation === undefined && w.launch !== head.id) {
+  if (w.handoff?.orphaned === true && w.liveHolders.length === 0) {
+    out.push({
+      code: 'handoff-orphaned',
+      message: `the final snapshot ${w.handoff.final} of the last handover failed: the newest home is ${w.handoff.base} plus delta ${w.handoff.key} in the handoff bucket, which expires objects after 7 days; start the controller before then (desired count ${w.desiredCount}), or the writes in that delta are lost`,
+    });
+  }
+
+  if (head && w.liveHolders.length === 0 && w.operation === undefined && w.launch !== head.id && w.launch !== w.handoff?.base) {
     out.push({
       code: 'launch-behind-head',
       message:
@@ -328,6 +345,7 @@ export function renderStatus(r: StatusReport, now: Date): string[] {
       : 'Head        none (the lineage is empty)',
   );
   lines.push(`Launch      ${r.launch ?? '(none)'}${same(r.launchMatchesHead, 'head')}`);
+  if (r.handoff) lines.push(`Handoff     ${r.handoff.base} + delta ${r.handoff.key} (${r.handoff.bytes} bytes) for ${r.handoff.final}${r.handoff.orphaned ? ', whose snapshot failed' : ''}`);
   if (r.operation) lines.push(`Operation   ${r.operation.kind} ${r.operation.id}, step '${r.operation.step ?? 'begun'}'${r.operation.target ? `, target ${r.operation.target}` : ''}`);
   lines.push(
     `Primary     ${r.primarySnapshotId ?? '(no snapshotId reported)'}${same(r.primaryMatchesHead, 'head')}${same(r.primaryMatchesLaunch, 'launch')}`,
