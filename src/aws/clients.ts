@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -27,7 +28,7 @@ export interface ClientOptions {
 }
 
 /** `AWS_ENDPOINT_URL_<SERVICE>` suffixes (the SDK's service ids, upper case). */
-export type Service = 'EC2' | 'ECS' | 'DYNAMODB' | 'EFS' | 'CLOUDWATCH_LOGS' | 'CLOUDWATCH';
+export type Service = 'EC2' | 'ECS' | 'DYNAMODB' | 'EFS' | 'CLOUDWATCH_LOGS' | 'CLOUDWATCH' | 'S3';
 
 /** The endpoint a service should use: explicit option, `AWS_ENDPOINT_URL_<SVC>`, `AWS_ENDPOINT_URL`. */
 export function resolveEndpoint(service: Service, options: ClientOptions = {}): string | undefined {
@@ -55,4 +56,15 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     ecs: new ECSClient(baseConfig('ECS', options)),
     dynamodb: new DynamoDBClient(baseConfig('DYNAMODB', options)),
   };
+}
+
+/**
+ * The S3 client of the handoff's delta (the keeper only). Not part of `createClients`: the
+ * reconciler Lambda and the CLI bundle that, and esbuild cannot drop a client it constructs
+ * (client-s3 alone bundles to ~590 KB minified). With an endpoint override (moto, a fixture),
+ * path-style addressing: `<bucket>.127.0.0.1` does not resolve.
+ */
+export function createS3Client(options: ClientOptions = {}): S3Client {
+  const config = baseConfig('S3', options);
+  return new S3Client({ ...config, ...('endpoint' in config ? { forcePathStyle: true } : {}) });
 }

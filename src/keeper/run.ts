@@ -3,7 +3,7 @@
  * core Keeper's gate, the periodic snapshots and the SIGTERM procedure, with JSON logs and a
  * heartbeat for the container health check. `main.ts` is the entry point; this module is the logic.
  */
-import { createClients } from '../aws/clients.js';
+import { createClients, createS3Client } from '../aws/clients.js';
 import { Ec2Adapter } from '../aws/ec2-adapter.js';
 import { EcsAdapter } from '../aws/ecs-adapter.js';
 import { DynamoRecordAdapter } from '../aws/record-adapter.js';
@@ -12,6 +12,7 @@ import { Keeper, KEEPER_EXIT, KeeperError } from '../continuity/keeper.js';
 import type { LogEntry, MarkerKind } from '../continuity/ports.js';
 import { awsErrorCode } from '../continuity/retry.js';
 import { MARKERS } from '../continuity/settings.js';
+import { S3DeltaPort } from './delta.js';
 import { checkHealth, HEARTBEAT_INTERVAL_MS, writeHeartbeat } from './health.js';
 import { ContainerHost } from './host.js';
 import { createLogger } from './log.js';
@@ -86,9 +87,20 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
     const cluster = settings.cluster ?? task.cluster;
     if (!cluster) throw new KeeperSettingsError(['no cluster: set JENKINS_ECS_CLUSTER or run where task metadata has Cluster']);
     const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || regionOfArn(task.taskArn);
-    const clients = createClients({ ...(region ? { region } : {}), env });
+    const clientOptions = { ...(region ? { region } : {}), env };
+    const clients = createClients(clientOptions);
+    const { handoff } = settings;
+    const delta = handoff ? new S3DeltaPort({ client: createS3Client(clientOptions), bucket: handoff.bucket, ...(handoff.kmsKeyId ? { kmsKeyId: handoff.kmsKeyId } : {}) }) : undefined;
     keeper = new Keeper(
-      { ec2: new Ec2Adapter(clients.ec2), ecs: new EcsAdapter(clients.ecs), record: new DynamoRecordAdapter(clients.dynamodb, settings.recordTable), clock: systemClock, host, log },
+      {
+        ec2: new Ec2Adapter(clients.ec2),
+        ecs: new EcsAdapter(clients.ecs),
+        record: new DynamoRecordAdapter(clients.dynamodb, settings.recordTable),
+        clock: systemClock,
+        host,
+        log,
+        ...(delta ? { delta } : {}),
+      },
       {
         lineage: settings.lineage,
         cluster,
@@ -100,7 +112,7 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
     );
     // A lease taken over: exit non-zero at once; the keeper is essential, so ECS stops the task.
     void keeper.fenced.then(() => finish(PROCESS_EXIT.fenced));
-    log({ level: 'info', msg: 'keeper started', lineage: settings.lineage, task: task.taskArn, cluster, home: settings.homePath });
+    log({ level: 'info', msg: 'keeper started', lineage: settings.lineage, task: task.taskArn, cluster, home: settings.homePath, handoffBucket: handoff?.bucket ?? null });
     try {
       await keeper.start();
     } catch (e) {

@@ -27,6 +27,14 @@ export interface KeeperSettings {
   readonly jenkinsContainer: string;
   readonly metadataUri: string;
   readonly tuning: Partial<Pick<KeeperConfig, keyof typeof KEEPER_TUNING_ENV>>;
+  /** The handoff's bucket (docs/design/handoff.md). @default - none: no delta is shipped or applied */
+  readonly handoff?: HandoffSettings;
+}
+
+export interface HandoffSettings {
+  readonly bucket: string;
+  /** @default - SSE-S3 */
+  readonly kmsKeyId?: string;
 }
 
 export class KeeperSettingsError extends Error {
@@ -45,6 +53,20 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, problems: string[]
     return undefined;
   }
   return n;
+}
+
+// S3 bucket naming rules (general purpose buckets): 3-63 characters, lower case, digits, dots, hyphens.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function readHandoff(env: NodeJS.ProcessEnv, problems: string[]): HandoffSettings | undefined {
+  const bucket = env[KEEPER_ENV.handoffBucket] || undefined;
+  const kmsKeyId = env[KEEPER_ENV.handoffKmsKeyId] || undefined;
+  if (!bucket) {
+    if (kmsKeyId) problems.push(`${KEEPER_ENV.handoffKmsKeyId} is set but ${KEEPER_ENV.handoffBucket} is not: set both, or neither (no handoff)`);
+    return undefined;
+  }
+  if (!BUCKET_NAME.test(bucket)) problems.push(`${KEEPER_ENV.handoffBucket} must be an S3 bucket name (3-63 of a-z 0-9 . -), got "${bucket}"`);
+  return { bucket, ...(kmsKeyId ? { kmsKeyId } : {}) };
 }
 
 /** The run dir shared with the gate (markers, heartbeat); also what `--health` reads. */
@@ -67,6 +89,7 @@ export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
     const v = positiveNumber(env, name, problems);
     if (v !== undefined) tuning[key] = v;
   }
+  const handoff = readHandoff(env, problems);
   if (problems.length > 0) throw new KeeperSettingsError(problems);
   return {
     lineage: lineage!,
@@ -78,6 +101,7 @@ export function readKeeperSettings(env: NodeJS.ProcessEnv): KeeperSettings {
     jenkinsContainer: env[KEEPER_ENV.jenkinsContainer] || deploymentNames(lineage!).jenkinsContainer,
     metadataUri: metadataUri!,
     tuning,
+    ...(handoff ? { handoff } : {}),
   };
 }
 

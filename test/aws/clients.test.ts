@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClients, resolveEndpoint } from '../../src/aws/clients.js';
+import { createClients, createS3Client, resolveEndpoint } from '../../src/aws/clients.js';
 
 describe('client factory endpoints', () => {
   test('an explicit endpoint wins over the environment', () => {
@@ -25,5 +25,12 @@ describe('client factory endpoints', () => {
       assert.equal(ep.hostname, '127.0.0.1');
       assert.equal(ep.port, 4);
     }
+  });
+
+  test('the S3 client uses path-style addressing with an endpoint override (moto), virtual-hosted style against AWS', async () => {
+    const local = createS3Client({ endpoint: 'http://127.0.0.1:5', region: 'eu-west-1' });
+    assert.equal(local.config.forcePathStyle, true);
+    assert.equal((await local.config.endpoint!()).port, 5);
+    assert.equal(createS3Client({ region: 'eu-west-1', env: {} }).config.forcePathStyle, false);
   });
 });
