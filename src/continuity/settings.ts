@@ -15,7 +15,7 @@ export const KEEPER_ENV = {
   recordTable: 'JENKINS_ECS_RECORD_TABLE',
   /** S3 bucket for the handoff's delta archives (docs/design/handoff.md); absent: no handoff. */
   handoffBucket: 'JENKINS_ECS_HANDOFF_BUCKET',
-  /** KMS key (id or ARN) the delta archives are encrypted with (SSE-KMS); absent: SSE-S3. */
+  /** KMS key (id or ARN) the delta uploads name (SSE-KMS); absent: the handoff bucket's default encryption. */
   handoffKmsKeyId: 'JENKINS_ECS_HANDOFF_KMS_KEY_ID',
 } as const;
 

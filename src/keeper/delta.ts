@@ -24,8 +24,13 @@ export interface S3DeltaPortOptions {
   readonly client: S3Client;
   /** The deployment's handoff bucket (`JENKINS_ECS_HANDOFF_BUCKET`). */
   readonly bucket: string;
-  /** SSE-KMS with this key (the home's customer key). @default - SSE-S3 (AES256) */
-  readonly kmsKeyId?: string;
+  /**
+   * Server-side encryption of the upload: SSE-KMS with a named key, SSE-S3, or none named, so S3
+   * applies the bucket's default (the handoff bucket's is SSE-KMS with the home key when there is
+   * one, else SSE-S3). Naming AES256 on a bucket whose default is SSE-KMS would override it.
+   * @default 'bucket-default'
+   */
+  readonly encryption?: { readonly kmsKeyId: string } | 'AES256' | 'bucket-default';
   /** Where archives are staged; never inside the home. @default os.tmpdir() */
   readonly tmpDir?: string;
   /** Flushes the home's file system after an apply. @default `sync -f` (host.ts) */
@@ -71,7 +76,7 @@ export class S3DeltaPort implements DeltaPort {
     try {
       return await this.staged(async (file) => {
         const packed = await packDelta(home, cutoff, { output: file, signal });
-        const { kmsKeyId } = this.options;
+        const encryption = this.options.encryption ?? 'bucket-default';
         await this.options.client.send(
           new PutObjectCommand({
             Bucket: this.options.bucket,
@@ -80,7 +85,11 @@ export class S3DeltaPort implements DeltaPort {
             ContentLength: packed.bytes,
             ChecksumAlgorithm: 'SHA256',
             ChecksumSHA256: Buffer.from(packed.sha256, 'hex').toString('base64'),
-            ...(kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyId } : { ServerSideEncryption: 'AES256' }),
+            ...(encryption === 'AES256'
+              ? { ServerSideEncryption: 'AES256' }
+              : encryption === 'bucket-default'
+                ? {}
+                : { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: encryption.kmsKeyId }),
             Metadata: { sha256: packed.sha256, entries: String(packed.entries) },
           }),
           { abortSignal: signal },

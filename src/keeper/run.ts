@@ -90,7 +90,7 @@ export function startKeeper(settings: KeeperSettings, env: NodeJS.ProcessEnv, lo
     const clientOptions = { ...(region ? { region } : {}), env };
     const clients = createClients(clientOptions);
     const { handoff } = settings;
-    const delta = handoff ? new S3DeltaPort({ client: createS3Client(clientOptions), bucket: handoff.bucket, ...(handoff.kmsKeyId ? { kmsKeyId: handoff.kmsKeyId } : {}) }) : undefined;
+    const delta = handoff ? new S3DeltaPort({ client: createS3Client(clientOptions), bucket: handoff.bucket, ...(handoff.kmsKeyId ? { encryption: { kmsKeyId: handoff.kmsKeyId } } : {}) }) : undefined;
     keeper = new Keeper(
       {
         ec2: new Ec2Adapter(clients.ec2),

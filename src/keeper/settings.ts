@@ -33,7 +33,7 @@ export interface KeeperSettings {
 
 export interface HandoffSettings {
   readonly bucket: string;
-  /** @default - SSE-S3 */
+  /** @default - the bucket's default encryption */
   readonly kmsKeyId?: string;
 }
 

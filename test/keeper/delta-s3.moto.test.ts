@@ -9,11 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/aws/clients.js';
 import type { DeltaRef } from '../../src/continuity/ports.js';
 import { DeltaError } from '../../src/keeper/delta-archive.js';
-import { S3DeltaPort } from '../../src/keeper/delta.js';
+import { S3DeltaPort, type S3DeltaPortOptions } from '../../src/keeper/delta.js';
 import { motoUrl, uniqueLineage } from '../aws/moto.js';
 import { buildJenkinsHome, bytes, comparable, copyTree, cutoffNow, diffTrees, readTree, saveAtomic } from './delta-tree.js';
 
@@ -50,9 +50,9 @@ async function changedHome(name: string): Promise<{ home: string; base: string; 
 }
 
 describe('S3 delta port (moto S3)', () => {
-  test('ship uploads the archive with SSE and its SHA-256; apply onto the base gives the home back', async () => {
+  test('ship uploads the archive with its SHA-256; apply onto the base gives the home back', async () => {
     const { home, base, cutoff } = await changedHome('round-trip');
-    const port = new S3DeltaPort({ client: s3, bucket, tmpDir: staging });
+    const port = new S3DeltaPort({ client: s3, bucket, tmpDir: staging, encryption: 'AES256' });
     const key = `${uniqueLineage('ci')}/snap-0123456789abcdef0.delta`;
     const ref = await port.ship(home, cutoff, key, soon());
     assert.equal(ref.key, key);
@@ -70,15 +70,30 @@ describe('S3 delta port (moto S3)', () => {
     assert.deepEqual(await readdir(staging), [], 'no staged archive is left behind');
   });
 
-  test('with a KMS key configured the upload asks for SSE-KMS with that key', async () => {
-    const { home, cutoff } = await changedHome('kms');
-    const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
-    const port = new S3DeltaPort({ client: s3, bucket, kmsKeyId, tmpDir: staging });
-    const ref = await port.ship(home, cutoff, `${uniqueLineage('ci')}/snap-kms.delta`, soon());
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: ref.key }));
-    assert.equal(head.ServerSideEncryption, 'aws:kms');
-    assert.equal(head.SSEKMSKeyId, kmsKeyId);
-  });
+  const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+  const encryptions: Array<[string, S3DeltaPortOptions['encryption'], { sse: string; key?: string }]> = [
+    ["none named: the bucket's default (here SSE-KMS with the home key) applies, not overridden", undefined, { sse: 'aws:kms', key: KEY }],
+    ['a KMS key configured: SSE-KMS with that key', { kmsKeyId: KEY }, { sse: 'aws:kms', key: KEY }],
+    ['AES256 named: SSE-S3', 'AES256', { sse: 'AES256' }],
+  ];
+  for (const [what, encryption, expected] of encryptions) {
+    test(`upload encryption, ${what}`, async () => {
+      const { home, cutoff } = await changedHome(`sse-${expected.sse}-${encryption === undefined}`);
+      const kmsBucket = uniqueLineage('handoff-kms');
+      await s3.send(new CreateBucketCommand({ Bucket: kmsBucket }));
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: kmsBucket,
+          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY }, BucketKeyEnabled: true }] },
+        }),
+      );
+      const port = new S3DeltaPort({ client: s3, bucket: kmsBucket, tmpDir: staging, ...(encryption ? { encryption } : {}) });
+      const ref = await port.ship(home, cutoff, `${uniqueLineage('ci')}/snap-sse.delta`, soon());
+      const head = await s3.send(new HeadObjectCommand({ Bucket: kmsBucket, Key: ref.key }));
+      assert.equal(head.ServerSideEncryption, expected.sse);
+      assert.equal(head.SSEKMSKeyId, expected.key);
+    });
+  }
 
   describe('refusals before the home is touched', () => {
     let base = '';

@@ -13,7 +13,7 @@ describe('keeper handoff settings', () => {
     assert.equal(readKeeperSettings({ ...REQUIRED, [KEEPER_ENV.handoffBucket]: '' }).handoff, undefined);
   });
 
-  test('a bucket turns the handoff on, with SSE-S3 unless a KMS key id is given', () => {
+  test('a bucket turns the handoff on, with the bucket default encryption unless a KMS key id is given', () => {
     assert.deepEqual(readKeeperSettings({ ...REQUIRED, JENKINS_ECS_HANDOFF_BUCKET: 'jenkins-ecs-ci-handoff-123456789012-eu-west-1' }).handoff, {
       bucket: 'jenkins-ecs-ci-handoff-123456789012-eu-west-1',
     });
