@@ -105,6 +105,26 @@ export function headerBytes(record: DeltaRecord): Buffer {
   return Buffer.concat([len, json]);
 }
 
+/** lstats in flight per directory (libuv's thread pool has 4 threads by default). */
+export const STAT_CONCURRENCY = 16;
+
+/**
+ * `fn` over `items` with at most `limit` calls in flight, results in order. lstat is a libuv
+ * thread-pool call: a directory's entries stat'ed one by one leave the pool idle.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new DeltaError('aborted', `delta aborted: ${String(signal.reason ?? 'deadline passed')}`);
 }

@@ -33,7 +33,9 @@ import {
   fsPath,
   headerBytes,
   latin1Home,
+  mapLimit,
   shown,
+  STAT_CONCURRENCY,
   type DeltaRecord,
   type KeptIdentity,
 } from './delta-archive.js';
@@ -118,18 +120,18 @@ class Packer {
   /** Lists and lstats a directory's children; a name gone before its lstat is left out. */
   private async children(rel: string): Promise<{ list: Array<[string, BigIntStats]>; vanished: boolean }> {
     const names = (await readdir(fsPath(this.home, rel), { encoding: 'latin1' })).filter((n) => rel !== '' || n !== 'lost+found').sort();
-    const list: Array<[string, BigIntStats]> = [];
-    let vanished = false;
-    for (const name of names) {
-      checkAborted(this.signal);
+    checkAborted(this.signal);
+    const stats = await mapLimit(names, STAT_CONCURRENCY, async (name) => {
       try {
-        list.push([name, await lstat(fsPath(this.home, rel === '' ? name : `${rel}/${name}`), { bigint: true })]);
+        return await lstat(fsPath(this.home, rel === '' ? name : `${rel}/${name}`), { bigint: true });
       } catch (e) {
         if (!isNotFound(e)) throw e;
-        vanished = true;
+        return undefined;
       }
-    }
-    return { list, vanished };
+    });
+    const list: Array<[string, BigIntStats]> = [];
+    stats.forEach((st, i) => st && list.push([names[i]!, st]));
+    return { list, vanished: list.length < names.length };
   }
 
   private async dir(rel: string, dirStat: BigIntStats, all: boolean): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
-import { ArchiveReader, DeltaError, fsPath, shown, type DeltaEntry, type DirEntry, type KeptIdentity } from './delta-archive.js';
+import { ArchiveReader, DeltaError, fsPath, mapLimit, shown, STAT_CONCURRENCY, type DeltaEntry, type DirEntry, type KeptIdentity } from './delta-archive.js';
 
 export interface DeltaPlan {
   /** Entries in archive order (parents before their children). */
@@ -152,14 +152,15 @@ export async function planDelta(home: string, archive: string, signal?: AbortSig
   const touched = new Map<string, BigIntStats>();
   for (const [path, dir] of dirs) {
     if (await base.realDir(path)) baseDirs.add(path);
-    for (const [name, kept] of dir.n) {
-      if (kept === null) continue;
+    const kept = dir.n.filter((item): item is readonly [string, KeptIdentity] => item[1] !== null);
+    const stats = baseDirs.has(path) ? await mapLimit(kept, STAT_CONCURRENCY, ([name]) => base.stat(path === '' ? name : `${path}/${name}`)) : [];
+    for (const [i, [name, identity]] of kept.entries()) {
       const child = path === '' ? name : `${path}/${name}`;
-      const st = baseDirs.has(path) ? await base.stat(child) : undefined;
-      if (!st || !sameIdentity(st, kept)) {
+      const st = stats[i];
+      if (!st || !sameIdentity(st, identity)) {
         throw new DeltaError(
           'base-mismatch',
-          `the base does not hold ${shown(child)} as the delta expects (${st ? `found ${typeOf(st)} mode ${(Number(st.mode) & 0o7777).toString(8)} mtime ${st.mtimeNs}` : 'missing'}, expected ${JSON.stringify(kept)}): the volume is not built from the delta's base, or an entry moved in a way the delta cannot rebuild`,
+          `the base does not hold ${shown(child)} as the delta expects (${st ? `found ${typeOf(st)} mode ${(Number(st.mode) & 0o7777).toString(8)} mtime ${st.mtimeNs}` : 'missing'}, expected ${JSON.stringify(identity)}): the volume is not built from the delta's base, or an entry moved in a way the delta cannot rebuild`,
         );
       }
     }
