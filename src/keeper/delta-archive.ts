@@ -16,7 +16,7 @@
  * a newline, survive exactly; JSON escapes the control characters.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 
@@ -164,6 +164,7 @@ function parseRecord(raw: Buffer): DeltaRecord {
 export class ArchiveReader {
   private buf: Buffer = Buffer.alloc(0);
   private iterator: AsyncIterator<Buffer> | undefined;
+  private raw: ReadStream | undefined;
   private readonly hash: Hash = createHash('sha256');
   private trailer: Buffer = Buffer.alloc(0);
   private hashed = 0;
@@ -197,6 +198,7 @@ export class ArchiveReader {
     this.hash.update(DELTA_MAGIC);
     this.hashed = DELTA_MAGIC.length;
     const raw = createReadStream(this.path, { start: DELTA_MAGIC.length, end: this.bodyBytes - 1, highWaterMark: 1 << 20 });
+    this.raw = raw;
     raw.on('data', (chunk: string | Buffer) => {
       this.hash.update(chunk);
       this.hashed += chunk.length;
@@ -256,6 +258,7 @@ export class ArchiveReader {
 
   /** Stops reading early (on an error). */
   public close(): void {
+    this.raw?.destroy();
     void this.iterator?.return?.();
   }
 }
