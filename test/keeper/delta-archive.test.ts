@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, link, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -300,6 +300,24 @@ catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
       if (allow) assert.ok((out.ownersNotSet ?? 0) > 0, JSON.stringify(out));
       else assert.equal(out.code, 'owner', JSON.stringify(out));
     }
+  });
+});
+
+describe('delta archive: hard links', () => {
+  test('a hard-linked file changed after the cutoff is packed under each of its paths and applied as separate files', async () => {
+    const { home, base, archive } = await prepare('hardlinks');
+    await buildJenkinsHome(home, 1024);
+    await link(join(home, 'jobs', 'alpha', 'config.xml'), join(home, 'jobs', 'beta', 'linked-config.xml'));
+    await copyTree(home, base);
+    const cutoff = await cutoffNow();
+    await appendFile(join(home, 'jobs', 'alpha', 'config.xml'), '<!-- both paths see this -->\n');
+    await packDelta(home, cutoff, { output: archive });
+    const paths = await packedPaths(archive);
+    assert.ok(paths.includes('jobs/alpha/config.xml') && paths.includes('jobs/beta/linked-config.xml'), paths.join(','));
+    await applyDelta(base, archive);
+    await assertIdentical(home, base);
+    const [a, b] = await Promise.all([stat(join(base, 'jobs', 'alpha', 'config.xml')), stat(join(base, 'jobs', 'beta', 'linked-config.xml'))]);
+    assert.notEqual(a.ino, b.ino, 'the link is not kept: two files with the same content');
   });
 });
 
