@@ -3,139 +3,139 @@
 export const NAG_SCOPE_SOURCE = 'cdk-nag 3.0.2';
 
 /**
- * The resource types each AwsSolutions rule can report on (by rule function name): on a resource
+ * The resource types each AwsSolutions rule can report on, by rule id: on a resource
  * of any other type the rule returns NOT_APPLICABLE. Rules not listed run on every resource.
  */
 export const NAG_RULE_TYPES: Readonly<Record<string, readonly string[]>> = {
-  APIGWAccessLogging: ['AWS::ApiGateway::Stage', 'AWS::ApiGatewayV2::Stage'],
-  APIGWAssociatedWithWAF: ['AWS::ApiGateway::Stage'],
-  APIGWAuthorization: ['AWS::ApiGateway::Method', 'AWS::ApiGatewayV2::Route'],
-  APIGWExecutionLoggingEnabled: ['AWS::ApiGateway::Stage'],
-  APIGWRequestValidation: ['AWS::ApiGateway::RestApi'],
-  AppSyncGraphQLRequestLogging: ['AWS::AppSync::GraphQLApi'],
-  AuroraMySQLBacktrack: ['AWS::RDS::DBCluster'],
-  AuroraMySQLLogging: ['AWS::RDS::DBCluster'],
-  AuroraMySQLPostgresIAMAuth: ['AWS::RDS::DBCluster'],
-  AutoScalingGroupCooldownPeriod: ['AWS::AutoScaling::AutoScalingGroup'],
-  AutoScalingGroupHealthCheck: ['AWS::AutoScaling::AutoScalingGroup'],
-  AutoScalingGroupScalingNotifications: ['AWS::AutoScaling::AutoScalingGroup'],
-  CLBConnectionDraining: ['AWS::ElasticLoadBalancing::LoadBalancer'],
-  CLBNoInboundHttpHttps: ['AWS::ElasticLoadBalancing::LoadBalancer'],
-  Cloud9InstanceNoIngressSystemsManager: ['AWS::Cloud9::EnvironmentEC2'],
-  CloudFrontDistributionAccessLogging: ['AWS::CloudFront::Distribution', 'AWS::CloudFront::StreamingDistribution'],
-  CloudFrontDistributionGeoRestrictions: ['AWS::CloudFront::Distribution'],
-  CloudFrontDistributionHttpsViewerNoOutdatedSSL: ['AWS::CloudFront::Distribution'],
-  CloudFrontDistributionNoOutdatedSSL: ['AWS::CloudFront::Distribution'],
-  CloudFrontDistributionS3OriginAccessControl: ['AWS::CloudFront::Distribution'],
-  CloudFrontDistributionS3OriginAccessIdentity: ['AWS::CloudFront::StreamingDistribution'],
-  CloudFrontDistributionWAFIntegration: ['AWS::CloudFront::Distribution'],
-  CodeBuildProjectKMSEncryptedArtifacts: ['AWS::CodeBuild::Project'],
-  CodeBuildProjectManagedImages: ['AWS::CodeBuild::Project'],
-  CognitoUserPoolAPIGWAuthorizer: ['AWS::ApiGateway::Method'],
-  CognitoUserPoolMFA: ['AWS::Cognito::UserPool'],
-  CognitoUserPoolNoUnauthenticatedLogins: ['AWS::Cognito::IdentityPool'],
-  CognitoUserPoolPlusTier: ['AWS::Cognito::UserPool'],
-  CognitoUserPoolStrongPasswordPolicy: ['AWS::Cognito::UserPool'],
-  DAXEncrypted: ['AWS::DAX::Cluster'],
-  DocumentDBClusterBackupRetentionPeriod: ['AWS::DocDB::DBCluster'],
-  DocumentDBClusterEncryptionAtRest: ['AWS::DocDB::DBCluster'],
-  DocumentDBClusterLogExports: ['AWS::DocDB::DBCluster'],
-  DocumentDBClusterNonDefaultPort: ['AWS::DocDB::DBCluster'],
-  DocumentDBCredentialsInSecretsManager: ['AWS::DocDB::DBCluster'],
-  DynamoDBPITREnabled: ['AWS::DynamoDB::Table'],
-  EC2EBSVolumeEncrypted: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::AutoScaling::LaunchConfiguration', 'AWS::EC2::Instance', 'AWS::EC2::Volume'],
-  EC2InstanceDetailedMonitoringEnabled: ['AWS::AutoScaling::LaunchConfiguration', 'AWS::EC2::Instance'],
-  EC2InstanceTerminationProtection: ['AWS::EC2::Instance'],
-  EC2RestrictedInbound: ['AWS::EC2::SecurityGroup', 'AWS::EC2::SecurityGroupIngress'],
-  EC2SecurityGroupDescription: ['AWS::EC2::SecurityGroup'],
-  ECROpenAccess: ['AWS::ECR::RegistryPolicy', 'AWS::ECR::Repository'],
-  ECSClusterCloudWatchContainerInsights: ['AWS::ECS::Cluster'],
-  ECSTaskDefinitionContainerLogging: ['AWS::ECS::TaskDefinition'],
-  ECSTaskDefinitionNoEnvironmentVariables: ['AWS::ECS::TaskDefinition'],
-  EFSEncrypted: ['AWS::EFS::FileSystem'],
-  EKSClusterControlPlaneLogs: ['AWS::EKS::Cluster', 'Custom::AWSCDK-EKS-Cluster'],
-  EKSClusterNoEndpointPublicAccess: ['AWS::EKS::Cluster', 'Custom::AWSCDK-EKS-Cluster'],
-  ELBCrossZoneLoadBalancingEnabled: ['AWS::ElasticLoadBalancing::LoadBalancer'],
-  ELBLoggingEnabled: ['AWS::ElasticLoadBalancing::LoadBalancer', 'AWS::ElasticLoadBalancingV2::LoadBalancer'],
-  ELBTlsHttpsListenersOnly: ['AWS::ElasticLoadBalancing::LoadBalancer'],
-  EMRAuthEC2KeyPairOrKerberos: ['AWS::EMR::Cluster'],
-  EMREncryptionInTransit: ['AWS::EMR::Cluster'],
-  EMRLocalDiskEncryption: ['AWS::EMR::Cluster'],
-  EMRS3AccessLogging: ['AWS::EMR::Cluster'],
-  ElastiCacheClusterInVPC: ['AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ReplicationGroup'],
-  ElastiCacheClusterNonDefaultPort: ['AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ReplicationGroup'],
-  ElastiCacheRedisClusterEncryption: ['AWS::ElastiCache::ReplicationGroup'],
-  ElastiCacheRedisClusterMultiAZ: ['AWS::ElastiCache::ReplicationGroup'],
-  ElastiCacheRedisClusterRedisAuth: ['AWS::ElastiCache::ReplicationGroup'],
-  ElasticBeanstalkEC2InstanceLogsToS3: ['AWS::ElasticBeanstalk::Environment'],
-  ElasticBeanstalkManagedUpdatesEnabled: ['AWS::ElasticBeanstalk::Environment'],
-  ElasticBeanstalkVPCSpecified: ['AWS::ElasticBeanstalk::Environment'],
-  EventBusOpenAccess: ['AWS::Events::EventBusPolicy'],
-  GlueEncryptedCloudWatchLogs: ['AWS::Glue::Crawler', 'AWS::Glue::Job'],
-  GlueJobBookmarkEncrypted: ['AWS::Glue::Job'],
-  IAMNoManagedPolicies: ['AWS::IAM::Group', 'AWS::IAM::Role', 'AWS::IAM::User'],
-  IAMNoWildcardPermissions: ['AWS::IAM::Group', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::IAM::User'],
-  KMSBackingKeyRotationEnabled: ['AWS::KMS::Key'],
-  KinesisDataAnalyticsFlinkCheckpointing: ['AWS::KinesisAnalyticsV2::Application'],
-  KinesisDataFirehoseSSE: ['AWS::KinesisFirehose::DeliveryStream'],
-  KinesisDataStreamDefaultKeyWhenSSE: ['AWS::Kinesis::Stream'],
-  KinesisDataStreamSSE: ['AWS::Kinesis::Stream'],
-  LambdaLatestVersion: ['AWS::Lambda::Function'],
-  LexBotAliasEncryptedConversationLogs: ['AWS::Lex::Bot', 'AWS::Lex::BotAlias'],
-  MSKBrokerLogging: ['AWS::MSK::Cluster'],
-  MSKBrokerToBrokerTLS: ['AWS::MSK::Cluster'],
-  MSKClientToBrokerTLS: ['AWS::MSK::Cluster'],
-  MediaStoreCloudWatchMetricPolicy: ['AWS::MediaStore::Container'],
-  MediaStoreContainerAccessLogging: ['AWS::MediaStore::Container'],
-  MediaStoreContainerCORSPolicy: ['AWS::MediaStore::Container'],
-  MediaStoreContainerHasContainerPolicy: ['AWS::MediaStore::Container'],
-  MediaStoreContainerLifecyclePolicy: ['AWS::MediaStore::Container'],
-  MediaStoreContainerSSLRequestsOnly: ['AWS::MediaStore::Container'],
-  NeptuneClusterAutomaticMinorVersionUpgrade: ['AWS::Neptune::DBInstance'],
-  NeptuneClusterBackupRetentionPeriod: ['AWS::Neptune::DBCluster'],
-  NeptuneClusterEncryptionAtRest: ['AWS::Neptune::DBCluster'],
-  NeptuneClusterIAMAuth: ['AWS::Neptune::DBCluster'],
-  NeptuneClusterMultiAZ: ['AWS::Neptune::DBCluster'],
-  OpenSearchAllowlistedIPs: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchDedicatedMasterNode: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchEncryptedAtRest: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchInVPCOnly: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchNoUnsignedOrAnonymousAccess: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchNodeToNodeEncryption: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchSlowLogsToCloudWatch: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  OpenSearchZoneAwareness: ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'],
-  QuicksightSSLConnections: ['AWS::QuickSight::DataSource'],
-  RDSInstanceBackupEnabled: ['AWS::RDS::DBInstance'],
-  RDSInstanceDeletionProtectionEnabled: ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance'],
-  RDSMultiAZSupport: ['AWS::RDS::DBInstance'],
-  RDSNonDefaultPort: ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance'],
-  RDSRestrictedInbound: ['AWS::RDS::DBSecurityGroup', 'AWS::RDS::DBSecurityGroupIngress'],
-  RDSStorageEncrypted: ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance'],
-  RedshiftBackupEnabled: ['AWS::Redshift::Cluster'],
-  RedshiftClusterAuditLogging: ['AWS::Redshift::Cluster'],
-  RedshiftClusterEncryptionAtRest: ['AWS::Redshift::Cluster'],
-  RedshiftClusterInVPC: ['AWS::Redshift::Cluster'],
-  RedshiftClusterNonDefaultPort: ['AWS::Redshift::Cluster'],
-  RedshiftClusterNonDefaultUsername: ['AWS::Redshift::Cluster'],
-  RedshiftClusterPublicAccess: ['AWS::Redshift::Cluster'],
-  RedshiftClusterUserActivityLogging: ['AWS::Redshift::Cluster'],
-  RedshiftClusterVersionUpgrade: ['AWS::Redshift::Cluster'],
-  RedshiftRequireTlsSSL: ['AWS::Redshift::Cluster'],
-  S3BucketLevelPublicAccessProhibited: ['AWS::S3::Bucket'],
-  S3BucketLoggingEnabled: ['AWS::S3::Bucket'],
-  S3BucketSSLRequestsOnly: ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy'],
-  S3WebBucketOAIAccess: ['AWS::S3::Bucket'],
-  SNSTopicSSLPublishOnly: ['AWS::SNS::Topic'],
-  SQSQueueDLQ: ['AWS::SQS::Queue'],
-  SQSQueueSSE: ['AWS::SQS::Queue'],
-  SQSQueueSSLRequestsOnly: ['AWS::SQS::Queue'],
-  SageMakerNotebookInVPC: ['AWS::SageMaker::NotebookInstance'],
-  SageMakerNotebookInstanceKMSKeyConfigured: ['AWS::SageMaker::NotebookInstance'],
-  SageMakerNotebookNoDirectInternetAccess: ['AWS::SageMaker::NotebookInstance'],
-  SecretsManagerRotationEnabled: ['AWS::SecretsManager::Secret'],
-  StepFunctionStateMachineAllLogsToCloudWatch: ['AWS::StepFunctions::StateMachine'],
-  StepFunctionStateMachineXray: ['AWS::StepFunctions::StateMachine'],
-  TimestreamDatabaseCustomerManagedKey: ['AWS::Timestream::Database'],
-  VPCFlowLogsEnabled: ['AWS::EC2::VPC'],
-  VPCNoNACLs: ['AWS::EC2::NetworkAcl', 'AWS::EC2::NetworkAclEntry'],
+  'AwsSolutions-AEC1': ['AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ReplicationGroup'], // ElastiCacheClusterInVPC
+  'AwsSolutions-AEC3': ['AWS::ElastiCache::ReplicationGroup'], // ElastiCacheRedisClusterEncryption
+  'AwsSolutions-AEC4': ['AWS::ElastiCache::ReplicationGroup'], // ElastiCacheRedisClusterMultiAZ
+  'AwsSolutions-AEC5': ['AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ReplicationGroup'], // ElastiCacheClusterNonDefaultPort
+  'AwsSolutions-AEC6': ['AWS::ElastiCache::ReplicationGroup'], // ElastiCacheRedisClusterRedisAuth
+  'AwsSolutions-APIG1': ['AWS::ApiGateway::Stage', 'AWS::ApiGatewayV2::Stage'], // APIGWAccessLogging
+  'AwsSolutions-APIG2': ['AWS::ApiGateway::RestApi'], // APIGWRequestValidation
+  'AwsSolutions-APIG3': ['AWS::ApiGateway::Stage'], // APIGWAssociatedWithWAF
+  'AwsSolutions-APIG4': ['AWS::ApiGateway::Method', 'AWS::ApiGatewayV2::Route'], // APIGWAuthorization
+  'AwsSolutions-APIG6': ['AWS::ApiGateway::Stage'], // APIGWExecutionLoggingEnabled
+  'AwsSolutions-AS1': ['AWS::AutoScaling::AutoScalingGroup'], // AutoScalingGroupCooldownPeriod
+  'AwsSolutions-AS2': ['AWS::AutoScaling::AutoScalingGroup'], // AutoScalingGroupHealthCheck
+  'AwsSolutions-AS3': ['AWS::AutoScaling::AutoScalingGroup'], // AutoScalingGroupScalingNotifications
+  'AwsSolutions-ASC3': ['AWS::AppSync::GraphQLApi'], // AppSyncGraphQLRequestLogging
+  'AwsSolutions-C91': ['AWS::Cloud9::EnvironmentEC2'], // Cloud9InstanceNoIngressSystemsManager
+  'AwsSolutions-CB4': ['AWS::CodeBuild::Project'], // CodeBuildProjectKMSEncryptedArtifacts
+  'AwsSolutions-CB5': ['AWS::CodeBuild::Project'], // CodeBuildProjectManagedImages
+  'AwsSolutions-CFR1': ['AWS::CloudFront::Distribution'], // CloudFrontDistributionGeoRestrictions
+  'AwsSolutions-CFR2': ['AWS::CloudFront::Distribution'], // CloudFrontDistributionWAFIntegration
+  'AwsSolutions-CFR3': ['AWS::CloudFront::Distribution', 'AWS::CloudFront::StreamingDistribution'], // CloudFrontDistributionAccessLogging
+  'AwsSolutions-CFR4': ['AWS::CloudFront::Distribution'], // CloudFrontDistributionHttpsViewerNoOutdatedSSL
+  'AwsSolutions-CFR5': ['AWS::CloudFront::Distribution'], // CloudFrontDistributionNoOutdatedSSL
+  'AwsSolutions-CFR6': ['AWS::CloudFront::StreamingDistribution'], // CloudFrontDistributionS3OriginAccessIdentity
+  'AwsSolutions-CFR7': ['AWS::CloudFront::Distribution'], // CloudFrontDistributionS3OriginAccessControl
+  'AwsSolutions-COG1': ['AWS::Cognito::UserPool'], // CognitoUserPoolStrongPasswordPolicy
+  'AwsSolutions-COG2': ['AWS::Cognito::UserPool'], // CognitoUserPoolMFA
+  'AwsSolutions-COG4': ['AWS::ApiGateway::Method'], // CognitoUserPoolAPIGWAuthorizer
+  'AwsSolutions-COG7': ['AWS::Cognito::IdentityPool'], // CognitoUserPoolNoUnauthenticatedLogins
+  'AwsSolutions-COG8': ['AWS::Cognito::UserPool'], // CognitoUserPoolPlusTier
+  'AwsSolutions-DDB3': ['AWS::DynamoDB::Table'], // DynamoDBPITREnabled
+  'AwsSolutions-DDB4': ['AWS::DAX::Cluster'], // DAXEncrypted
+  'AwsSolutions-DOC1': ['AWS::DocDB::DBCluster'], // DocumentDBClusterEncryptionAtRest
+  'AwsSolutions-DOC2': ['AWS::DocDB::DBCluster'], // DocumentDBClusterNonDefaultPort
+  'AwsSolutions-DOC3': ['AWS::DocDB::DBCluster'], // DocumentDBCredentialsInSecretsManager
+  'AwsSolutions-DOC4': ['AWS::DocDB::DBCluster'], // DocumentDBClusterBackupRetentionPeriod
+  'AwsSolutions-DOC5': ['AWS::DocDB::DBCluster'], // DocumentDBClusterLogExports
+  'AwsSolutions-EB1': ['AWS::ElasticBeanstalk::Environment'], // ElasticBeanstalkVPCSpecified
+  'AwsSolutions-EB3': ['AWS::ElasticBeanstalk::Environment'], // ElasticBeanstalkManagedUpdatesEnabled
+  'AwsSolutions-EB4': ['AWS::ElasticBeanstalk::Environment'], // ElasticBeanstalkEC2InstanceLogsToS3
+  'AwsSolutions-EC23': ['AWS::EC2::SecurityGroup', 'AWS::EC2::SecurityGroupIngress'], // EC2RestrictedInbound
+  'AwsSolutions-EC26': ['AWS::AutoScaling::AutoScalingGroup', 'AWS::AutoScaling::LaunchConfiguration', 'AWS::EC2::Instance', 'AWS::EC2::Volume'], // EC2EBSVolumeEncrypted
+  'AwsSolutions-EC27': ['AWS::EC2::SecurityGroup'], // EC2SecurityGroupDescription
+  'AwsSolutions-EC28': ['AWS::AutoScaling::LaunchConfiguration', 'AWS::EC2::Instance'], // EC2InstanceDetailedMonitoringEnabled
+  'AwsSolutions-EC29': ['AWS::EC2::Instance'], // EC2InstanceTerminationProtection
+  'AwsSolutions-ECR1': ['AWS::ECR::RegistryPolicy', 'AWS::ECR::Repository'], // ECROpenAccess
+  'AwsSolutions-ECS2': ['AWS::ECS::TaskDefinition'], // ECSTaskDefinitionNoEnvironmentVariables
+  'AwsSolutions-ECS4': ['AWS::ECS::Cluster'], // ECSClusterCloudWatchContainerInsights
+  'AwsSolutions-ECS7': ['AWS::ECS::TaskDefinition'], // ECSTaskDefinitionContainerLogging
+  'AwsSolutions-EFS1': ['AWS::EFS::FileSystem'], // EFSEncrypted
+  'AwsSolutions-EKS1': ['AWS::EKS::Cluster', 'Custom::AWSCDK-EKS-Cluster'], // EKSClusterNoEndpointPublicAccess
+  'AwsSolutions-EKS2': ['AWS::EKS::Cluster', 'Custom::AWSCDK-EKS-Cluster'], // EKSClusterControlPlaneLogs
+  'AwsSolutions-ELB1': ['AWS::ElasticLoadBalancing::LoadBalancer'], // CLBNoInboundHttpHttps
+  'AwsSolutions-ELB2': ['AWS::ElasticLoadBalancing::LoadBalancer', 'AWS::ElasticLoadBalancingV2::LoadBalancer'], // ELBLoggingEnabled
+  'AwsSolutions-ELB3': ['AWS::ElasticLoadBalancing::LoadBalancer'], // CLBConnectionDraining
+  'AwsSolutions-ELB4': ['AWS::ElasticLoadBalancing::LoadBalancer'], // ELBCrossZoneLoadBalancingEnabled
+  'AwsSolutions-ELB5': ['AWS::ElasticLoadBalancing::LoadBalancer'], // ELBTlsHttpsListenersOnly
+  'AwsSolutions-EMR2': ['AWS::EMR::Cluster'], // EMRS3AccessLogging
+  'AwsSolutions-EMR4': ['AWS::EMR::Cluster'], // EMRLocalDiskEncryption
+  'AwsSolutions-EMR5': ['AWS::EMR::Cluster'], // EMREncryptionInTransit
+  'AwsSolutions-EMR6': ['AWS::EMR::Cluster'], // EMRAuthEC2KeyPairOrKerberos
+  'AwsSolutions-EVB1': ['AWS::Events::EventBusPolicy'], // EventBusOpenAccess
+  'AwsSolutions-GL1': ['AWS::Glue::Crawler', 'AWS::Glue::Job'], // GlueEncryptedCloudWatchLogs
+  'AwsSolutions-GL3': ['AWS::Glue::Job'], // GlueJobBookmarkEncrypted
+  'AwsSolutions-IAM4': ['AWS::IAM::Group', 'AWS::IAM::Role', 'AWS::IAM::User'], // IAMNoManagedPolicies
+  'AwsSolutions-IAM5': ['AWS::IAM::Group', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::IAM::User'], // IAMNoWildcardPermissions
+  'AwsSolutions-KDA3': ['AWS::KinesisAnalyticsV2::Application'], // KinesisDataAnalyticsFlinkCheckpointing
+  'AwsSolutions-KDF1': ['AWS::KinesisFirehose::DeliveryStream'], // KinesisDataFirehoseSSE
+  'AwsSolutions-KDS1': ['AWS::Kinesis::Stream'], // KinesisDataStreamSSE
+  'AwsSolutions-KDS3': ['AWS::Kinesis::Stream'], // KinesisDataStreamDefaultKeyWhenSSE
+  'AwsSolutions-KMS5': ['AWS::KMS::Key'], // KMSBackingKeyRotationEnabled
+  'AwsSolutions-L1': ['AWS::Lambda::Function'], // LambdaLatestVersion
+  'AwsSolutions-LEX4': ['AWS::Lex::Bot', 'AWS::Lex::BotAlias'], // LexBotAliasEncryptedConversationLogs
+  'AwsSolutions-MS1': ['AWS::MediaStore::Container'], // MediaStoreContainerAccessLogging
+  'AwsSolutions-MS10': ['AWS::MediaStore::Container'], // MediaStoreContainerLifecyclePolicy
+  'AwsSolutions-MS3': ['AWS::MediaStore::Container'], // MediaStoreContainerSSLRequestsOnly
+  'AwsSolutions-MS4': ['AWS::MediaStore::Container'], // MediaStoreCloudWatchMetricPolicy
+  'AwsSolutions-MS7': ['AWS::MediaStore::Container'], // MediaStoreContainerHasContainerPolicy
+  'AwsSolutions-MS8': ['AWS::MediaStore::Container'], // MediaStoreContainerCORSPolicy
+  'AwsSolutions-MSK2': ['AWS::MSK::Cluster'], // MSKClientToBrokerTLS
+  'AwsSolutions-MSK3': ['AWS::MSK::Cluster'], // MSKBrokerToBrokerTLS
+  'AwsSolutions-MSK6': ['AWS::MSK::Cluster'], // MSKBrokerLogging
+  'AwsSolutions-N1': ['AWS::Neptune::DBCluster'], // NeptuneClusterMultiAZ
+  'AwsSolutions-N2': ['AWS::Neptune::DBInstance'], // NeptuneClusterAutomaticMinorVersionUpgrade
+  'AwsSolutions-N3': ['AWS::Neptune::DBCluster'], // NeptuneClusterBackupRetentionPeriod
+  'AwsSolutions-N4': ['AWS::Neptune::DBCluster'], // NeptuneClusterEncryptionAtRest
+  'AwsSolutions-N5': ['AWS::Neptune::DBCluster'], // NeptuneClusterIAMAuth
+  'AwsSolutions-OS1': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchInVPCOnly
+  'AwsSolutions-OS2': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchNodeToNodeEncryption
+  'AwsSolutions-OS3': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchAllowlistedIPs
+  'AwsSolutions-OS4': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchDedicatedMasterNode
+  'AwsSolutions-OS5': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchNoUnsignedOrAnonymousAccess
+  'AwsSolutions-OS7': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchZoneAwareness
+  'AwsSolutions-OS8': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchEncryptedAtRest
+  'AwsSolutions-OS9': ['AWS::Elasticsearch::Domain', 'AWS::OpenSearchService::Domain'], // OpenSearchSlowLogsToCloudWatch
+  'AwsSolutions-QS1': ['AWS::QuickSight::DataSource'], // QuicksightSSLConnections
+  'AwsSolutions-RDS10': ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance'], // RDSInstanceDeletionProtectionEnabled
+  'AwsSolutions-RDS11': ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance'], // RDSNonDefaultPort
+  'AwsSolutions-RDS13': ['AWS::RDS::DBInstance'], // RDSInstanceBackupEnabled
+  'AwsSolutions-RDS14': ['AWS::RDS::DBCluster'], // AuroraMySQLBacktrack
+  'AwsSolutions-RDS16': ['AWS::RDS::DBCluster'], // AuroraMySQLLogging
+  'AwsSolutions-RDS2': ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance'], // RDSStorageEncrypted
+  'AwsSolutions-RDS3': ['AWS::RDS::DBInstance'], // RDSMultiAZSupport
+  'AwsSolutions-RDS6': ['AWS::RDS::DBCluster'], // AuroraMySQLPostgresIAMAuth
+  'AwsSolutions-RDS8': ['AWS::RDS::DBSecurityGroup', 'AWS::RDS::DBSecurityGroupIngress'], // RDSRestrictedInbound
+  'AwsSolutions-RS1': ['AWS::Redshift::Cluster'], // RedshiftRequireTlsSSL
+  'AwsSolutions-RS10': ['AWS::Redshift::Cluster'], // RedshiftBackupEnabled
+  'AwsSolutions-RS11': ['AWS::Redshift::Cluster'], // RedshiftClusterUserActivityLogging
+  'AwsSolutions-RS2': ['AWS::Redshift::Cluster'], // RedshiftClusterInVPC
+  'AwsSolutions-RS3': ['AWS::Redshift::Cluster'], // RedshiftClusterNonDefaultUsername
+  'AwsSolutions-RS4': ['AWS::Redshift::Cluster'], // RedshiftClusterNonDefaultPort
+  'AwsSolutions-RS5': ['AWS::Redshift::Cluster'], // RedshiftClusterAuditLogging
+  'AwsSolutions-RS6': ['AWS::Redshift::Cluster'], // RedshiftClusterEncryptionAtRest
+  'AwsSolutions-RS8': ['AWS::Redshift::Cluster'], // RedshiftClusterPublicAccess
+  'AwsSolutions-RS9': ['AWS::Redshift::Cluster'], // RedshiftClusterVersionUpgrade
+  'AwsSolutions-S1': ['AWS::S3::Bucket'], // S3BucketLoggingEnabled
+  'AwsSolutions-S10': ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy'], // S3BucketSSLRequestsOnly
+  'AwsSolutions-S2': ['AWS::S3::Bucket'], // S3BucketLevelPublicAccessProhibited
+  'AwsSolutions-S5': ['AWS::S3::Bucket'], // S3WebBucketOAIAccess
+  'AwsSolutions-SF1': ['AWS::StepFunctions::StateMachine'], // StepFunctionStateMachineAllLogsToCloudWatch
+  'AwsSolutions-SF2': ['AWS::StepFunctions::StateMachine'], // StepFunctionStateMachineXray
+  'AwsSolutions-SM1': ['AWS::SageMaker::NotebookInstance'], // SageMakerNotebookInVPC
+  'AwsSolutions-SM2': ['AWS::SageMaker::NotebookInstance'], // SageMakerNotebookInstanceKMSKeyConfigured
+  'AwsSolutions-SM3': ['AWS::SageMaker::NotebookInstance'], // SageMakerNotebookNoDirectInternetAccess
+  'AwsSolutions-SMG4': ['AWS::SecretsManager::Secret'], // SecretsManagerRotationEnabled
+  'AwsSolutions-SNS3': ['AWS::SNS::Topic'], // SNSTopicSSLPublishOnly
+  'AwsSolutions-SQS2': ['AWS::SQS::Queue'], // SQSQueueSSE
+  'AwsSolutions-SQS3': ['AWS::SQS::Queue'], // SQSQueueDLQ
+  'AwsSolutions-SQS4': ['AWS::SQS::Queue'], // SQSQueueSSLRequestsOnly
+  'AwsSolutions-TS3': ['AWS::Timestream::Database'], // TimestreamDatabaseCustomerManagedKey
+  'AwsSolutions-VPC3': ['AWS::EC2::NetworkAcl', 'AWS::EC2::NetworkAclEntry'], // VPCNoNACLs
+  'AwsSolutions-VPC7': ['AWS::EC2::VPC'], // VPCFlowLogsEnabled
 };

@@ -23,14 +23,19 @@ export class ScopedAwsSolutionsChecks extends AwsSolutionsChecks {
     this.ruleTypes = ruleTypes;
   }
 
-  /** True when `rule` cannot report on a resource of this type (it would return NOT_APPLICABLE). */
-  public skips(rule: IApplyRule['rule'], cfnResourceType: string): boolean {
-    const types = this.ruleTypes !== null && Object.hasOwn(this.ruleTypes, rule.name) ? this.ruleTypes[rule.name] : undefined;
-    return types !== undefined && !types.includes(cfnResourceType);
+  /**
+   * True when the rule `params` applies cannot report on its resource (it would return
+   * NOT_APPLICABLE). Rules are known by id (`AwsSolutions-S10`), as NagPack names them; not by
+   * function name, which cdk-nag takes from its file name and a bundle does not keep.
+   */
+  public skips(params: Pick<IApplyRule, 'ruleSuffixOverride' | 'rule' | 'node'>): boolean {
+    const id = `${this.readPackName}-${params.ruleSuffixOverride ?? params.rule.name}`;
+    const types = this.ruleTypes !== null && Object.hasOwn(this.ruleTypes, id) ? this.ruleTypes[id] : undefined;
+    return types !== undefined && !types.includes(params.node.cfnResourceType);
   }
 
   protected override applyRule(params: IApplyRule): void {
-    if (this.skips(params.rule, params.node.cfnResourceType)) return;
+    if (this.skips(params)) return;
     super.applyRule(params);
   }
 }

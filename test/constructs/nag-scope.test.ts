@@ -25,7 +25,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IApplyRule } from 'cdk-nag/lib/nag-pack';
 import { NagRuleCompliance } from 'cdk-nag';
 import { AwsSolutionsChecks } from 'cdk-nag/lib/packs/aws-solutions';
-import { NAG_SCOPE_FILE, nagScopeSource, packRuleNames } from '../../scripts/gen-nag-scope.js';
+import { NAG_SCOPE_FILE, nagScopeSource, packRules } from '../../scripts/gen-nag-scope.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/constructs/bundle-cache.js';
@@ -94,16 +94,16 @@ describe('cdk-nag rule scope', () => {
     assert.equal(readFileSync(NAG_SCOPE_FILE, 'utf8'), nagScopeSource());
   });
 
-  test('the table covers the pack: every rule it applies is listed, by the name NagPack sees', () => {
+  test('the table covers the pack: every rule it applies is listed, by the id NagPack gives it', () => {
     const applied = new Set<string>();
     for (const tree of all) {
       const rec = new RecordingChecks();
       rec.validateScope(tree);
-      for (const p of rec.applied) applied.add(p.rule.name);
+      for (const p of rec.applied) applied.add(`AwsSolutions-${p.ruleSuffixOverride ?? p.rule.name}`);
     }
-    assert.deepEqual([...applied].sort(), packRuleNames());
+    assert.deepEqual([...applied].sort(), [...packRules().keys()].sort());
     // Not vacuous: the analysis scoped every rule of cdk-nag 3.0.2's pack.
-    assert.deepEqual(Object.keys(NAG_RULE_TYPES).sort(), packRuleNames());
+    assert.deepEqual(Object.keys(NAG_RULE_TYPES).sort(), [...packRules().keys()].sort());
   });
 
   test('wherever the scoped pack skips a rule, cdk-nag\'s rule itself answers NOT_APPLICABLE (every rule, every resource)', () => {
@@ -113,8 +113,9 @@ describe('cdk-nag rule scope', () => {
     for (const tree of all) {
       const rec = new RecordingChecks();
       rec.validateScope(tree);
-      for (const { rule, node } of rec.applied) {
-        if (!scoped.skips(rule, node.cfnResourceType)) {
+      for (const params of rec.applied) {
+        const { rule, node } = params;
+        if (!scoped.skips(params)) {
           run++;
           continue;
         }
@@ -125,7 +126,7 @@ describe('cdk-nag rule scope', () => {
         } catch (e) {
           result = `threw ${String(e)}`;
         }
-        assert.equal(result, NagRuleCompliance.NOT_APPLICABLE, `${rule.name} on ${node.node.path} (${node.cfnResourceType})`);
+        assert.equal(result, NagRuleCompliance.NOT_APPLICABLE, `${params.ruleSuffixOverride} (${rule.name}) on ${node.node.path} (${node.cfnResourceType})`);
       }
     }
     assert.ok(skipped > 10 * run, `skipped ${skipped}, run ${run}`);
@@ -140,7 +141,7 @@ describe('cdk-nag rule scope', () => {
   });
 
   test('the comparison catches a wrong table: a rule scoped away from the type it checks loses its finding', () => {
-    const wrong = { ...NAG_RULE_TYPES, S3BucketSSLRequestsOnly: ['AWS::SQS::Queue'] };
+    const wrong = { ...NAG_RULE_TYPES, 'AwsSolutions-S10': ['AWS::SQS::Queue'] };
     const full = findings(new AwsSolutionsChecks(), zoo());
     const mutated = findings(new ScopedAwsSolutionsChecks(undefined, wrong), zoo());
     assert.ok(full.includes('AwsSolutions-S10 Zoo/Bucket'));
@@ -153,9 +154,19 @@ describe('cdk-nag rule scope', () => {
     assert.equal(nagRuleTable(installed), NAG_RULE_TYPES);
     assert.equal(nagRuleTable('3.0.3'), null);
     const unscoped = new ScopedAwsSolutionsChecks(undefined, nagRuleTable('3.0.3'));
-    const anyRule = Object.defineProperty(() => NagRuleCompliance.NOT_APPLICABLE, 'name', { value: 'S3BucketSSLRequestsOnly' });
-    assert.equal(unscoped.skips(anyRule, 'AWS::SQS::Queue'), false);
-    assert.equal(new ScopedAwsSolutionsChecks().skips(anyRule, 'AWS::SQS::Queue'), true);
+    const params = { ruleSuffixOverride: 'S10', rule: () => NagRuleCompliance.NOT_APPLICABLE, node: new sqs.CfnQueue(new Stack(), 'Q') };
+    assert.equal(unscoped.skips(params), false);
+    assert.equal(new ScopedAwsSolutionsChecks().skips(params), true);
+  });
+
+  test('a rule is known by its id, not by its function name (which a bundle of cdk-nag loses)', () => {
+    const node = new sqs.CfnQueue(new Stack(), 'Q');
+    const named = (name: string) => Object.defineProperty(() => NagRuleCompliance.NOT_APPLICABLE, 'name', { value: name });
+    const scoped = new ScopedAwsSolutionsChecks();
+    assert.equal(scoped.skips({ ruleSuffixOverride: 'S10', rule: named('app'), node }), true);
+    assert.equal(scoped.skips({ ruleSuffixOverride: 'SQS4', rule: named('app'), node }), false);
+    // An id the table does not list runs everywhere.
+    assert.equal(scoped.skips({ ruleSuffixOverride: 'NEW1', rule: named('S3BucketSSLRequestsOnly'), node }), false);
   });
 
   test('what the scope saves: a synth of the deployment, cdk-nag included, loads no module of a service it does not use', () => {
@@ -182,6 +193,32 @@ describe('cdk-nag rule scope', () => {
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('bundled as scripts/synth.mjs bundles the app (cdk-nag inside, rule names lost), the scope still holds: the finding fails the synth, unused services stay unloaded', () => {
+    const work = mkdtempSync(join(PROJECT_ROOT, 'node_modules', '.cache', 'nag-bundle-test-'));
+    try {
+      const outfile = join(work, 'app.js');
+      const entry = join(PROJECT_ROOT, 'test', 'constructs', 'fixtures', 'nag-bundled-app.ts');
+      const build = [
+        "import { createRequire } from 'node:module';",
+        "import { appBuildOptions } from './scripts/synth.mjs';",
+        "const { buildSync } = createRequire(import.meta.url)('esbuild');",
+        `buildSync({ ...appBuildOptions(${JSON.stringify(entry)}, ${JSON.stringify(outfile)}), write: true });`,
+      ].join('\n');
+      const b = spawnSync(process.execPath, ['--input-type=module', '-e', build], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+      const r = spawnSync(process.execPath, [outfile, join(work, 'out')], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const got = JSON.parse(r.stdout) as { report: string; nagFromNodeModules: boolean; services: string[] };
+      assert.match(got.report, /AwsSolutions-S10/);
+      assert.match(got.report, /S\/Plain\/Resource/);
+      assert.equal(got.nagFromNodeModules, false, 'cdk-nag was loaded from node_modules, not from the bundle');
+      assert.ok(got.services.includes('aws-s3'), got.services.join(' '));
+      for (const unused of ['aws-quicksight', 'aws-sagemaker', 'aws-msk']) assert.ok(!got.services.includes(unused), `${unused} loaded: ${got.services.join(' ')}`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 });
