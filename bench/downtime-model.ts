@@ -17,7 +17,7 @@ export interface Figure {
   readonly what: string;
   /** Seconds (or MiB/s for rates). */
   readonly dist: Distribution;
-  readonly unit: 's' | 'MiB/s' | 'GiB';
+  readonly unit: 's' | 'MiB/s' | 'GiB' | 'count' | 'entries/s';
   /** Where the figure comes from: a URL and what it says, or `assumption: …`. */
   readonly source: string;
 }
@@ -101,11 +101,23 @@ export const FIGURES = {
     unit: 'MiB/s',
     source: 'https://github.com/pingcap/docs-tidb-operator/pull/2108: "16 m (50GB)" for a gp3 volume snapshot (~52 MiB/s); range assumed ±35%',
   },
-  deltaScan: {
-    what: 'keeper walk of the stopped home (lstat of every entry, warm page cache) to find what changed since the cutoff',
-    dist: { kind: 'uniform', min: 1, max: 6 },
+  homeEntries: {
+    what: 'entries (files, directories, links) in JENKINS_HOME that the stopping keeper walks',
+    dist: { kind: 'uniform', min: 50_000, max: 150_000 },
+    unit: 'count',
+    source: 'assumption: ~200 plugins (~50 entries each once exploded) plus 100-300 jobs keeping 30-50 builds of ~6 files each',
+  },
+  packRate: {
+    what: 'delta packing rate: the ctime walk of the whole home plus packing what changed (entries per second)',
+    dist: { kind: 'uniform', min: 9_000, max: 18_000 },
+    unit: 'entries/s',
+    source: 'measured: bench/delta.bench.ts packs a 50,200-entry home with 1% changed in 5.5 s (9,200 entries/s) on the 2-core development machine under load; the upper bound assumes an idle 2-vCPU task (2x)',
+  },
+  deltaApply: {
+    what: 'applying the delta: the archive check, the kept-identity check of each packed directory, the writes (fixed part)',
+    dist: { kind: 'uniform', min: 0.7, max: 1.4 },
     unit: 's',
-    source: 'assumption: 100k-300k entries at the ~100k lstat/s of a warm dentry cache; bench/delta.bench.ts measures the packer on this machine',
+    source: 'measured: bench/delta.bench.ts applies 720 entries in 1.4 s on the loaded 2-core development machine; the lower bound assumes it idle',
   },
   s3Rate: {
     what: 'S3 PutObject/GetObject throughput of one connection from the task',
@@ -152,12 +164,12 @@ export function snapshotSeconds(changedMiB: number, rng: Rng): number {
 
 /** The stopping keeper: walk the home, upload the delta (no compression counted). */
 export function deltaShipSeconds(bytes: number, rng: Rng): number {
-  return sample(FIGURES.deltaScan.dist, rng) + sample(FIGURES.s3Latency.dist, rng) + bytes / MIB_ / sample(FIGURES.s3Rate.dist, rng);
+  return sample(FIGURES.homeEntries.dist, rng) / sample(FIGURES.packRate.dist, rng) + sample(FIGURES.s3Latency.dist, rng) + bytes / MIB_ / sample(FIGURES.s3Rate.dist, rng);
 }
 
 /** The starting keeper: download the delta, check it, write it onto the volume. */
 export function deltaApplySeconds(bytes: number, rng: Rng): number {
-  return sample(FIGURES.s3Latency.dist, rng) + bytes / MIB_ / sample(FIGURES.s3Rate.dist, rng) + bytes / MIB_ / sample(FIGURES.deltaWriteRate.dist, rng);
+  return sample(FIGURES.deltaApply.dist, rng) + sample(FIGURES.s3Latency.dist, rng) + bytes / MIB_ / sample(FIGURES.s3Rate.dist, rng) + bytes / MIB_ / sample(FIGURES.deltaWriteRate.dist, rng);
 }
 
 const MIB_ = 1024 ** 2;
