@@ -109,9 +109,9 @@ export const FIGURES = {
   },
   packRate: {
     what: 'delta packing rate: the ctime walk of the whole home plus packing what changed (entries per second)',
-    dist: { kind: 'uniform', min: 9_000, max: 18_000 },
+    dist: { kind: 'uniform', min: 30_000, max: 60_000 },
     unit: 'entries/s',
-    source: 'measured: bench/delta.bench.ts packs a 50,200-entry home with 1% changed in 5.5 s (9,200 entries/s) on the 2-core development machine under load; the upper bound assumes an idle 2-vCPU task (2x)',
+    source: 'measured: bench/delta.bench.ts packs a 50,200-entry home with 1% changed in 1.64 s (30,600 entries/s) on the 2-core development machine under load (load average ~10); the upper bound assumes an idle 2-vCPU task (2x)',
   },
   deltaApply: {
     what: 'applying the delta: the archive check, the kept-identity check of each packed directory, the writes (fixed part)',

@@ -15,7 +15,7 @@ import { CLUSTER, HandoverWorld, LINEAGE, SERVICE, type WorldTiming } from '../t
 import { Rng } from '../test/sim/rng.js';
 import { bootOnRestoredSeconds, deltaApplySeconds, deltaShipSeconds, efsRestartSeconds, FIGURES, percentiles, sample, SCENARIO, snapshotSeconds, twoStartSeconds, type Distribution } from './downtime-model.js';
 
-const RUNS = 200;
+const RUNS = 1000;
 const GOAL = 1.25;
 const MIB = 1024 ** 2;
 

@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, type BigIntStats } from 'node:fs';
+import { createWriteStream, lstatSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,9 +33,7 @@ import {
   fsPath,
   headerBytes,
   latin1Home,
-  mapLimit,
   shown,
-  STAT_CONCURRENCY,
   type DeltaRecord,
   type KeptIdentity,
 } from './delta-archive.js';
@@ -121,9 +119,13 @@ class Packer {
   private async children(rel: string): Promise<{ list: Array<[string, BigIntStats]>; vanished: boolean }> {
     const names = (await readdir(fsPath(this.home, rel), { encoding: 'latin1' })).filter((n) => rel !== '' || n !== 'lost+found').sort();
     checkAborted(this.signal);
-    const stats = await mapLimit(names, STAT_CONCURRENCY, async (name) => {
+    // Synchronous lstats: at stop the keeper has nothing else to do, and on a warm dentry cache an
+    // lstat is a few microseconds of kernel time, far less than a promise round trip through the
+    // libuv pool (bench/delta.bench.ts: the walk ran ~3x faster this way). The event loop still
+    // turns between directories (readdir above is asynchronous), so the stop deadline is honoured.
+    const stats = names.map((name) => {
       try {
-        return await lstat(fsPath(this.home, rel === '' ? name : `${rel}/${name}`), { bigint: true });
+        return lstatSync(fsPath(this.home, rel === '' ? name : `${rel}/${name}`), { bigint: true });
       } catch (e) {
         if (!isNotFound(e)) throw e;
         return undefined;
