@@ -29,7 +29,7 @@ export interface CostAssumptions {
   readonly dailyChangeRate: number;
   /** CloudWatch Logs ingested per month, GB. */
   readonly logsGbPerMonth: number;
-  /** Data through the NAT gateway per month, GB (image pulls, plugin downloads). */
+  /** Data through the NAT gateway per month, GB (plugin and image downloads; S3 in the Region takes the new VPC's gateway endpoint). */
   readonly natGbPerMonth: number;
   /** Average ALB load balancer capacity units; a small Jenkins stays near one. */
   readonly albLcu: number;

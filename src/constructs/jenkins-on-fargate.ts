@@ -1,4 +1,4 @@
-import { CfnOutput, type CfnOutputProps, CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, type CfnOutputProps, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -20,6 +20,7 @@ import { JenkinsAgents } from './jenkins-agents.js';
 import { HomeContinuity } from './home-continuity.js';
 import { MigrationTask } from './migration-task.js';
 import { OperatorPolicy } from './operator-policy.js';
+import { createOrImportVpc } from './deployment-vpc.js';
 
 /** Jenkins admin user created by JCasC; the generated secret stores it next to the password. */
 /** The main stack's output keys, exactly as `cdk deploy --outputs-file` and the console show them. */
@@ -97,7 +98,7 @@ export class JenkinsOnFargate extends Construct {
 
     // Order matters for readers and for the agents wiring: vpc → cluster → controller security
     // group → controller task role → agents → controller.
-    this.vpc = props.vpc ?? this.createOrImportVpc(config, retention);
+    this.vpc = props.vpc ?? createOrImportVpc(this, config, retention);
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       clusterName: names.cluster,
@@ -312,41 +313,6 @@ export class JenkinsOnFargate extends Construct {
       value: this.operatorPolicy.policy.managedPolicyArn,
       description: 'Managed policy to attach to whoever runs the jenkins-ecs CLI (status, snapshots, snapshot, restore, restart, migrate --from-snapshot)',
     });
-  }
-
-  private createOrImportVpc(config: JenkinsEcsConfig, retention: logs.RetentionDays): ec2.IVpc {
-    if (config.vpc) {
-      const stack = Stack.of(this);
-      // Lookups need a concrete account and region; without them CDK would synthesize dummies.
-      if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
-        throw new JenkinsEcsConstructError(
-          `vpc.id: importing "${config.vpc.id}" needs the AWS account and region at synth time, for the VPC lookup; ` +
-            'run `npx cdk synth` once with credentials (it caches the lookup in cdk.context.json; commit that file), ' +
-            'or give the stack an env with the account the lookup was cached for',
-        );
-      }
-      return ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: config.vpc.id });
-    }
-    const zones = config.newVpc?.availabilityZones;
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      // The configured zones (vpc.availabilityZones), else the first two of the region. With an
-      // account and region, CDK checks the names against the region's zones (cached lookup).
-      ...(zones ? { availabilityZones: [...zones] } : { maxAzs: 2 }),
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
-      ],
-    });
-    const flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
-      trafficType: ec2.FlowLogTrafficType.REJECT,
-    });
-    return vpc;
   }
 
   private createAccessLogBucket(): s3.Bucket {
