@@ -140,6 +140,36 @@ export function serviceArn(stack: Stack, cluster: ecs.ICluster, names: Deploymen
   return stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${cluster.clusterName}/${names.service}` });
 }
 
+/** Every revision of the controller's task definition family (the family is the service name). */
+export function controllerTaskDefinitionArns(stack: Stack, names: DeploymentNames): string {
+  return stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${names.service}:*` });
+}
+
+/**
+ * `ecs:UpdateService` of the controller service, as far as the Service Authorization Reference
+ * lets a policy narrow it. UpdateService has one resource type, `service`
+ * (`service/<cluster>/<service>`, keys `aws:ResourceTag/*` and `ecs:cluster`), and action keys
+ * (`ecs:task-definition`, `ecs:capacity-provider`, `ecs:subnet`, …). Granted: the service's ARN,
+ * `ecs:cluster` = the deployment cluster, and, should a request name a task definition, only a
+ * revision of the controller's family (`ArnLikeIfExists`: the handover, the reconciler and the CLI
+ * send desiredCount and volumeConfigurations only, never a task definition, so the key may be
+ * absent from their requests; a request that moves the service to another family is denied).
+ * Left out: keys for settings the calls never send whose presence in a request that omits them
+ * the reference does not say (capacity provider, subnets, public IP, execute command); a
+ * condition on them could deny the calls themselves.
+ */
+export function updateControllerServiceStatement(sid: string, stack: Stack, cluster: ecs.ICluster, service: string, names: DeploymentNames): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    actions: ['ecs:UpdateService'],
+    resources: [service],
+    conditions: {
+      ArnEquals: { 'ecs:cluster': cluster.clusterArn },
+      ArnLikeIfExists: { 'ecs:task-definition': controllerTaskDefinitionArns(stack, names) },
+    },
+  });
+}
+
 /** ARN of the lineage record table (docs/design/lineage-record.md), from its fixed name. */
 export function recordTableArn(stack: Stack, names: DeploymentNames): string {
   return stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: names.recordTable });

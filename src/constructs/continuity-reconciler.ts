@@ -13,7 +13,7 @@ import type { HomeConfig, SnapshotsConfig } from '../config/types.js';
 import { TAGS } from '../continuity/model.js';
 import { RECONCILER_ENV } from '../continuity/settings.js';
 import { LAMBDA_DEFAULTS, PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
-import { acknowledgeWildcards, describeEbsStatement, nagArn, passInfrastructureRoleStatement, recordStatement, serviceArn, snapshotArns } from './continuity-iam.js';
+import { acknowledgeWildcards, describeEbsStatement, nagArn, passInfrastructureRoleStatement, recordStatement, serviceArn, snapshotArns, updateControllerServiceStatement } from './continuity-iam.js';
 
 /** How often the reconciler runs even when no event arrives. */
 export const RECONCILE_EVERY = Duration.minutes(5);
@@ -98,11 +98,8 @@ export function addReconciler(scope: Construct, props: ReconcilerProps): nodejs.
   });
 
   const statements = [
-    new iam.PolicyStatement({
-      sid: 'ReconcilerRollService',
-      actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
-      resources: [serviceArn(stack, props.cluster, names)],
-    }),
+    new iam.PolicyStatement({ sid: 'ReconcilerDescribeService', actions: ['ecs:DescribeServices'], resources: [serviceArn(stack, props.cluster, names)] }),
+    updateControllerServiceStatement('ReconcilerRollService', stack, props.cluster, serviceArn(stack, props.cluster, names), names),
     recordStatement(stack, names, 'ReconcilerRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
     passInfrastructureRoleStatement('ReconcilerPassInfrastructureRole', props.infrastructureRole),
     new iam.PolicyStatement({

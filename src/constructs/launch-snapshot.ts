@@ -13,7 +13,7 @@ import type { HomeConfig } from '../config/types.js';
 import { LAUNCH_PROPERTIES } from '../launch/properties.js';
 import { LAUNCH_LAMBDA_TIMEOUT_MS, LAUNCH_POLL_MS, LAUNCH_TOTAL_TIMEOUT_MS, LAUNCH_WAIT_MS } from '../launch/timing.js';
 import { LAMBDA_DEFAULTS, PROJECT_ROOT, cachedNodejsFunction } from './bundle-cache.js';
-import { acknowledgeWildcards, clusterTaskArns, createSnapshotStatements, HANDOVER_SNAPSHOT_KINDS, nagArn, nagText, passInfrastructureRoleStatement, recordStatement, serviceArn } from './continuity-iam.js';
+import { acknowledgeWildcards, clusterTaskArns, createSnapshotStatements, HANDOVER_SNAPSHOT_KINDS, nagArn, nagText, passInfrastructureRoleStatement, recordStatement, serviceArn, updateControllerServiceStatement } from './continuity-iam.js';
 
 /**
  * Wall-time bound of a deploy's wait for the handover and a pending head (src/launch/timing.ts
@@ -94,11 +94,8 @@ export class LaunchSnapshot extends Construct {
       recordStatement(stack, names, 'LaunchRecord', ['dynamodb:GetItem', 'dynamodb:PutItem']),
       // The handover stops the service (desiredCount 0) and, as the starter of a rollback,
       // starts it from the final snapshot (UpdateService with volumeConfigurations).
-      new iam.PolicyStatement({
-        sid: 'LaunchService',
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        resources: [serviceArn(stack, props.cluster, names)],
-      }),
+      new iam.PolicyStatement({ sid: 'LaunchDescribeService', actions: ['ecs:DescribeServices'], resources: [serviceArn(stack, props.cluster, names)] }),
+      updateControllerServiceStatement('LaunchUpdateService', stack, props.cluster, serviceArn(stack, props.cluster, names), names),
       passInfrastructureRoleStatement('LaunchPassInfrastructureRole', props.infrastructureRole),
       // The holder's task status by ARN (a holder whose task stopped is fenced).
       new iam.PolicyStatement({

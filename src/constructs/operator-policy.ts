@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DeploymentNames } from '../config/names.js';
 import { TAGS } from '../continuity/model.js';
-import { clusterTaskArns, nagText, OPERATOR_SNAPSHOT_KINDS, passInfrastructureRoleStatement, recordStatement, snapshotArns, snapshotTagConditions, volumeArns } from './continuity-iam.js';
+import { clusterTaskArns, nagText, OPERATOR_SNAPSHOT_KINDS, passInfrastructureRoleStatement, recordStatement, snapshotArns, snapshotTagConditions, updateControllerServiceStatement, volumeArns } from './continuity-iam.js';
 
 export interface OperatorPolicyProps {
   readonly names: DeploymentNames;
@@ -49,7 +49,7 @@ export class OperatorPolicy extends Construct {
           conditions: onCluster,
         }),
         // restore: stop the controller, roll it to the chosen snapshot, start it again.
-        new iam.PolicyStatement({ sid: 'OperatorRollService', actions: ['ecs:UpdateService'], resources: [props.service.serviceArn] }),
+        updateControllerServiceStatement('OperatorRollService', stack, props.cluster, props.service.serviceArn, names),
         passInfrastructureRoleStatement('OperatorPassInfrastructureRole', props.infrastructureRole),
         // Every command reads the lineage record (consistent GetItem); restore, snapshot, restart
         // and migrate write it (PutItem conditioned on the seq read). Only this lineage's item.

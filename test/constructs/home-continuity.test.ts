@@ -478,12 +478,18 @@ describe('reconciler Lambda function', () => {
   });
 
   test('may update and describe this service only, and pass only the infrastructure role, only to ECS', () => {
+    const service = ciStack.resolve(ciStack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${ci.cluster.clusterName}/jenkins-ecs-ci-controller` }));
     const roll = bySid(ciReconciler, 'ReconcilerRollService');
     assert.deepEqual([roll.Action, roll.Resource, roll.Condition], [
-      ['ecs:UpdateService', 'ecs:DescribeServices'],
-      ciStack.resolve(ciStack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${ci.cluster.clusterName}/jenkins-ecs-ci-controller` })),
-      undefined,
+      'ecs:UpdateService',
+      service,
+      {
+        ArnEquals: { 'ecs:cluster': ciStack.resolve(ci.cluster.clusterArn) },
+        ArnLikeIfExists: { 'ecs:task-definition': ciStack.resolve(ciStack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: 'jenkins-ecs-ci-controller:*' })) },
+      },
     ]);
+    const describe = bySid(ciReconciler, 'ReconcilerDescribeService');
+    assert.deepEqual([describe.Action, describe.Resource, describe.Condition], ['ecs:DescribeServices', service, undefined]);
     const pass = bySid(ciReconciler, 'ReconcilerPassInfrastructureRole');
     assert.deepEqual([pass.Action, pass.Resource, pass.Condition], [
       'iam:PassRole',

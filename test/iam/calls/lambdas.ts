@@ -2,7 +2,7 @@
 import { TAGS } from '../../../src/continuity/model.js';
 import type { IamWorld, PrincipalName } from '../world.js';
 import { noHandoffAccess } from './handoff.js';
-import { OTHER, clusterArnOf, createSnapshot, describeEbs, describeServices, lambdaLogs, noPointer, passInfrastructureRole, recordCalls, rollService, snapshotArn, tagContext, taskArn, taskCallAndOtherCluster, type SimCall } from './shared.js';
+import { OTHER, createSnapshot, describeEbs, describeServices, lambdaLogs, noPointer, passInfrastructureRole, recordCalls, rollService, snapshotArn, tagContext, taskArn, taskCallAndOtherCluster, updateServiceLimits, type SimCall } from './shared.js';
 
 // ---- the reconciler Lambda -------------------------------------------------------------------
 
@@ -11,12 +11,7 @@ export function reconciler(w: IamWorld): SimCall[] {
   return [
     describeServices(w, p),
     rollService(w, p, 'UpdateService: roll the controller to the head (passes the infrastructure role)'),
-    {
-      principal: p,
-      what: 'UpdateService of another service in the cluster',
-      expect: 'deny',
-      requests: [{ action: 'ecs:UpdateService', resource: w.arn('ecs', `service/${w.names.cluster}/other`), context: { 'ecs:cluster': w.clusterArn } }],
-    },
+    ...updateServiceLimits(w, p),
     { principal: p, what: "PassRole of the controller's own task role", expect: 'deny', requests: [passInfrastructureRole(w, w.controllerRoleArn)] },
     { principal: p, what: 'PassRole of the infrastructure role to another service', expect: 'deny', requests: [passInfrastructureRole(w, w.infrastructureRoleArn, 'ec2.amazonaws.com')] },
     ...describeEbs(p, 'lineage listing, head state, holders'),
@@ -60,18 +55,7 @@ export function launch(w: IamWorld): SimCall[] {
       requests: [{ action: 'ecs:UpdateService', resource: w.serviceArn, context: { 'ecs:cluster': w.clusterArn } }],
     },
     rollService(w, p, 'UpdateService from the final snapshot, desiredCount 1 (a rollback\'s handover; passes the infrastructure role)'),
-    {
-      principal: p,
-      what: 'UpdateService of another service in the cluster',
-      expect: 'deny',
-      requests: [{ action: 'ecs:UpdateService', resource: w.arn('ecs', `service/${w.names.cluster}/other`), context: { 'ecs:cluster': w.clusterArn } }],
-    },
-    {
-      principal: p,
-      what: 'UpdateService of the service name in another cluster',
-      expect: 'deny',
-      requests: [{ action: 'ecs:UpdateService', resource: w.arn('ecs', `service/other-cluster/${w.names.service}`), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
-    },
+    ...updateServiceLimits(w, p),
     { principal: p, what: "PassRole of the controller's own task role", expect: 'deny', requests: [passInfrastructureRole(w, w.controllerRoleArn)] },
     { principal: p, what: 'PassRole of the infrastructure role to another service', expect: 'deny', requests: [passInfrastructureRole(w, w.infrastructureRoleArn, 'ec2.amazonaws.com')] },
     ...taskCallAndOtherCluster(w, p, 'ecs:DescribeTasks', 'the holder task (fenced once STOPPED)', 'ecs:DescribeTasks'),

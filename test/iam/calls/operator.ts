@@ -3,7 +3,7 @@ import { TAGS } from '../../../src/continuity/model.js';
 import type { AuthRequest } from '../simulate.js';
 import type { IamWorld, PrincipalName } from '../world.js';
 import { noHandoffAccess } from './handoff.js';
-import { OTHER, SOURCE, TASK_ID, clusterArnOf, createSnapshot, describeEbs, describeServices, noPointer, onTask, passInfrastructureRole, recordCalls, roleArn, rollService, snapshotArn, snapshotTags, tagContext, taskArn, volumeArn, volumeTags, type SimCall } from './shared.js';
+import { OTHER, SOURCE, TASK_ID, clusterArnOf, createSnapshot, describeEbs, describeServices, noPointer, onTask, passInfrastructureRole, recordCalls, roleArn, rollService, snapshotArn, snapshotTags, tagContext, taskArn, updateServiceLimits, volumeArn, volumeTags, type SimCall } from './shared.js';
 
 // ---- the operator (CLI under the operator policy) ---------------------------------------------
 
@@ -38,12 +38,7 @@ export function operator(w: IamWorld): SimCall[] {
       expect: 'allow',
       requests: [{ action: 'ecs:UpdateService', resource: w.serviceArn, context: { 'ecs:cluster': w.clusterArn } }],
     },
-    {
-      principal: p,
-      what: 'UpdateService of a service in another cluster',
-      expect: 'deny',
-      requests: [{ action: 'ecs:UpdateService', resource: w.arn('ecs', `service/other-cluster/${w.names.service}`), context: { 'ecs:cluster': clusterArnOf(w, 'other-cluster') } }],
-    },
+    ...updateServiceLimits(w, p),
     { principal: p, what: "PassRole of the controller's own task role", expect: 'deny', requests: [passInfrastructureRole(w, w.controllerRoleArn)] },
     { principal: p, what: 'PassRole of another role to ECS', expect: 'deny', requests: [passInfrastructureRole(w, roleArn(w, 'Admin'))] },
     ...describeEbs(p, 'status, snapshots, restore'),

@@ -110,6 +110,40 @@ export const rollService = (w: IamWorld, principal: PrincipalName, what: string)
   ],
 });
 
+/** A task definition revision's ARN, as a request that names one carries it in ecs:task-definition. */
+export const taskDefinitionArn = (w: IamWorld, family = w.names.service, revision = 8): string => w.arn('ecs', `task-definition/${family}:${revision}`);
+
+/**
+ * The limits of a principal's ecs:UpdateService (src/constructs/continuity-iam.ts,
+ * updateControllerServiceStatement): a request that names the controller's own family is allowed
+ * (should ECS put the service's task definition into requests that name none); another service,
+ * the service's name in another cluster, and a switch to another task definition family are not.
+ */
+export function updateServiceLimits(w: IamWorld, principal: PrincipalName): SimCall[] {
+  const update = (resource: string, cluster: string, taskDefinition?: string): AuthRequest => ({
+    action: 'ecs:UpdateService',
+    resource,
+    context: { 'ecs:cluster': cluster, ...(taskDefinition ? { 'ecs:task-definition': taskDefinition } : {}) },
+  });
+  return [
+    { principal, what: "UpdateService naming a revision of the controller's task definition family", expect: 'allow', requests: [update(w.serviceArn, w.clusterArn, taskDefinitionArn(w))] },
+    { principal, what: 'UpdateService of another service in the cluster', expect: 'deny', requests: [update(w.arn('ecs', `service/${w.names.cluster}/other`), w.clusterArn)] },
+    {
+      principal,
+      what: 'UpdateService of the service name in another cluster',
+      expect: 'deny',
+      requests: [update(w.arn('ecs', `service/other-cluster/${w.names.service}`), clusterArnOf(w, 'other-cluster'))],
+    },
+    { principal, what: 'UpdateService moving the controller to another task definition family', expect: 'deny', requests: [update(w.serviceArn, w.clusterArn, taskDefinitionArn(w, 'other-family'))] },
+    {
+      principal,
+      what: "UpdateService to a family whose name starts with the controller's",
+      expect: 'deny',
+      requests: [update(w.serviceArn, w.clusterArn, taskDefinitionArn(w, `${w.names.service}-x`))],
+    },
+  ];
+}
+
 /** v0.1's SSM pointer is gone: nobody may read or write it (a retained parameter stays untouched). */
 export const noPointer = (w: IamWorld, principal: PrincipalName): SimCall[] => [
   { principal, what: "GetParameter of v0.1's pointer (nothing reads it)", expect: 'deny', requests: [{ action: 'ssm:GetParameter', resource: parameterArn(w) }] },
