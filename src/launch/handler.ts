@@ -30,11 +30,11 @@ import type { HandoverDeps, HandoverEc2, HandoverEcs } from '../continuity/hando
 import { beginDeployHandover, pollDeployHandover, type DeployEvent, type HandoverData, type TaskProperties } from '../continuity/handover-deploy.js';
 import { decideLaunch, launchPlan, launchVolume, type LaunchDecision } from '../continuity/launch.js';
 import type { Clock } from '../continuity/ports.js';
-import { awsErrorCode, isRetryable } from '../continuity/retry.js';
+import { awsErrorCode, isRetryable, withRetries } from '../continuity/retry.js';
 import type { RecordPort } from '../continuity/record.js';
 import { createLogger, type LogSink } from '../keeper/log.js';
 import { LAUNCH_PROPERTIES, parseLaunchProperties, type LaunchProperties } from './properties.js';
-import { DEPLOY_PRE_COPY_TIMEOUT_MS, LAUNCH_HANDOVER_POLL_MS, LAUNCH_POLL_MS, LAUNCH_STEP_BUDGET_MS } from './timing.js';
+import { DEPLOY_PRE_COPY_TIMEOUT_MS, LAUNCH_HANDOVER_POLL_MS, LAUNCH_POLL_MS, LAUNCH_STEP_BUDGET_MS, ON_EVENT_RETRY_BUDGET_MS, ON_EVENT_RETRY_POLICY } from './timing.js';
 
 /** The custom resource's event as the Provider framework hands it to both handlers. */
 export interface LaunchEvent {
@@ -137,12 +137,28 @@ const deployEvent = (event: LaunchEvent): DeployEvent => ({
   ...(event.Data ? { Data: event.Data } : {}),
 });
 
+/**
+ * onEvent. On an Update that replaces the task it begins the handover; a transient AWS error there
+ * (throttling, a 5xx that outlived the SDK's and the commit's retries) is retried with backoff
+ * within {@link ON_EVENT_RETRY_BUDGET_MS}, then thrown (the framework fails the resource; the
+ * rollback's Update resumes a handover that did begin). Every attempt is the same request with
+ * the same operation id, so a begin write that landed before its answer was lost is resumed, with
+ * the same starter. Anything else (access denied) fails at once.
+ */
 export async function onEventWith(event: LaunchEvent, deps: LaunchDeps): Promise<OnEventResult> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? 'none' };
   const props = parseLaunchProperties(event.ResourceProperties);
   const result = { PhysicalResourceId: physicalId(props) };
   if (event.RequestType !== 'Update') return result;
-  const data = await beginDeployHandover(handoverDeps(deps, props), handoverConfig(props), deployEvent(event), event.RequestId ?? randomUUID(), TASK_PROPERTIES);
+  const id = event.RequestId ?? randomUUID();
+  const log = createLogger(deps.print, () => deps.clock.now());
+  const data = await withRetries(() => beginDeployHandover(handoverDeps(deps, props), handoverConfig(props), deployEvent(event), id, TASK_PROPERTIES), {
+    clock: deps.clock,
+    policy: ON_EVENT_RETRY_POLICY,
+    deadline: new Date(deps.clock.now().getTime() + ON_EVENT_RETRY_BUDGET_MS),
+    onRetry: ({ attempt, code, delayMs }) =>
+      log({ level: 'warn', msg: 'launch snapshot: transient AWS error beginning the handover; retrying', attempt, code, delayMs, lineage: props.lineage, operation: id }),
+  });
   return data ? { ...result, Data: data } : result;
 }
 

@@ -23,6 +23,7 @@
  * provider times out, the stack update fails and rolls back, and the rollback's request resumes
  * the handover from the record (src/continuity/handover-deploy.ts) with the service as starter.
  */
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../continuity/retry.js';
 
 /** Wall-time bound of one deploy's wait (handover and pending head), below CloudFormation's hour. */
 export const LAUNCH_WAIT_MS = 55 * 60_000;
@@ -50,3 +51,20 @@ export const LAUNCH_MAX_ATTEMPTS = Math.floor(LAUNCH_WAIT_MS / (LAUNCH_POLL_MS +
 
 /** The framework's totalTimeout: the attempts' pauses only (an exact multiple of the interval). */
 export const LAUNCH_TOTAL_TIMEOUT_MS = LAUNCH_MAX_ATTEMPTS * LAUNCH_POLL_MS;
+
+/**
+ * onEvent's retries of the handover's begin (DescribeServices, the begin write) on a transient AWS
+ * error that outlived the SDK's and the record commit's own retries. A throw from onEvent fails
+ * the resource at once and the rollback costs a handover, so onEvent backs off (1 s, 2 s, 4 s,
+ * 8 s, then 10 s apart) and starts no retry whose delay would end after this budget; the last
+ * attempt, with the commit's own retries ({@link DEFAULT_RETRY_POLICY}), still ends well inside
+ * {@link LAUNCH_LAMBDA_TIMEOUT_MS}. Each attempt is the same request (same id), so a begin write
+ * that landed before its answer was lost is resumed, not begun twice.
+ */
+export const ON_EVENT_RETRY_BUDGET_MS = 45_000;
+export const ON_EVENT_RETRY_POLICY: RetryPolicy = { maxAttempts: 20, baseDelayMs: 1_000, maxDelayMs: 10_000 };
+
+/** The longest a record commit keeps retrying on its own: the sum of its backoff delays. */
+export const COMMIT_RETRY_DELAYS_MS = Array.from({ length: DEFAULT_RETRY_POLICY.maxAttempts - 1 }, (_, i) =>
+  Math.min(DEFAULT_RETRY_POLICY.maxDelayMs, DEFAULT_RETRY_POLICY.baseDelayMs * 2 ** i),
+).reduce((a, b) => a + b, 0);

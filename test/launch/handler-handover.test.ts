@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCompleteWith, onEventWith, type IsCompleteResult, type LaunchDeps, type LaunchEvent } from '../../src/launch/handler.js';
 import { LAUNCH_PROPERTIES } from '../../src/launch/properties.js';
-import { LAUNCH_POLL_MS } from '../../src/launch/timing.js';
+import { COMMIT_RETRY_DELAYS_MS, LAUNCH_LAMBDA_TIMEOUT_MS, LAUNCH_POLL_MS, ON_EVENT_RETRY_BUDGET_MS } from '../../src/launch/timing.js';
 import { CLUSTER, HandoverWorld, LINEAGE, SERVICE } from '../continuity/handover-world.js';
 
 const VOLUME = { RoleArn: 'arn:aws:iam::123456789012:role/infra', Encrypted: 'true', SizeInGiB: '50', VolumeType: 'gp3', FilesystemType: 'xfs' };
@@ -114,6 +114,99 @@ describe('LaunchSnapshot handler: the deploy handover', () => {
     fail = undefined;
     const { result } = await provider(w, deps, request);
     assert.equal(result.IsComplete, true);
+  });
+
+  test('onEvent retries a transient error beginning the handover (the framework would fail the deploy on a throw), then begins it once', async () => {
+    const { w, deps, lines } = await world();
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    let calls = 0;
+    const flaky: LaunchDeps = {
+      ...deps,
+      ecs: {
+        ...w.ecs,
+        describeService: async (c, s) => {
+          calls++;
+          if (calls <= 2) throw throttled;
+          return w.ecs.describeService(c, s);
+        },
+      },
+    };
+    const request: LaunchEvent = { RequestType: 'Update', RequestId: 'req-1', ResourceProperties: props('jenkins:8'), OldResourceProperties: props('jenkins:7') };
+    const start = w.clock.ms;
+    const answer = await w.drive(onEventWith(request, flaky));
+    assert.equal(calls, 3);
+    assert.equal(w.clock.ms - start, 1_000 + 2_000, 'backed off 1 s, then 2 s');
+    assert.deepEqual([answer.Data?.HandoverId, answer.Data?.HandoverStarter], ['req-1', 'cloudformation']);
+    assert.equal(w.record.peek()!.operation?.id, 'req-1');
+    assert.equal(lines.filter((l) => l.includes('retrying') && l.includes('ThrottlingException')).length, 2);
+    const { result } = await provider(w, deps, request);
+    assert.equal(result.IsComplete, true);
+  });
+
+  test('onEvent: a begin write that landed before its answer was lost is resumed under the same id and starter, not begun again', async () => {
+    const { w, deps } = await world();
+    const unavailable = Object.assign(new Error('Internal server error'), { name: 'InternalServerError' });
+    // The first write lands, then DynamoDB fails every call for 20 s: longer than the commit's own retries.
+    let failUntil: number | undefined;
+    const record = {
+      read: async (l: string) => {
+        if (failUntil !== undefined && w.clock.ms < failUntil) throw unavailable;
+        return w.record.read(l);
+      },
+      write: async (...a: Parameters<typeof w.record.write>) => {
+        if (failUntil !== undefined && w.clock.ms < failUntil) throw unavailable;
+        const res = await w.record.write(...a);
+        if (failUntil === undefined) {
+          failUntil = w.clock.ms + 20_000;
+          throw unavailable;
+        }
+        return res;
+      },
+    };
+    assert.ok(20_000 > COMMIT_RETRY_DELAYS_MS, 'the outage outlives one commit');
+    const seq = w.record.peek()!.seq;
+    // No RequestId: onEvent draws the operation id itself, once for all its attempts.
+    const request: LaunchEvent = { RequestType: 'Update', ResourceProperties: props('jenkins:8'), OldResourceProperties: props('jenkins:7') };
+    const answer = await w.drive(onEventWith(request, { ...deps, record: () => record }));
+    const r = w.record.peek()!;
+    // The same writes as an onEvent without the outage (the begin, and the pre-copy it starts).
+    const clean = await world();
+    const cleanSeq = clean.w.record.peek()!.seq;
+    await clean.w.drive(onEventWith(request, clean.deps));
+    assert.equal(r.seq - seq, clean.w.record.peek()!.seq - cleanSeq);
+    assert.equal(r.snapshots.filter((x) => x.kind === 'manual').length, 1, 'one pre-copy');
+    assert.equal(r.operation?.step, clean.w.record.peek()!.operation?.step);
+    assert.equal(answer.Data?.HandoverId, r.operation?.id);
+    assert.equal(answer.Data?.HandoverStarter, 'cloudformation', 'a forward deploy: CloudFormation starts the task');
+    assert.equal(answer.Data?.HandoverBegunAt, String(r.operation?.seq));
+  });
+
+  test('onEvent gives up on a transient error after its retry budget, and fails at once on access denied', async () => {
+    const { w, deps } = await world();
+    let calls = 0;
+    let error: Error = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const failing: LaunchDeps = {
+      ...deps,
+      ecs: {
+        ...w.ecs,
+        describeService: async () => {
+          calls++;
+          throw error;
+        },
+      },
+    };
+    const request: LaunchEvent = { RequestType: 'Update', RequestId: 'req-1', ResourceProperties: props('jenkins:8'), OldResourceProperties: props('jenkins:7') };
+    const before = w.record.peek();
+    const start = w.clock.ms;
+    await assert.rejects(w.drive(onEventWith(request, failing)), { name: 'ThrottlingException' });
+    assert.ok(calls > 3, `retried (${calls} attempts)`);
+    assert.ok(w.clock.ms - start <= ON_EVENT_RETRY_BUDGET_MS, `within the budget (${w.clock.ms - start} ms)`);
+    assert.ok(ON_EVENT_RETRY_BUDGET_MS + COMMIT_RETRY_DELAYS_MS < LAUNCH_LAMBDA_TIMEOUT_MS, 'the last attempt ends inside the Lambda timeout');
+    assert.deepEqual(w.record.peek(), before, 'nothing begun');
+    calls = 0;
+    error = Object.assign(new Error('not authorized to perform: ecs:DescribeServices'), { name: 'AccessDeniedException' });
+    await assert.rejects(w.drive(onEventWith(request, failing)), /not authorized/);
+    assert.equal(calls, 1, 'no retry');
   });
 
   test('a pending head is waited for inside one isComplete, up to its step budget', async () => {
