@@ -80,26 +80,22 @@ export function decideRecordRoll(input: RollInput): RecordRollDecision {
   if (record.holder !== undefined) return { action: 'nothing', reason: 'live-holder' };
   if (record.operation !== undefined) return { action: 'nothing', reason: 'operation' };
   const current = primaryDeployment(service)?.snapshotId;
-  if (orphanedHandoff(record)) {
-    // The final snapshot of a handoff failed: the lineage continues from the handoff's base with its delta.
-    const base = record.handoff!.base;
-    if (current === base) return record.launch === base ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: base };
-    if (record.launch !== base || record.roll?.snapshotId !== base) return { action: 'roll', snapshotId: base, ...(current === undefined ? {} : { from: current }) };
-    return input.now.getTime() - Date.parse(record.roll.at) > input.rollLeaseMs ? { action: 'reroll', snapshotId: base, ...(current === undefined ? {} : { from: current }) } : { action: 'nothing', reason: 'roll-in-flight' };
-  }
-  if (input.headState !== 'completed') return { action: 'nothing', reason: 'head-pending' };
   // A handoff's base with its delta is the head's home (docs/design/handoff.md): a service that
   // launches from it is on the head. Rolling it to the final snapshot would replace the task the
   // handover just started; should its keeper fail to apply the delta, it drops the handoff and the
-  // next decision rolls.
+  // next decision rolls. Orphaned (the final failed), the base is where the lineage continues.
   const handoff = validHandoff(record);
-  if (handoff !== undefined && current === handoff.base) return record.launch === handoff.base ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: handoff.base };
-  if (current === head.snapshotId) return record.launch === head.snapshotId ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: head.snapshotId };
-  if (service.deployments.some((d) => d.snapshotId === head.snapshotId && d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS')) return { action: 'nothing', reason: 'rollout-in-progress' };
+  const orphan = orphanedHandoff(record);
+  if (!orphan && input.headState !== 'completed') return { action: 'nothing', reason: 'head-pending' };
+  const target = orphan ? handoff!.base : head.snapshotId;
+  if (current === target || (handoff !== undefined && current === handoff.base)) {
+    return record.launch === current ? { action: 'nothing', reason: 'up-to-date' } : { action: 'adopt', snapshotId: current };
+  }
+  if (!orphan && service.deployments.some((d) => d.snapshotId === target && d.status === 'ACTIVE' && d.rolloutState === 'IN_PROGRESS')) return { action: 'nothing', reason: 'rollout-in-progress' };
   const from = current === undefined ? {} : { from: current };
-  if (record.launch !== head.snapshotId || record.roll?.snapshotId !== head.snapshotId) return { action: 'roll', snapshotId: head.snapshotId, ...from };
+  if (record.launch !== target || record.roll?.snapshotId !== target) return { action: 'roll', snapshotId: target, ...from };
   const age = input.now.getTime() - Date.parse(record.roll.at);
-  return age > input.rollLeaseMs ? { action: 'reroll', snapshotId: head.snapshotId, ...from } : { action: 'nothing', reason: 'roll-in-flight' };
+  return age > input.rollLeaseMs ? { action: 'reroll', snapshotId: target, ...from } : { action: 'nothing', reason: 'roll-in-flight' };
 }
 
 export interface ReconcileReport {

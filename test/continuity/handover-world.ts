@@ -17,7 +17,7 @@
  * rewriting; durations come from {@link WorldTiming}.
  */
 import type { ServiceState, Snapshot } from '../../src/continuity/model.js';
-import type { LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
+import type { DeltaRef, LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
 import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
 import type { HandoverDeps, HandoverEc2, HandoverEcs } from '../../src/continuity/handover.js';
 import { DELTA_CUTOFF_MARGIN_MS, deltaKey, handoffBaseFor } from '../../src/continuity/handoff.js';
@@ -308,7 +308,7 @@ export class HandoverWorld {
         this.ackedAtCleanStop = Math.max(this.ackedAtCleanStop, vol.writes);
         const snap = this.createSnapshotNow(vol.id);
         const token = task.token;
-        const finish = (handoff?: { base: string; delta: { key: string; sha256: string; bytes: number; files: number } }): void => {
+        const finish = (handoff?: { base: string; delta: DeltaRef }): void => {
           const r = this.record.peek()!;
           const out = register(r, { token, snapshotId: snap.id, kind: 'final', task: task.arn, ...(vol.source ? { source: vol.source } : {}), release: true, ...(handoff ? { handoff } : {}) });
           if (out.ok && out.unchanged !== true) this.record.put(out.record, r.seq);
