@@ -35,6 +35,13 @@ export function sample(d: Distribution, rng: Rng): number {
 }
 
 export const FIGURES = {
+  drain: {
+    what: 'a stopping task from DEACTIVATING to its SIGTERM: the ALB drains the target (no request reaches Jenkins meanwhile)',
+    dist: { kind: 'uniform', min: 0, max: 15 },
+    unit: 's',
+    source:
+      'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/load-balancer-connection-draining.html: "Amazon ECS monitors the load balancer, and waits for the load balancer to report that the keep alive connection is closed (the target is in an UNUSED state)", at most the deregistration delay, then sends the stop signal; our target group sets it to 15 s (src/constructs/jenkins-on-fargate.ts); 0 when no connection is open',
+  },
   jenkinsStop: {
     what: 'Jenkins from SIGTERM to exited (tini forwards it; Jenkins.cleanUp)',
     dist: { kind: 'uniform', min: 3, max: 20 },
@@ -181,9 +188,29 @@ export function bootOnRestoredSeconds(rng: Rng): number {
 
 const s = (name: FigureName, rng: Rng): number => sample(FIGURES[name].dist, rng);
 
-/** Home on EFS: stop, the replacement starts once the old task stopped (maximumPercent 100), mount, boot. */
-export function efsRestartSeconds(rng: Rng): number {
-  return s('jenkinsStop', rng) + s('taskStop', rng) + s('schedulerDelay', rng) + s('taskStart', rng) + s('efsMount', rng) + s('jenkinsBoot', rng);
+/**
+ * Where ECS places the replacement task (maximumPercent 100, minimumHealthyPercent 0, the same for
+ * every path). `documented`: the API reference bounds only tasks "in the RUNNING or PENDING state"
+ * by maximumPercent, so the replacement is placed as soon as the old task leaves RUNNING
+ * (DEACTIVATING). `stopped`: ECS waits until the old task is STOPPED (the conservative reading).
+ * Only an account can tell which one ECS does.
+ */
+export type Placement = 'documented' | 'stopped';
+
+/** Seconds from the old task leaving RUNNING to ECS placing the replacement, given when the old task is STOPPED. */
+function placedAt(placement: Placement, stoppedAt: number): number {
+  return placement === 'documented' ? 0 : stoppedAt;
+}
+
+/**
+ * Home on EFS: drain and stop; the replacement is placed per `placement`, starts, mounts and boots
+ * (its Jenkins never before the old one exited: two controllers must not share the home).
+ */
+export function efsRestartSeconds(rng: Rng, placement: Placement = 'documented'): number {
+  const exited = s('drain', rng) + s('jenkinsStop', rng);
+  const stopped = exited + s('taskStop', rng);
+  const started = placedAt(placement, stopped) + s('schedulerDelay', rng) + s('taskStart', rng) + s('efsMount', rng);
+  return Math.max(exited, started) + s('jenkinsBoot', rng);
 }
 
 /**
@@ -191,13 +218,13 @@ export function efsRestartSeconds(rng: Rng): number {
  * waits at the gate while the final snapshot completes; the reconciler then rolls the service, the
  * stale task stops and a second task starts from the final snapshot.
  */
-export function twoStartSeconds(rng: Rng, changedMiB: number): number {
-  const stop = s('jenkinsStop', rng);
-  const firstUp = s('taskStop', rng) + s('schedulerDelay', rng) + s('taskStart', rng) + s('volumeFromSnapshot', rng);
-  const finalDone = snapshotSeconds(changedMiB + stop * SCENARIO.writeMiBps, rng) + s('eventDelay', rng);
+export function twoStartSeconds(rng: Rng, changedMiB: number, placement: Placement = 'documented'): number {
+  const exited = s('drain', rng) + s('jenkinsStop', rng);
+  const firstUp = placedAt(placement, exited + s('taskStop', rng)) + s('schedulerDelay', rng) + s('taskStart', rng) + s('volumeFromSnapshot', rng);
+  const finalDone = exited + snapshotSeconds(changedMiB + exited * SCENARIO.writeMiBps, rng) + s('eventDelay', rng);
   // The roll replaces the stale task once it is up (or cancels its start): whichever is later.
   const rolled = Math.max(firstUp, finalDone);
-  return stop + rolled + s('taskStop', rng) + s('schedulerDelay', rng) + s('taskStart', rng) + s('volumeFromSnapshot', rng) + bootOnRestoredSeconds(rng);
+  return rolled + placedAt(placement, s('taskStop', rng)) + s('schedulerDelay', rng) + s('taskStart', rng) + s('volumeFromSnapshot', rng) + bootOnRestoredSeconds(rng);
 }
 
 export interface Percentiles {

@@ -131,6 +131,7 @@ export class EcsAdapter implements EcsPort {
       runningCount: s.runningCount ?? 0,
       pendingCount: s.pendingCount,
       deployments: (s.deployments ?? []).map(deploymentFromEcs),
+      ...(s.deploymentConfiguration?.maximumPercent !== undefined ? { maximumPercent: s.deploymentConfiguration.maximumPercent } : {}),
     };
   }
 

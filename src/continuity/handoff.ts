@@ -21,6 +21,27 @@ export const FLUSH_INTERVAL_MS = 30_000;
  */
 export const DELTA_CUTOFF_MARGIN_MS = 60_000;
 
+/**
+ * How long an authoritative keeper holds its periodic snapshots while a handover is in progress
+ * (its pre-copy is fresher, and the launch before the stop needs the pre-copy to stay the head).
+ * A planned handover takes minutes (the pre-copy's own wait is bounded at 15 min by default); past
+ * this the periodic schedule resumes, and the handover stops the holder first instead.
+ */
+export const HANDOVER_PERIODIC_HOLD_MS = 30 * 60_000;
+
+/**
+ * The handover in progress an authoritative keeper has seen, and since when (its clock): the same
+ * as `seen` while the record shows the same operation, undefined once none is in progress. The
+ * keeper holds its periodic snapshots for {@link HANDOVER_PERIODIC_HOLD_MS} from `at`: a periodic
+ * snapshot registered after the pre-copy would move the head off the snapshot a launch before the
+ * stop starts from, and a crash of the holder then leaves that launch stale.
+ */
+export function handoverSeen(record: LineageRecord, seen: { readonly id: string; readonly at: number } | undefined, now: Date): { readonly id: string; readonly at: number } | undefined {
+  const op = record.operation;
+  if (op?.kind !== 'handover') return undefined;
+  return seen?.id === op.id ? seen : { id: op.id, at: now.getTime() };
+}
+
 /** Stop budget kept after the delta's upload for the one record write that registers the final snapshot. */
 export const DELTA_REGISTER_RESERVE_MS = 10_000;
 
@@ -43,4 +64,14 @@ export function handoffBaseFor(record: LineageRecord, taskArn: string): string |
   if (op?.kind !== 'handover' || op.target === undefined) return undefined;
   const member = record.snapshots.find((e) => e.snapshotId === op.target);
   return member !== undefined && member.task === taskArn ? member.snapshotId : undefined;
+}
+
+/**
+ * A handover launched the task whose volume was built from `source` while the holder still serves
+ * (docs/protocol.md, section 7, "launch before the stop"): the holder's keeper ships the delta from
+ * that pre-copy when it stops, and the task waits for the handoff instead of counting as stale.
+ */
+export function awaitsHandoff(record: LineageRecord, source: string | undefined): boolean {
+  const op = record.operation;
+  return op?.kind === 'handover' && op.step === 'launching' && source !== undefined && op.target === source && record.holder !== undefined;
 }

@@ -72,6 +72,13 @@ export interface HandoverConfig {
    * and the stack's service update starts the task.
    */
   readonly starter: 'service' | 'cloudformation';
+  /**
+   * Launch the new task from the completed pre-copy in the service update that stops the old one,
+   * when the holder's keeper ships a handoff delta (docs/protocol.md, section 7). @default true
+   */
+  readonly launchBeforeStop?: boolean;
+  /** How long the `service` starter waits for the new task's acquire after a launch before the stop. @default 1800000 (30 min) */
+  readonly launchTimeoutMs?: number;
   readonly retry?: RetryPolicy;
 }
 
@@ -182,6 +189,7 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
 
   // 2. pre-copy, while Jenkins serves.
   let preCopy: string | undefined = record.operation?.step === 'pre-copy' ? record.operation.target : undefined;
+  let preCopyCompleted = false;
   if (stepIndex(record.operation?.step) < stepIndex('pre-copy')) {
     preCopy = cfg.preCopy === false ? undefined : await startPreCopy(deps, cfg, record, id, retry, write, log);
     await advance('pre-copy', preCopy);
@@ -192,7 +200,10 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
       // Bounded from the snapshot's own StartTime, so a resumed driver does not restart the bound
       // (a liveness bound only, never an order: EBS's clock against ours).
       const limit = (snap?.startTime.getTime() ?? clock.now().getTime()) + (cfg.preCopyTimeoutMs ?? 900_000);
-      if (snap?.state === 'completed') break;
+      if (snap?.state === 'completed') {
+        preCopyCompleted = true;
+        break;
+      }
       if (snap === undefined || snap.state === 'error') {
         log('warn', 'pre-copy snapshot failed; the final snapshot carries everything', { snapshot: preCopy, state: snap?.state ?? 'missing' });
         const res = await write((r) => (r.head?.snapshotId === preCopy ? dropFailed(r, preCopy) : { ok: true, record: r, unchanged: true }));
@@ -205,6 +216,30 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
       }
       if (outOfTime()) return waiting('pre-copy', `pre-copy ${preCopy} is ${snap.progress ?? snap.state}`);
       await clock.sleep(pollMs);
+    }
+  }
+
+  // 3a. launch before the stop (docs/protocol.md, section 7): with the pre-copy completed and a
+  // holder whose keeper ships a handoff delta, the one new task launches from the pre-copy now, in
+  // the same service update that stops the old one. ECS counts only RUNNING and PENDING tasks
+  // against maximumPercent, so it may place the new task while the old one drains and stops; the
+  // new keeper waits for the old one's handoff (acquire answers `held`, not `stale`). Without the
+  // handoff (the keeper could not ship, the task crashed) the launch is lost: the write that shows
+  // it ends the operation, and the reconciler rolls to the head.
+  if (preCopyCompleted && preCopy !== undefined && cfg.launchBeforeStop !== false && stepIndex(record.operation?.step) < stepIndex('stopping') && (await stopsBeforeStart(deps, cfg, retry, log))) {
+    const p = preCopy;
+    const res = await write((r) =>
+      // The pre-copy must still be the head: if the holder crashes after this launch, the fence
+      // leaves the head where it is and the launched task can still acquire from it.
+      r.operation?.id === id && stepIndex(r.operation.step) < stepIndex('stopping') && r.holder?.handoff === true && r.head?.snapshotId === p
+        ? both(r, (x) => adoptLaunch(x, p), (x) => advanceOperation(x, { id, step: 'launching', target: p }))
+        : { ok: true, record: r, unchanged: true },
+    );
+    if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
+    record = res.outcome.record;
+    if (record.operation?.step === 'launching') {
+      log('info', 'launching from the pre-copy before the stop: the holder hands over with a delta', { preCopy: p, holder: record.holder?.taskArn ?? null });
+      deps.onStep?.('launching', clock.now());
     }
   }
 
@@ -290,11 +325,68 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
     if (primary?.snapshotId !== target || (service?.desiredCount ?? 0) < 1) {
       await retry(() => deps.ecs.rollSnapshot(cfg.cluster, cfg.service, target, { desiredCount: 1 }));
     }
-    // 6. end: the new task's keeper acquires once the operation is gone.
-    await write((r) => endOperation(r, id));
+    const after = await retry(() => deps.record.read(cfg.lineage));
+    if (after?.operation?.id === id && (after.holder !== undefined || after.head?.snapshotId !== target)) {
+      // Launched before the stop (a holder still hands over), or from a handoff's base: the
+      // holder's keeper ships its delta only while this operation stands, so it stays until the
+      // new task's acquire ends it (or the write that loses the launch does).
+      const waited = await awaitAcquire(deps, cfg, id, retry, write, log, outOfTime, pollMs);
+      if (waited !== undefined) return waiting('launching', waited);
+    } else {
+      // 6. end: the new task's keeper acquires once the operation is gone.
+      await write((r) => endOperation(r, id));
+    }
   }
   log('info', 'handover done', { operation: id, launch: target, preCopy: preCopy ?? null });
   return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
+}
+
+/**
+ * The service's deployment stops the old task before a new one counts (maximumPercent at most 100
+ * with one task): only then may the new task launch before the stop. Above it ECS keeps the old
+ * task until the new one is healthy, and the new one waits for the old one's handoff.
+ */
+async function stopsBeforeStart(deps: HandoverDeps, cfg: HandoverConfig, retry: <T>(fn: () => Promise<T>) => Promise<T>, log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void): Promise<boolean> {
+  const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
+  const ok = service !== undefined && service.desiredCount <= 1 && service.maximumPercent !== undefined && service.maximumPercent <= 100;
+  if (!ok) log('info', 'no launch before the stop: the service may keep the old task until a new one is healthy', { maximumPercent: service?.maximumPercent ?? null, desiredCount: service?.desiredCount ?? null });
+  return ok;
+}
+
+/**
+ * After a launch before the stop: wait until the operation ends (the new task's acquire, or the
+ * write that lost the launch), fencing a holder whose task stopped without releasing. Answers why
+ * it still waits when `until` (or the launch bound) passed, undefined once it ended.
+ */
+async function awaitAcquire(
+  deps: HandoverDeps,
+  cfg: HandoverConfig,
+  id: string,
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+  write: (decide: (r: LineageRecord) => Outcome) => ReturnType<typeof commit>,
+  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
+  outOfTime: () => boolean,
+  pollMs: number,
+): Promise<string | undefined> {
+  const giveUpAt = deps.clock.now().getTime() + (cfg.launchTimeoutMs ?? 1_800_000);
+  for (;;) {
+    const r = await retry(() => deps.record.read(cfg.lineage));
+    if (r?.operation?.id !== id) {
+      if (r?.holder !== undefined && r.launch !== undefined) log('info', 'the new task holds the lineage', { task: r.holder.taskArn, launch: r.launch });
+      else log('warn', 'the launch from the pre-copy could not hold the lineage (no handoff); the reconciler rolls the service to the head', { head: r?.head?.snapshotId ?? null });
+      return undefined;
+    }
+    const holder = r.holder;
+    if (holder !== undefined && taskGone(await retry(() => deps.ecs.taskStatus(cfg.cluster, holder.taskArn)))) {
+      const res = await write((x) => fence(x, holder));
+      if (res.wrote) log('info', 'holder fenced: its task stopped without releasing', { task: holder.taskArn, token: holder.token });
+      continue;
+    }
+    const why = holder !== undefined ? `task ${holder.taskArn} is stopping and hands over` : 'the new task has not acquired yet';
+    if (outOfTime()) return why;
+    if (deps.clock.now().getTime() >= giveUpAt) return `${why} (the handover completes without this driver)`;
+    await deps.clock.sleep(pollMs);
+  }
 }
 
 /** CreateSnapshot of the holder's volume, registered under the holder's token (kind manual). Undefined when there is nothing to copy. */

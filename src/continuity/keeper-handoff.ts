@@ -24,6 +24,9 @@ export interface KeeperHandoffContext {
   commitOpts(signal?: AbortSignal): CommitOptions;
 }
 
+/** How long a stopping keeper waits for a pre-copy the handover already read `completed` to read so here too. */
+const PRE_COPY_SETTLE_MS = 15_000;
+
 export class KeeperHandoff {
   /** Key of the delta applied onto this volume: it may then hold the lineage only through that handoff. */
   private deltaApplied: string | undefined;
@@ -94,7 +97,14 @@ export class KeeperHandoff {
       const rec = await this.ctx.retry(() => record.read(this.ctx.lineage), undefined, shipBy, RECORD_RETRYABLE);
       const base = rec === undefined ? undefined : handoffBaseFor(rec, this.ctx.taskArn);
       if (base === undefined) return undefined;
-      const snap = await this.ctx.retry(() => ec2.describeSnapshot(base), undefined, shipBy);
+      let snap = await this.ctx.retry(() => ec2.describeSnapshot(base), undefined, shipBy);
+      // A handover at `launching` chose the pre-copy after reading it `completed` by id: `pending`
+      // now is EC2's eventual consistency on another reader, which settles in seconds.
+      const settleBy = Math.min(clock.now().getTime() + PRE_COPY_SETTLE_MS, shipBy.getTime());
+      while (rec?.operation?.step === 'launching' && snap?.state === 'pending' && clock.now().getTime() + 1_000 < settleBy) {
+        await clock.sleep(1_000);
+        snap = await this.ctx.retry(() => ec2.describeSnapshot(base), undefined, shipBy);
+      }
       if (snap?.state !== 'completed' || snap.volumeId !== volume.id) {
         this.ctx.log('info', 'no handoff: the pre-copy is not a completed snapshot of this volume', { snapshot: base, state: snap?.state ?? 'missing' });
         return undefined;

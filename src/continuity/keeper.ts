@@ -14,7 +14,7 @@ import { ensureRecord } from './ensure-record.js';
 import type { RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, RETRYABLE_AWS_ERRORS, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, FLUSH_INTERVAL_MS } from './handoff.js';
+import { awaitsHandoff, DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, FLUSH_INTERVAL_MS, HANDOVER_PERIODIC_HOLD_MS, handoverSeen } from './handoff.js';
 import { KeeperHandoff } from './keeper-handoff.js';
 import { acquire, register } from './transitions.js';
 
@@ -51,6 +51,12 @@ export interface KeeperConfig {
   readonly staleRecheckMs?: number;
   /** Pause between two gate rounds while another task holds the lineage (or an operation runs). @default 10000 */
   readonly holderPollMs?: number;
+  /**
+   * Pause between two gate rounds while the holder hands the lineage over to this task (a handover
+   * launched it from the pre-copy before the holder stopped): every second of it is downtime once
+   * the holder has stopped. One consistent read per round. @default 2000
+   */
+  readonly handoffPollMs?: number;
   /** Bootstrap of a v0.1 lineage: pause between the two listings it compares. @default 60000 */
   readonly bootstrapSettleMs?: number;
   /** From SIGTERM to giving up on the final snapshot; below the container's 120 s stopTimeout. @default 100000 */
@@ -83,7 +89,7 @@ export class KeeperError extends Error {
 
 export type PeriodicResult =
   | { readonly status: 'taken'; readonly snapshot: Snapshot }
-  | { readonly status: 'skipped'; readonly reason: 'not-authoritative' | 'previous-pending' | 'stopping' }
+  | { readonly status: 'skipped'; readonly reason: 'not-authoritative' | 'previous-pending' | 'stopping' | 'handover' }
   | { readonly status: 'fenced' }
   | { readonly status: 'failed'; readonly code: string };
 
@@ -128,6 +134,8 @@ export class Keeper {
   /** Fencing token of the lease, once acquired. */
   private token: number | undefined;
   private fencedReason: string | undefined;
+  /** The handover operation this keeper first saw in progress, and when (its clock). */
+  private handoverSeen: { readonly id: string; readonly at: number } | undefined;
   private resolveFenced!: (reason: string) => void;
   /**
    * Resolves (with the reason) when the lease was taken over. The process must then exit non-zero
@@ -143,6 +151,7 @@ export class Keeper {
       attachmentTimeoutMs: 300_000,
       staleRecheckMs: 15_000,
       holderPollMs: 10_000,
+      handoffPollMs: 2_000,
       bootstrapSettleMs: 60_000,
       stopBudgetMs: 100_000,
       finalReserveMs: 30_000,
@@ -277,7 +286,13 @@ export class Keeper {
       const status = await this.retry(() => ecs.taskStatus(this.cfg.cluster, other.taskArn), sig);
       stopped = { token: other.token, status };
     }
-    const input = { taskArn: this.cfg.taskArn, volumeId: volume.id, ...(this.source ? { source: this.source } : {}), ...(this.handoff.applied ? { appliedDelta: this.handoff.applied } : {}) };
+    const input = {
+      taskArn: this.cfg.taskArn,
+      volumeId: volume.id,
+      ...(this.source ? { source: this.source } : {}),
+      ...(this.handoff.applied ? { appliedDelta: this.handoff.applied } : {}),
+      ...(this.deps.delta ? { shipsDelta: true } : {}),
+    };
     const { outcome } = await commit(
       this.deps.record,
       this.cfg.lineage,
@@ -290,8 +305,10 @@ export class Keeper {
         await this.markStale(outcome.reason, rec.head?.snapshotId ?? 'none');
         return this.cfg.staleRecheckMs;
       }
+      // The handoff landed between this round's read and its write: the next round applies the delta.
+      if (outcome.code === 'needs-delta') return 0;
       this.log('info', 'waiting to hold the lineage', { code: outcome.code, reason: outcome.reason, ...(stopped ? { holderStatus: stopped.status } : {}) });
-      return this.cfg.holderPollMs;
+      return awaitsHandoff(rec, this.source) ? this.cfg.handoffPollMs : this.cfg.holderPollMs;
     }
     const holder = outcome.record.holder!;
     this.token = holder.token;
@@ -384,6 +401,12 @@ export class Keeper {
       if (rec?.holder?.token !== this.token) {
         this.fence(`the record names ${rec?.holder ? `${rec.holder.taskArn} (token ${rec.holder.token})` : 'no holder'}`);
         return { status: 'fenced' };
+      }
+      this.handoverSeen = rec === undefined ? undefined : handoverSeen(rec, this.handoverSeen, clock.now());
+      if (this.handoverSeen !== undefined && clock.now().getTime() - this.handoverSeen.at < HANDOVER_PERIODIC_HOLD_MS) {
+        // Its pre-copy is the fresher copy, and must stay the head for a launch before the stop.
+        this.log('info', 'a handover is in progress: its pre-copy stands in for this periodic snapshot', { operation: this.handoverSeen.id });
+        return { status: 'skipped', reason: 'handover' };
       }
       if (this.lastPeriodicId !== undefined) {
         const id = this.lastPeriodicId;
@@ -522,3 +545,4 @@ export class Keeper {
     return KEEPER_EXIT.ok;
   }
 }
+

@@ -85,6 +85,13 @@ export interface ServiceState {
   readonly runningCount: number;
   readonly pendingCount?: number;
   readonly deployments: readonly Deployment[];
+  /**
+   * The service's deploymentConfiguration.maximumPercent. At 100 (desired count 1) ECS must stop
+   * the old task before the new one counts: the only setting under which a handover may launch
+   * before the stop (above it ECS keeps the old task until the new one is healthy, and the new one
+   * waits for the old one's handoff).
+   */
+  readonly maximumPercent?: number;
 }
 
 /** The `AmazonElasticBlockStorage` attachment of a task, as DescribeTasks reports it. */

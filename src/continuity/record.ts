@@ -37,6 +37,12 @@ export interface Holder {
    * taken over (its task was reported STOPPED) can never advance the head again.
    */
   readonly token: number;
+  /**
+   * The holder's keeper ships a handoff delta when it stops during a handover (it has a handoff
+   * bucket). Only then may a handover launch the next task from the pre-copy before the holder has
+   * stopped (docs/protocol.md, section 7): a keeper that cannot ship would leave that task stale.
+   */
+  readonly handoff?: true;
 }
 
 /**

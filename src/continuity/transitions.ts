@@ -8,6 +8,7 @@
  * know (a task reported STOPPED by ECS, a snapshot's state read by id) are inputs the caller read
  * by id just before deciding.
  */
+import { awaitsHandoff } from './handoff.js';
 import { effectiveTime, type Snapshot, type SnapshotKind, type Volume } from './model.js';
 import type { DeltaRef } from './ports.js';
 import { LAUNCH_HISTORY, RECORD_FORMAT, type Holder, type LineageRecord, type OperationKind, type RecordedSnapshot } from './record.js';
@@ -25,6 +26,8 @@ export type RefusalCode =
   | 'not-member'
   | 'protected'
   | 'nothing-to-do'
+  /** acquire: the volume was built from a valid handoff's base and the delta is not applied yet (apply it, then acquire). */
+  | 'needs-delta'
   /** migrate: the lineage has a head and the caller did not force. */
   | 'has-head';
 
@@ -56,7 +59,21 @@ const same = (record: LineageRecord): Next => ({ ok: true, record, unchanged: tr
  */
 function bump(record: LineageRecord, changes: Partial<Omit<LineageRecord, 'seq' | 'lineage' | 'format'>>): LineageRecord {
   const next = { ...record, ...changes, seq: record.seq + 1 };
-  return next.handoff !== undefined && !handoffHolds(next) ? without(next, 'handoff') : next;
+  const kept = next.handoff !== undefined && !handoffHolds(next) ? without(next, 'handoff') : next;
+  return launchLost(kept) ? without(kept, 'operation') : kept;
+}
+
+/**
+ * A handover at `launching` waits for the acquire of the one task it launched from its target. Once
+ * no holder is left, that task can acquire only if the target is the head or a valid handoff's base;
+ * otherwise (the holder released without a handoff, was fenced after registering past the target,
+ * the handoff was dropped because its delta could not be applied) it waits in vain, and the operation
+ * ends with the write that made it so: the reconciler then rolls the service to the head.
+ */
+function launchLost(record: LineageRecord): boolean {
+  const op = record.operation;
+  if (op?.kind !== 'handover' || op.step !== 'launching' || op.target === undefined || record.holder !== undefined) return false;
+  return record.head?.snapshotId !== op.target && validHandoff(record)?.base !== op.target;
 }
 
 /**
@@ -145,6 +162,8 @@ export interface AcquireInput {
    * the volume then holds the head's home although its source is the base.
    */
   readonly appliedDelta?: string;
+  /** The keeper can ship a handoff delta at its stop (recorded as `holder.handoff`). */
+  readonly shipsDelta?: boolean;
 }
 
 /**
@@ -159,7 +178,17 @@ export function acquire(record: LineageRecord, input: AcquireInput): Outcome {
   if (record.holder?.taskArn === input.taskArn && record.holder.volumeId === input.volumeId) return same(record);
   const head = record.head;
   const handoff = validHandoff(record);
+  const op = record.operation;
+  // The task a handover launched from its pre-copy while the holder still served: it waits for
+  // the holder's stop and handoff; it is not stale (its delta is on the way), nor may it hold yet.
+  if (awaitsHandoff(record, input.source) && input.appliedDelta === undefined && input.holderStopped !== true) {
+    return refuse('held', `task ${record.holder!.taskArn} holds ${record.lineage} and hands it over to the launch from ${input.source}`);
+  }
   const viaHandoff = handoff !== undefined && input.source === handoff.base && input.appliedDelta === handoff.delta.key;
+  if (handoff !== undefined && input.source === handoff.base && input.appliedDelta === undefined) {
+    // Not stale: the keeper read the record before the handoff was written; it applies the delta and comes back.
+    return refuse('needs-delta', `volume ${input.volumeId} was built from ${handoff.base}, the base of the handoff to ${handoff.final}: apply delta ${handoff.delta.key} first`);
+  }
   if (input.appliedDelta !== undefined && !viaHandoff) {
     // The volume is the base plus that delta: the head's home only while that handoff stands
     // (a restore to the base itself, say, must not start on the base plus a delta).
@@ -176,7 +205,6 @@ export function acquire(record: LineageRecord, input: AcquireInput): Outcome {
         : `volume ${input.volumeId} was built from ${input.source}, not from the head ${head.snapshotId}`,
     );
   }
-  const op = record.operation;
   // A handover at `launching` waits for exactly this acquire: the one task it launched, from its
   // target (or the handoff's base with the delta), ends it in the same write. Until then nothing
   // else can begin (a restore is refused, a restart resumes this handover), so no other start can
@@ -186,7 +214,7 @@ export function acquire(record: LineageRecord, input: AcquireInput): Outcome {
   if (record.holder !== undefined && input.holderStopped !== true) {
     return refuse('held', `task ${record.holder.taskArn} (volume ${record.holder.volumeId}) holds the lineage`);
   }
-  const holder: Holder = { taskArn: input.taskArn, volumeId: input.volumeId, token: record.seq + 1 };
+  const holder: Holder = { taskArn: input.taskArn, volumeId: input.volumeId, token: record.seq + 1, ...(input.shipsDelta === true ? { handoff: true as const } : {}) };
   const next = bump(record, { holder });
   return { ok: true, record: launched ? without(next, 'operation') : next };
 }
@@ -214,7 +242,7 @@ export function register(record: LineageRecord, input: RegisterInput): Outcome {
   const holds = record.holder?.token === input.token;
   if (record.snapshots.some((e) => e.snapshotId === input.snapshotId)) {
     // Registered by an earlier attempt whose answer was lost: only the release may be left to do.
-    return input.release === true && holds ? { ok: true, record: without(bump(record, {}), 'holder') } : same(record);
+    return input.release === true && holds ? { ok: true, record: bump(without(record, 'holder'), {}) } : same(record);
   }
   if (!holds) return refuse('fenced', `token ${input.token} no longer holds ${record.lineage} (holder: ${record.holder ? `${record.holder.taskArn} token ${record.holder.token}` : 'none'})`);
   const entry: RecordedSnapshot = {
@@ -228,8 +256,8 @@ export function register(record: LineageRecord, input: RegisterInput): Outcome {
   const handoff = input.release === true && input.handoff !== undefined && snapshots.some((e) => e.snapshotId === input.handoff!.base && e.snapshotId !== input.snapshotId)
     ? { handoff: { final: input.snapshotId, base: input.handoff.base, delta: input.handoff.delta, seq: record.seq + 1 } }
     : {};
-  const next = bump(without(record, 'handoff'), { snapshots, head: entry, ...handoff });
-  return { ok: true, record: input.release === true ? without(next, 'holder') : next };
+  // The release goes into the same bump, so a handover launch it leaves without a way to acquire ends with it.
+  return { ok: true, record: bump(input.release === true ? without(record, 'handoff', 'holder') : without(record, 'handoff'), { snapshots, head: entry, ...handoff }) };
 }
 
 /**
@@ -238,20 +266,16 @@ export function register(record: LineageRecord, input: RegisterInput): Outcome {
  * (the reconciler rolls to it once completed). Any other handoff, or none, is left as it is.
  */
 export function dropHandoff(record: LineageRecord, key: string): Outcome {
-  const h = record.handoff;
-  if (h?.delta.key !== key) return same(record);
-  // A handover waiting at `launching` for a task from this base waits in vain now: it ends here,
-  // so the reconciler can roll the service to the final snapshot.
-  const op = record.operation;
-  const waiting = op?.kind === 'handover' && op.step === 'launching' && op.target === h.base;
-  const next = without(bump(record, {}), 'handoff');
-  return { ok: true, record: waiting ? without(next, 'operation') : next };
+  if (record.handoff?.delta.key !== key) return same(record);
+  // A handover waiting at `launching` for a task from this base waits in vain now: `bump` ends it
+  // (see launchLost), so the reconciler can roll the service to the final snapshot.
+  return { ok: true, record: bump(without(record, 'handoff'), {}) };
 }
 
 /** `release`: the holder gives the lineage up (its token must still hold it). */
 export function release(record: LineageRecord, token: number): Outcome {
   if (record.holder?.token !== token) return refuse('not-holder', `token ${token} does not hold ${record.lineage}`);
-  return { ok: true, record: without(bump(record, {}), 'holder') };
+  return { ok: true, record: bump(without(record, 'holder'), {}) };
 }
 
 /**
@@ -260,7 +284,7 @@ export function release(record: LineageRecord, token: number): Outcome {
  */
 export function fence(record: LineageRecord, holder: Pick<Holder, 'taskArn' | 'token'>): Outcome {
   if (record.holder?.token !== holder.token || record.holder.taskArn !== holder.taskArn) return refuse('not-holder', `${holder.taskArn} no longer holds ${record.lineage}`);
-  return { ok: true, record: without(bump(record, {}), 'holder') };
+  return { ok: true, record: bump(without(record, 'holder'), {}) };
 }
 
 /**

@@ -20,7 +20,7 @@ import type { ServiceState, Snapshot } from '../../src/continuity/model.js';
 import type { DeltaRef, LogEntry, SnapshotTags } from '../../src/continuity/ports.js';
 import type { LineageRecord, RecordPort } from '../../src/continuity/record.js';
 import type { HandoverDeps, HandoverEc2, HandoverEcs } from '../../src/continuity/handover.js';
-import { DELTA_CUTOFF_MARGIN_MS, deltaKey, handoffBaseFor } from '../../src/continuity/handoff.js';
+import { awaitsHandoff, DELTA_CUTOFF_MARGIN_MS, deltaKey, handoffBaseFor } from '../../src/continuity/handoff.js';
 import { acquire, createRecord, register, validHandoff } from '../../src/continuity/transitions.js';
 import { VirtualClock } from '../sim/clock.js';
 
@@ -45,6 +45,12 @@ export interface WorldTiming {
   snapshotCompletion(changedBytes: number): number;
   /** Keeper gate round while refused (operation in progress, or held). */
   readonly gatePollMs: number;
+  /**
+   * From ECS deciding to stop a task to its SIGTERM: the load balancer drains the target (its
+   * deregistration delay) while the task is DEACTIVATING; no request reaches Jenkins meanwhile.
+   * Absent: 0.
+   */
+  drain?(): number;
   /** The stopping keeper packs and uploads a handoff delta of this many bytes (docs/design/handoff.md). Absent: no handoff. */
   deltaShip?(bytes: number): number;
   /** The starting keeper downloads and applies a delta of this many bytes. */
@@ -130,6 +136,15 @@ export interface WorldOptions {
   readonly changedGiB?: number;
   /** Bytes Jenkins writes per second while serving. @default 256 KiB */
   readonly writeBytesPerSecond?: number;
+  /**
+   * ECS counts only RUNNING and PENDING tasks against maximumPercent (and in runningCount), as the
+   * API reference defines both: a replacement is placed while the old task is still DEACTIVATING or
+   * STOPPING. False: ECS places it only once the old task is STOPPED (the conservative reading).
+   * @default false
+   */
+  readonly placeWhileStopping?: boolean;
+  /** The stopping keeper's delta upload fails (it registers its final snapshot without a handoff). */
+  readonly shipFails?: boolean;
 }
 
 export class HandoverWorld {
@@ -157,9 +172,13 @@ export class HandoverWorld {
   downFrom?: number;
   downTo?: number;
   private readonly writeRate: number;
+  private readonly placeWhileStopping: boolean;
+  private readonly shipFails: boolean;
 
   constructor(opts: WorldOptions = {}) {
     this.timing = opts.timing ?? FIXED_TIMING;
+    this.placeWhileStopping = opts.placeWhileStopping ?? false;
+    this.shipFails = opts.shipFails ?? false;
     this.writeRate = opts.writeBytesPerSecond ?? 256 * 1024;
     // A lineage with one completed periodic snapshot and a serving holder whose volume changed since.
     const seed: WSnapshot = { id: this.id('snap'), volumeId: 'vol-origin', state: 'completed', startTime: this.clock.ms, writes: 0, fail: false };
@@ -213,7 +232,7 @@ export class HandoverWorld {
     return this.tasks.filter((t) => t.phase !== 'stopped');
   }
 
-  /** ECS service scheduler, maximumPercent 100: stop surplus tasks first, start only once none is stopping. */
+  /** ECS service scheduler, maximumPercent 100: stop surplus tasks first, start once none counts against the maximum. */
   private schedule(): void {
     const live = this.live();
     const running = live.filter((t) => t.phase !== 'stopping');
@@ -221,7 +240,7 @@ export class HandoverWorld {
     for (const t of outdated) this.stopTask(t);
     const current = running.filter((t) => t.snapshotId === this.serviceSnapshot);
     for (const t of current.slice(this.desiredCount)) this.stopTask(t);
-    if (this.live().some((t) => t.phase === 'stopping')) return;
+    if (!this.placeWhileStopping && this.live().some((t) => t.phase === 'stopping')) return;
     for (let i = current.length; i < this.desiredCount; i++) this.startTask(this.serviceSnapshot, true, this.timing.taskStart());
   }
 
@@ -271,7 +290,15 @@ export class HandoverWorld {
       return;
     }
     const holderStopped = r.holder !== undefined && this.statusOf(r.holder.taskArn) === 'STOPPED';
-    const out = acquire(r, { taskArn: task.arn, volumeId: task.volumeId!, source: vol.source!, holderStopped, ...(task.appliedDelta ? { appliedDelta: task.appliedDelta } : {}) });
+    const out = acquire(r, {
+      taskArn: task.arn,
+      volumeId: task.volumeId!,
+      source: vol.source!,
+      holderStopped,
+      ...(task.appliedDelta ? { appliedDelta: task.appliedDelta } : {}),
+      // A keeper with a handoff bucket ships deltas (the real keeper says so when it has a DeltaPort).
+      ...(this.timing.deltaShip ? { shipsDelta: true } : {}),
+    });
     if (out.ok && (out.unchanged === true || this.record.put(out.record, r.seq))) {
       task.token = out.record.holder!.token;
       if (this.live().some((t) => t !== task && t.token !== undefined && t.phase !== 'stopped' && this.holds(t))) this.violations.push(`two holders: ${task.arn} acquired while another holds`);
@@ -289,7 +316,8 @@ export class HandoverWorld {
       return;
     }
     if (!out.ok && out.code === 'stale') task.staleAtGate = true;
-    this.clock.schedule(this.timing.gatePollMs, () => this.gate(task));
+    // The real keeper polls every 2 s (handoffPollMs) while the holder hands over to it.
+    this.clock.schedule(awaitsHandoff(r, vol.source) ? 2_000 : this.timing.gatePollMs, () => this.gate(task));
   }
 
   private holds(t: WTask): boolean {
@@ -301,7 +329,8 @@ export class HandoverWorld {
     const was = task.phase;
     task.phase = 'stopping';
     if (was === 'serving' && this.downFrom === undefined) this.downFrom = this.clock.ms;
-    const jenkinsMs = was === 'serving' || was === 'booting' ? this.timing.jenkinsStop() : 0;
+    // A serving task drains first (DEACTIVATING), then gets SIGTERM.
+    const jenkinsMs = was === 'serving' || was === 'booting' ? (was === 'serving' ? (this.timing.drain?.() ?? 0) : 0) + this.timing.jenkinsStop() : 0;
     this.clock.schedule(jenkinsMs, () => {
       if (task.token !== undefined && this.holds(task)) {
         const vol = this.volumes.get(task.volumeId!)!;
@@ -322,6 +351,7 @@ export class HandoverWorld {
           const bytes = Math.round(this.writeRate * ((this.clock.ms - pre.startTime + DELTA_CUTOFF_MARGIN_MS) / 1000));
           const key = deltaKey(LINEAGE, snap.id);
           this.clock.schedule(this.timing.deltaShip(bytes), () => {
+            if (this.shipFails) return finish();
             this.deltas.set(key, { writes: vol.writes, bytes });
             finish({ base: pre.id, delta: { key, sha256: 'world', bytes, files: 1 } });
           });
@@ -399,7 +429,8 @@ export class HandoverWorld {
       const live = this.live();
       return {
         desiredCount: this.desiredCount,
-        runningCount: live.filter((t) => t.phase !== 'provisioning').length,
+        maximumPercent: 100,
+        runningCount: live.filter((t) => t.phase !== 'provisioning' && (!this.placeWhileStopping || t.phase !== 'stopping')).length,
         pendingCount: live.filter((t) => t.phase === 'provisioning').length,
         deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', snapshotId: this.serviceSnapshot, taskDefinition: this.taskDefinition, createdAt: new Date(0) }],
       };

@@ -12,8 +12,12 @@ import type { HandoverEcs } from '../../src/continuity/handover.js';
 
 const CFG: HandoverConfig = { lineage: LINEAGE, cluster: CLUSTER, service: SERVICE, starter: 'service', pollMs: 5_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 } };
 
-async function world(opts: { handoff?: boolean } = {}): Promise<HandoverWorld> {
-  const w = new HandoverWorld(opts.handoff ? { timing: HANDOFF_TIMING } : {});
+async function world(opts: { handoff?: boolean; placeWhileStopping?: boolean; shipFails?: boolean } = {}): Promise<HandoverWorld> {
+  const w = new HandoverWorld({
+    ...(opts.handoff ? { timing: HANDOFF_TIMING } : {}),
+    ...(opts.placeWhileStopping ? { placeWhileStopping: true } : {}),
+    ...(opts.shipFails ? { shipFails: true } : {}),
+  });
   await w.ready();
   return w;
 }
@@ -137,14 +141,23 @@ describe('handover', () => {
 
   test('killed before each port call in turn, a re-run with the same id completes with one start', async () => {
     // Count the port calls of an uninterrupted run, then kill a run at every one of them.
-    for (const [after, handoff] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      const probe = await world({ handoff });
+    const cases = [
+      [false, false, false],
+      [true, false, false],
+      [false, true, false],
+      [true, true, false],
+      // The launch before the stop, with ECS placing the new task while the old one stops.
+      [false, true, true],
+      [true, true, true],
+    ] as const;
+    for (const [after, handoff, placeWhileStopping] of cases) {
+      const probe = await world({ handoff, placeWhileStopping });
       const k = killable(probe, Number.MAX_SAFE_INTEGER);
       await probe.drive(driveHandover(k.deps, CFG, { id: 'h1' }));
       const total = k.calls();
       assert.ok(total > 10, `an uninterrupted run makes ${total} port calls`);
       for (let killAt = 0; killAt < total; killAt++) {
-        const w = await world({ handoff });
+        const w = await world({ handoff, placeWhileStopping });
         const first = killable(w, killAt, after);
         assert.ok(await runUntilKilled(w, first, () => driveHandover(first.deps, CFG, { id: 'h1' })), `killed at call ${killAt}`);
         // The world runs on a while: the service keeps doing whatever it was last told.
@@ -157,6 +170,62 @@ describe('handover', () => {
         });
       }
     }
+  });
+
+  test('launch before the stop: one service update stops the old task and places the new one from the pre-copy at once; the old keeper hands over, the acquire ends the operation', async () => {
+    const w = await world({ handoff: true, placeWhileStopping: true });
+    let updates = 0;
+    const ecs: HandoverEcs = {
+      ...w.ecs,
+      rollSnapshot: async (...a) => {
+        updates++;
+        return w.ecs.rollSnapshot(...a);
+      },
+      setDesiredCount: async () => assert.fail('no desiredCount 0 before this launch'),
+    };
+    const result = await w.drive(driveHandover(w.deps({ ecs }), CFG, { id: 'h1' }));
+    await assertHandedOver(w, result);
+    assert.equal(updates, 1, 'one UpdateService');
+    const serving = w.serving()!;
+    assert.equal(result.state === 'done' && result.launch, result.state === 'done' ? result.preCopy : 'x', 'launched from the pre-copy');
+    assert.equal(serving.appliedDelta, w.record.peek()!.handoff?.delta.key, 'through the old keeper\'s delta');
+    // The new task was placed before the old one had even stopped Jenkins (downFrom is when it left the target group).
+    assert.ok(serving.startedAt <= w.downFrom! + 1_000, `placed at ${serving.startedAt}, the old task stopped serving at ${w.downFrom}`);
+    // The operation stood until the new task's acquire, which ended it in the same write.
+    const h = w.record.history;
+    const taken = h.findIndex((r) => r.holder?.taskArn === serving.arn);
+    assert.equal(h[taken]!.operation, undefined);
+    assert.equal(h[taken - 1]!.operation?.step, 'launching');
+    // Sooner than the handoff launched after the stop, in the same world.
+    const b = await world({ handoff: true, placeWhileStopping: true });
+    await b.drive(driveHandover(b.deps(), { ...CFG, launchBeforeStop: false }, { id: 'h1' }));
+    await b.untilServing();
+    assert.ok(w.downTo! - w.downFrom! < b.downTo! - b.downFrom!, `${w.downTo! - w.downFrom!} ms launched before the stop vs ${b.downTo! - b.downFrom!} ms after`);
+  });
+
+  test('launch before the stop needs a holder whose keeper ships deltas: otherwise the handover stops it first', async () => {
+    const w = await world({ placeWhileStopping: true });
+    const result = await w.drive(driveHandover(w.deps(), CFG, { id: 'h1' }));
+    await assertHandedOver(w, result);
+    assert.ok(w.record.history.every((r) => !(r.operation?.step === 'launching' && r.holder !== undefined)), 'never at launching while a holder serves');
+  });
+
+  test('launch before the stop, and the old keeper\'s upload fails: its release ends the operation; the launched task is stale, never a writer', async () => {
+    const w = await world({ handoff: true, placeWhileStopping: true, shipFails: true });
+    const result = await w.drive(driveHandover(w.deps(), CFG, { id: 'h1' }));
+    assert.equal(result.state, 'done');
+    await w.clock.runUntil(w.clock.ms + 300_000);
+    const r = w.record.peek()!;
+    assert.equal(r.operation, undefined, 'the lost launch ended the operation (the reconciler may roll)');
+    assert.equal(r.holder, undefined);
+    assert.equal(r.head?.kind, 'final');
+    assert.equal(r.handoff, undefined);
+    const released = r.seq;
+    assert.equal(w.record.history.find((x) => x.seq === released)!.operation, undefined);
+    const launched = w.tasks.at(-1)!;
+    assert.equal(launched.staleAtGate, true);
+    assert.equal(w.serving(), undefined);
+    assert.deepEqual(w.violations, []);
   });
 
   test('a re-run that lost the id resumes the handover in progress', async () => {

@@ -101,6 +101,69 @@ describe('handoff at stop', () => {
   });
 });
 
+describe('launch before the stop (docs/protocol.md, section 7)', () => {
+  test('the holder is recorded as shipping deltas only when its keeper has a handoff bucket', async () => {
+    for (const [delta, flag] of [[undefined, true], [null, undefined]] as const) {
+      const { aws, keeper } = setup({ ...(delta === null ? { delta: null } : {}) });
+      await aws.settle(keeper.start());
+      assert.equal(aws.record.peek('ci')!.holder?.handoff, flag);
+    }
+  });
+
+  test('at `launching` a pre-copy that reads pending here (EC2 read lag) is waited for, then shipped; at `stopping` it is not', async () => {
+    for (const step of ['launching', 'stopping'] as const) {
+      const { aws, keeper, delta } = await holderInHandover('pending');
+      const r = aws.record.peek('ci')!;
+      aws.record.writeNow({ ...r, seq: r.seq + 1, operation: { ...r.operation!, step } }, r.seq);
+      aws.clock.schedule(5_000, () => aws.snapshots.set('snap-p', { ...aws.snapshots.get('snap-p')!, state: 'completed' }));
+      await aws.settle(keeper.stop());
+      assert.equal(delta!.shipped.length, step === 'launching' ? 1 : 0, step);
+    }
+  });
+
+  test('the task launched from the pre-copy waits for the holder\'s handoff (every 2 s, never stale), then applies it and acquires, ending the handover', async () => {
+    const p = { snapshotId: 'snap-p', seq: 2, kind: 'manual' as const, task: OLD };
+    const launching: LineageRecord = {
+      ...createRecord('ci'),
+      snapshots: [p],
+      head: p,
+      launch: 'snap-p',
+      holder: { taskArn: OLD, volumeId: 'vol-old', token: 1, handoff: true },
+      operation: { kind: 'handover', id: 'h1', seq: 2, step: 'launching', target: 'snap-p' },
+    };
+    const { aws, keeper, delta } = setup({ source: 'snap-p', record: launching });
+    aws.taskStatuses.set(OLD, 'DEACTIVATING');
+    const start = keeper.start();
+    const waiting = await aws.settle(start, 60_000);
+    assert.equal(waiting.done, false);
+    assert.equal(aws.markers.get('stale'), undefined, 'not stale: the delta is on its way');
+    assert.ok(aws.logs.filter((l) => l.msg === 'waiting to hold the lineage').length >= 25, 'a round every 2 s');
+    // The old keeper registers its final snapshot with the handoff and releases.
+    const r = aws.record.peek('ci')!;
+    const f = { snapshotId: 'snap-f', seq: r.seq + 1, kind: 'final' as const, task: OLD };
+    const ref: DeltaRef = { key: 'ci/snap-f.delta', sha256: 'ab'.repeat(32), bytes: 10, files: 1 };
+    const { holder: _gone, ...released } = r;
+    aws.record.writeNow({ ...released, seq: r.seq + 1, snapshots: [p, f], head: f, handoff: { final: 'snap-f', base: 'snap-p', delta: ref, seq: r.seq + 1 } }, r.seq);
+    assert.equal((await aws.settle(start, 10_000)).value, 'authorized');
+    assert.deepEqual(delta!.applied, [ref]);
+    const after = aws.record.peek('ci')!;
+    assert.equal(after.holder?.taskArn, TASK);
+    assert.equal(after.operation, undefined, 'the acquire ended the handover');
+  });
+
+  test('periodic snapshots pause while a handover is in progress, for at most 30 minutes', async () => {
+    const { aws, keeper } = setup();
+    await aws.settle(keeper.start());
+    const r = aws.record.peek('ci')!;
+    aws.record.writeNow({ ...r, seq: r.seq + 1, operation: { kind: 'handover', id: 'h1', seq: r.seq + 1, step: 'pre-copy' } }, r.seq);
+    assert.deepEqual((await aws.settle(keeper.periodicSnapshot())).value, { status: 'skipped', reason: 'handover' });
+    await aws.clock.runUntil(aws.clock.ms + 29 * 60_000);
+    assert.deepEqual((await aws.settle(keeper.periodicSnapshot())).value, { status: 'skipped', reason: 'handover' });
+    await aws.clock.runUntil(aws.clock.ms + 2 * 60_000);
+    assert.equal((await aws.settle(keeper.periodicSnapshot())).value?.status, 'taken', 'a handover left hanging does not stretch what a crash can lose');
+  });
+});
+
 describe('handoff at start', () => {
   const ref: DeltaRef = { key: 'ci/snap-f.delta', sha256: 'ef'.repeat(32), bytes: 10, files: 1 };
   function handedOff(): LineageRecord {

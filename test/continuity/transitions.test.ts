@@ -181,7 +181,8 @@ describe('handoff (docs/design/handoff.md)', () => {
   });
   test('acquire from the base needs the applied delta of that handoff; from the final it needs nothing', () => {
     const r = handedOff();
-    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'stale');
+    // Not stale: its keeper has yet to apply the delta (it read the record before the handoff landed).
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'needs-delta');
     refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: 'other.delta' }), 'stale');
     refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1', appliedDelta: delta.key }), 'stale');
     assert.equal(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key })).holder?.taskArn, OTHER);
@@ -209,7 +210,7 @@ describe('handoff (docs/design/handoff.md)', () => {
     const r = ok(dropFailed(handedOff(), 'snap-f'));
     assert.equal(r.head?.snapshotId, 'snap-p');
     assert.ok(validHandoff(r) && orphanedHandoff(r));
-    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'stale');
+    refused(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'needs-delta');
     assert.ok(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key })).holder);
     const rolled = ok(roll(r, { headCompleted: false, at: new Date(0) }));
     assert.equal(rolled.launch, 'snap-p', 'the reconciler rolls to the base, whatever the head state');
@@ -222,6 +223,63 @@ describe('handoff (docs/design/handoff.md)', () => {
     assert.ok(protectedIds(r).has('snap-p'));
     refused(prune(r, ['snap-p']), 'nothing-to-do');
     assert.ok(prune(r, ['snap-1']).ok);
+  });
+});
+
+describe('launch before the stop (docs/protocol.md, section 7)', () => {
+  const delta = { key: `${L}/snap-f.delta`, sha256: 'cd'.repeat(32), bytes: 7, files: 1 };
+  /** TASK holds (its keeper ships deltas) and registered its pre-copy snap-p; a handover launches from snap-p while TASK still serves. */
+  function launchedEarly(periodicAfter = false): LineageRecord {
+    let r = ok(acquire(createRecord(L), { taskArn: TASK, volumeId: 'vol-a', shipsDelta: true }));
+    assert.equal(r.holder?.handoff, true, 'the holder says its keeper ships deltas');
+    r = ok(beginOperation(r, { kind: 'handover', id: 'h' }));
+    r = ok(register(r, { token: r.holder!.token, snapshotId: 'snap-p', kind: 'manual', task: TASK }));
+    r = ok(advanceOperation(r, { id: 'h', step: 'launching', target: 'snap-p' }));
+    // A periodic snapshot the holder registers after the pre-copy (it keeps its schedule while it serves).
+    return periodicAfter ? ok(register(r, { token: r.holder!.token, snapshotId: 'snap-x', kind: 'periodic', task: TASK })) : r;
+  }
+  test('a keeper without a delta port is not recorded as shipping', () => {
+    assert.equal(ok(acquire(createRecord(L), { taskArn: TASK, volumeId: 'vol-a' })).holder?.handoff, undefined);
+  });
+  test('the task launched from the pre-copy waits for the holder (held), not stale, even after a periodic moved the head', () => {
+    for (const periodicAfter of [false, true]) {
+      refused(acquire(launchedEarly(periodicAfter), { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'held');
+    }
+    // From any other source it is stale as ever.
+    refused(acquire(launchedEarly(true), { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-1' }), 'stale');
+  });
+  test('the holder releases with the handoff: the operation stands until the launched task acquires through it', () => {
+    const r = launchedEarly(true);
+    const released = ok(register(r, { token: r.holder!.token, snapshotId: 'snap-f', kind: 'final', task: TASK, release: true, handoff: { base: 'snap-p', delta } }));
+    assert.equal(released.operation?.step, 'launching');
+    refused(acquire(released, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'needs-delta');
+    const acquired = ok(acquire(released, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', appliedDelta: delta.key }));
+    assert.equal(acquired.operation, undefined, 'ended by the acquire, in the same write');
+    assert.equal(acquired.holder?.taskArn, OTHER);
+  });
+  test('the holder releases without a handoff: the launch is lost, and the operation ends in that write', () => {
+    const r = launchedEarly();
+    const released = ok(register(r, { token: r.holder!.token, snapshotId: 'snap-f', kind: 'final', task: TASK, release: true }));
+    assert.equal(released.operation, undefined);
+    assert.equal(released.seq, r.seq + 1);
+    refused(acquire(released, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' }), 'stale');
+    assert.equal(ok(roll(released, { headCompleted: true, at: new Date(0) })).launch, 'snap-f', 'the reconciler may roll to the head at once');
+  });
+  test('the holder crashes: fenced with the head still the launch target, the launched task acquires; past it, the operation ends', () => {
+    const r = launchedEarly();
+    const fenced = ok(fence(r, r.holder!));
+    assert.equal(fenced.operation?.step, 'launching');
+    assert.equal(ok(acquire(fenced, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p' })).operation, undefined);
+    const r2 = launchedEarly(true);
+    assert.equal(ok(fence(r2, r2.holder!)).operation, undefined);
+    // The fence and the acquire in one write (ECS reported the holder STOPPED): the same rules.
+    assert.equal(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', holderStopped: true })).holder?.taskArn, OTHER);
+    refused(acquire(r2, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', holderStopped: true }), 'stale');
+  });
+  test('a launch from the head (after the stop) is never lost while it waits', () => {
+    let r = ok(release(held(), 2));
+    r = ok(advanceOperation(ok(beginOperation(r, { kind: 'handover', id: 'h' })), { id: 'h', step: 'launching', target: 'snap-1' }));
+    assert.equal(ok(adoptLaunch(r, 'snap-1')).operation?.step, 'launching');
   });
 });
 

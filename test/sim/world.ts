@@ -376,6 +376,7 @@ export class Sim {
       desiredCount: this.desiredCount,
       runningCount: live.filter((t) => t.phase === 'running').length,
       pendingCount: live.filter((t) => t.phase === 'provisioning').length,
+      maximumPercent: this.opts.maximumPercent,
       deployments: this.deployments
         .filter((d) => d.status !== 'INACTIVE')
         .map((d) => ({
@@ -730,7 +731,10 @@ export class Sim {
       ship: async (_home, cutoff, key, deadline) => {
         await clock.sleep(this.rng.int(500, 8_000));
         if (late(deadline)) throw new Error('sim: delta upload outlived its deadline');
-        if (this.rng.chance(this.opts.deltaFailRate)) throw new Error('sim: delta upload failed');
+        if (this.rng.chance(this.opts.deltaFailRate)) {
+          this.failedShipVolumes.add(task.volumeId);
+          throw new Error('sim: delta upload failed');
+        }
         const v = this.volumes.get(task.volumeId)!;
         const skew = task.caller.skewMs ?? 0;
         const added = new Set([...v.disk, ...v.dirty.keys()].filter((r) => this.recordTime.get(r)! + skew >= cutoff.getTime()));
@@ -992,6 +996,8 @@ export class Sim {
   private readonly staleCounted = new Set<number>();
   /** Volumes on which an injected delta failure happened (their task's stale gate is the designed fallback). */
   private readonly failedDeltaVolumes = new Set<string>();
+  /** Volumes whose keeper's delta upload the fault injection made fail (a task launched from their pre-copy falls back). */
+  private readonly failedShipVolumes = new Set<string>();
   /** Planned starts that fell back to the final snapshot because the injected delta failure hit them. */
   deltaFallbacks = 0;
   private handoverSince: number | undefined;
@@ -1009,7 +1015,10 @@ export class Sim {
     if (this.opts.desiredCount !== 1 || dep?.planned?.firstTask !== task.n || this.lastRestoreAt >= dep.planned.at) return;
     // A delta the fault injection made fail on this volume: the task is stale by design (the
     // fallback to the final snapshot costs the second start); counted, not a violation.
-    if (this.failedDeltaVolumes.has(task.volumeId)) {
+    // Likewise a task launched from a pre-copy before the stop, whose old keeper's upload failed.
+    const volume = this.volumes.get(task.volumeId);
+    const from = volume?.snapshotId === undefined ? undefined : this.snapshots.get(volume.snapshotId);
+    if (this.failedDeltaVolumes.has(task.volumeId) || (from !== undefined && this.failedShipVolumes.has(from.volumeId))) {
       if (!this.staleCounted.has(task.n)) this.deltaFallbacks++;
       this.staleCounted.add(task.n);
       return;
