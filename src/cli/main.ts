@@ -67,10 +67,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'restart',
-    summary: 'planned restart: pre-copy snapshot, stop, one task start from the final snapshot; asks first unless --yes',
+    summary: 'planned restart: pre-copy snapshot, then one task start with every write (the handover); asks first unless --yes',
     options: [
       ['-y, --yes', 'do not ask for confirmation'],
       ['--no-pre-copy', 'skip the pre-copy snapshot (the final snapshot then carries every change)'],
+      ['--stop-first', 'stop the old task before the new one is launched (no overlap; slower)'],
       ['--pre-copy-timeout-minutes M', 'stop anyway once the pre-copy has run this long (default 15)'],
       ['--poll-seconds S', 'seconds between checks (default 5)'],
       NAME_OPT,

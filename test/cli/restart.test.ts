@@ -8,14 +8,14 @@ import type { CliAws } from '../../src/cli/aws-context.js';
 import { EXIT } from '../../src/cli/errors.js';
 import { BufferIo } from '../../src/cli/io.js';
 import { beginOperation } from '../../src/continuity/transitions.js';
-import { HandoverWorld } from '../continuity/handover-world.js';
+import { HANDOFF_TIMING, HandoverWorld } from '../continuity/handover-world.js';
 import { runCommand, testContext } from './support/context.js';
 
 const NAME = 'ci';
 
 /** The world (its ports ignore the cluster and service names the CLI derives from `ci`). */
-async function world(): Promise<HandoverWorld> {
-  const w = new HandoverWorld();
+async function world(opts: { handoff?: boolean } = {}): Promise<HandoverWorld> {
+  const w = new HandoverWorld({ ...(opts.handoff ? { timing: HANDOFF_TIMING, placeWhileStopping: true } : {}) });
   await w.ready();
   return w;
 }
@@ -48,6 +48,22 @@ describe('restart', () => {
     const serving = await w.untilServing();
     assert.equal(serving?.snapshotId, r.launch);
     assert.equal(w.startedSinceReady, 1);
+  });
+
+  test('a holder that hands over: the launch before the stop, from the pre-copy (steps begun, pre-copy, launching); --stop-first stops it first', async () => {
+    for (const stopFirst of [false, true]) {
+      const w = await world({ handoff: true });
+      const ctx = testContext({ aws: awsOf(w) });
+      const res = await w.drive(runCommand(restart, ['--name', NAME, '--yes', '--json', ...(stopFirst ? ['--stop-first'] : [])], ctx));
+      assert.equal(res.code, EXIT.ok, res.error?.message);
+      const doc = JSON.parse(ctx.io.stdout.join('\n')) as { launch: string; preCopy: string | null; steps: { step: string }[] };
+      assert.equal(doc.launch, doc.preCopy, 'from the pre-copy, with the handoff');
+      assert.deepEqual(doc.steps.map((s) => s.step), stopFirst ? ['begun', 'pre-copy', 'stopping', 'stopped', 'launching'] : ['begun', 'pre-copy', 'launching']);
+      const serving = await w.untilServing();
+      assert.equal(serving?.appliedDelta, w.record.peek()!.handoff?.delta.key);
+      assert.equal(w.startedSinceReady, 1);
+      assert.deepEqual(w.violations, []);
+    }
   });
 
   test('--json: one document on stdout with the operation, the launch and the step timings', async () => {

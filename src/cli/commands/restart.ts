@@ -1,7 +1,10 @@
 /**
- * `jenkins-ecs restart [--yes] [--no-pre-copy] [--pre-copy-timeout-minutes M] [--poll-seconds S] [--name N] [--json]`
+ * `jenkins-ecs restart [--yes] [--no-pre-copy] [--stop-first] [--pre-copy-timeout-minutes M] [--poll-seconds S] [--name N] [--json]`
  * A planned restart through the handover (src/continuity/handover.ts): pre-copy snapshot while
- * Jenkins serves, stop, the final snapshot completes, exactly one task starts from it. Prints
+ * Jenkins serves; then one service update stops the old task and launches the new one from the
+ * pre-copy, the old keeper handing its last writes over as a delta (the launch before the stop);
+ * or, where that cannot be (`--stop-first`, no delta from the holder), stop, then exactly one task
+ * from the pre-copy with the handoff or from the completed final snapshot. Prints
  * each phase as it begins and the time each took. Killed midway, the same command (any operator,
  * any id) resumes the handover the record shows in progress.
  */
@@ -15,6 +18,7 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   yes: { type: 'boolean', short: 'y', default: false },
   'no-pre-copy': { type: 'boolean', default: false },
+  'stop-first': { type: 'boolean', default: false },
   'pre-copy-timeout-minutes': { type: 'string' },
   'poll-seconds': { type: 'string' },
 } as const;
@@ -24,7 +28,7 @@ export const STEP_LABEL: Record<HandoverStep, string> = {
   'pre-copy': 'pre-copy: snapshot of the home while Jenkins serves',
   stopping: 'stopping: Jenkins stops, its keeper takes and registers the final snapshot',
   stopped: 'final snapshot completed; no task runs',
-  launching: 'launching one task from the final snapshot',
+  launching: 'launching one task (from the pre-copy while the old one stops and hands over, or from the final snapshot)',
 };
 
 export async function run(args: readonly string[], ctx: AwsCommandContext): Promise<number> {
@@ -43,7 +47,7 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
     const resuming = current?.operation?.kind === 'handover';
     if (resuming) say(`a handover (${current!.operation!.id}) is in progress at step '${current!.operation!.step ?? 'begun'}': resuming it`);
     else {
-      say(`restart ${deployment.name}: ${values['no-pre-copy'] ? '' : 'pre-copy snapshot, then '}stop Jenkins, wait for its final snapshot, start one task from it`);
+      say(`restart ${deployment.name}: ${values['no-pre-copy'] ? '' : 'pre-copy snapshot, then '}stop Jenkins and start one task with everything it wrote`);
       if (!values.yes && !(await io.confirm(`restart ${deployment.name} now? Jenkins will be down until the new task boots`))) {
         throw new CliError('restart cancelled: nothing was changed', EXIT.failure);
       }
@@ -76,7 +80,16 @@ export async function run(args: readonly string[], ctx: AwsCommandContext): Prom
             say(`[${HANDOVER_STEPS.indexOf(step) + 1}/${HANDOVER_STEPS.length}] ${STEP_LABEL[step]}`);
           },
         },
-        { lineage: names.lineage, cluster: names.cluster, service: names.service, starter: 'service', preCopy: !values['no-pre-copy'], preCopyTimeoutMs, pollMs },
+        {
+          lineage: names.lineage,
+          cluster: names.cluster,
+          service: names.service,
+          starter: 'service',
+          preCopy: !values['no-pre-copy'],
+          launchBeforeStop: !values['stop-first'],
+          preCopyTimeoutMs,
+          pollMs,
+        },
         { id: randomUUID(), resume: true },
       );
     } catch (e) {
