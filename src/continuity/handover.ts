@@ -22,6 +22,7 @@
  * and no holder exists that could register a newer one. Plain logic over ports: no SDK here.
  */
 import { commit, type CommitOptions } from './commit.js';
+import { primaryDeployment } from './decisions.js';
 import type { ServiceState, Snapshot } from './model.js';
 import type { Clock, LogEntry, SnapshotTags } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
@@ -226,13 +227,15 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   // new keeper waits for the old one's handoff (acquire answers `held`, not `stale`). Without the
   // handoff (the keeper could not ship, the task crashed) the launch is lost: the write that shows
   // it ends the operation, and the reconciler rolls to the head.
-  if (preCopyCompleted && preCopy !== undefined && cfg.launchBeforeStop !== false && stepIndex(record.operation?.step) < stepIndex('stopping') && (await stopsBeforeStart(deps, cfg, retry, log))) {
+  const early = preCopyCompleted && preCopy !== undefined && cfg.launchBeforeStop !== false && stepIndex(record.operation?.step) < stepIndex('stopping') ? await stopsBeforeStart(deps, cfg, retry, log) : undefined;
+  if (early !== undefined && preCopy !== undefined) {
     const p = preCopy;
+    const deployment = replaced(early);
     const res = await write((r) =>
       // The pre-copy must still be the head: if the holder crashes after this launch, the fence
       // leaves the head where it is and the launched task can still acquire from it.
       r.operation?.id === id && stepIndex(r.operation.step) < stepIndex('stopping') && r.holder?.handoff === true && r.head?.snapshotId === p
-        ? both(r, (x) => adoptLaunch(x, p), (x) => advanceOperation(x, { id, step: 'launching', target: p }))
+        ? both(r, (x) => adoptLaunch(x, p), (x) => advanceOperation(x, { id, step: 'launching', target: p, ...(deployment ? { deployment } : {}) }))
         : { ok: true, record: r, unchanged: true },
     );
     if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
@@ -310,8 +313,12 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   if (record.operation?.step === 'stopped') {
     // The operation stays at `launching` until the one new task acquires (its acquire ends it, in
     // the same write): with CloudFormation starting the task, the custom resource returns now and
-    // the service update comes later; meanwhile no restore or second start can begin.
-    const res = await write((r) => both(r, (x) => adoptLaunch(x, target), (x) => advanceOperation(x, { id, step: 'launching' })));
+    // the service update comes later; meanwhile no restore or second start can begin. The PRIMARY
+    // deployment it is to replace is recorded, so the reconciler can tell a launch that something
+    // else superseded (endSupersededLaunch) from one still to come.
+    const current = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
+    const deployment = current === undefined ? undefined : replaced(current);
+    const res = await write((r) => both(r, (x) => adoptLaunch(x, target), (x) => advanceOperation(x, { id, step: 'launching', ...(deployment ? { deployment } : {}) })));
     if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
     record = res.outcome.record;
     deps.onStep?.('launching', clock.now());
@@ -341,16 +348,27 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
 }
 
+/** The PRIMARY deployment a launch is to replace, as the operation records it. */
+function replaced(service: ServiceState): { id: string; createdAt: string } | undefined {
+  const p = primaryDeployment(service);
+  return p === undefined ? undefined : { id: p.id, createdAt: p.createdAt.toISOString() };
+}
+
 /**
  * The service's deployment stops the old task before a new one counts (maximumPercent at most 100
  * with one task): only then may the new task launch before the stop. Above it ECS keeps the old
  * task until the new one is healthy, and the new one waits for the old one's handoff.
  */
-async function stopsBeforeStart(deps: HandoverDeps, cfg: HandoverConfig, retry: <T>(fn: () => Promise<T>) => Promise<T>, log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void): Promise<boolean> {
+async function stopsBeforeStart(
+  deps: HandoverDeps,
+  cfg: HandoverConfig,
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
+): Promise<ServiceState | undefined> {
   const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
-  const ok = service !== undefined && service.desiredCount <= 1 && service.maximumPercent !== undefined && service.maximumPercent <= 100;
-  if (!ok) log('info', 'no launch before the stop: the service may keep the old task until a new one is healthy', { maximumPercent: service?.maximumPercent ?? null, desiredCount: service?.desiredCount ?? null });
-  return ok;
+  if (service !== undefined && service.desiredCount <= 1 && service.maximumPercent !== undefined && service.maximumPercent <= 100) return service;
+  log('info', 'no launch before the stop: the service may keep the old task until a new one is healthy', { maximumPercent: service?.maximumPercent ?? null, desiredCount: service?.desiredCount ?? null });
+  return undefined;
 }
 
 /**

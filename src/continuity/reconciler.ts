@@ -18,7 +18,7 @@ import type { Clock, Ec2Port, EcsPort, LogEntry, MetricUnit } from './ports.js';
 import type { LineageRecord, RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { adoptLaunch, dropFailed, fence, orphanedHandoff, protectedIds, prune, roll, validHandoff } from './transitions.js';
+import { adoptLaunch, dropFailed, endSupersededLaunch, fence, orphanedHandoff, protectedIds, prune, roll, validHandoff } from './transitions.js';
 
 export interface ReconcilerDeps {
   readonly ec2: Ec2Port;
@@ -168,6 +168,14 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
     }
     head = undefined;
     record = res.outcome.ok ? res.outcome.record : ((await retry(() => deps.record.read(cfg.lineage))) ?? record);
+  }
+  // A handover's launch that another deployment superseded (a change set applied after the
+  // handover, a manual update): its operation would wait forever for an acquire from its target.
+  if (record.operation?.kind === 'handover' && record.operation.step === 'launching' && service !== undefined) {
+    const primary = primaryDeployment(service);
+    const res = await write((r) => (r ? endSupersededLaunch(r, primary) : { ok: false, code: 'nothing-to-do', reason: 'no record' }));
+    if (res.wrote) log('warn', "ended the handover whose launch another deployment superseded; rolling to the head as after any deployment", { operation: record.operation.id, target: record.operation.target ?? null, deployment: primary?.id ?? null, from: primary?.snapshotId ?? null });
+    if (res.outcome.ok) record = res.outcome.record;
   }
   const now = clock.now();
   const headAgeSeconds = head ? Math.max(0, Math.round((now.getTime() - head.startTime.getTime()) / 1000)) : undefined;

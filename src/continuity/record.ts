@@ -71,6 +71,14 @@ export interface Operation {
   readonly seq: number;
   /** Free-form step name, so `status` can say where an interrupted operation stopped. */
   readonly step?: string;
+  /**
+   * A handover at `launching`: the service's PRIMARY deployment when the launch was written (the
+   * one the launch is to replace): its id and ECS's `createdAt` (ISO). A PRIMARY deployment created
+   * after it that does not launch from the target (a late change set, a manual update) supersedes
+   * the launch: see `endSupersededLaunch`. `createdAt` is ECS's clock for both, so a stale
+   * DescribeServices (an older PRIMARY) can never pass for a newer one.
+   */
+  readonly deployment?: { readonly id: string; readonly createdAt: string };
 }
 
 export interface LineageRecord {

@@ -347,13 +347,29 @@ export function beginOperation(record: LineageRecord, input: BeginOperationInput
   return { ok: true, record: bump(record, { operation: { kind: input.kind, id: input.id, seq: record.seq + 1, step: 'begun', ...(input.target ? { target: input.target } : {}) } }) };
 }
 
-/** `advance operation`: move the step (and optionally the target) of the caller's own operation. */
-export function advanceOperation(record: LineageRecord, input: { readonly id: string; readonly step: string; readonly target?: string }): Outcome {
+/** `advance operation`: move the step (and optionally the target and the deployment it replaces) of the caller's own operation. */
+export function advanceOperation(record: LineageRecord, input: { readonly id: string; readonly step: string; readonly target?: string; readonly deployment?: { readonly id: string; readonly createdAt: string } }): Outcome {
   const op = record.operation;
   if (op?.id !== input.id) return refuse('operation', `operation ${input.id} is not in progress`);
   if (op.step === input.step && (input.target === undefined || input.target === op.target)) return same(record);
   if (input.target !== undefined && !record.snapshots.some((e) => e.snapshotId === input.target)) return refuse('not-member', `${input.target} is not in the record of ${record.lineage}`);
-  return { ok: true, record: bump(record, { operation: { ...op, step: input.step, ...(input.target ? { target: input.target } : {}) } }) };
+  return { ok: true, record: bump(record, { operation: { ...op, step: input.step, ...(input.target ? { target: input.target } : {}), ...(input.deployment ? { deployment: input.deployment } : {}) } }) };
+}
+
+/**
+ * `end superseded launch` (reconciler): a handover at `launching` with no holder left, whose
+ * service now has a PRIMARY deployment other than the one the launch was to replace, and not from
+ * the launch's target. Something else (a change set created before the handover and applied after
+ * it, a manual update) replaced the launch; its tasks never acquire from the target, and the
+ * operation would wait for them forever. It ends, and the reconciler rolls to the head as after
+ * any other deployment. Unchanged otherwise (still waiting for CloudFormation's service update,
+ * or the launch underway).
+ */
+export function endSupersededLaunch(record: LineageRecord, primary: { readonly id: string; readonly snapshotId?: string; readonly createdAt: Date } | undefined): Outcome {
+  const op = record.operation;
+  if (op?.kind !== 'handover' || op.step !== 'launching' || op.deployment === undefined || record.holder !== undefined || primary === undefined) return same(record);
+  if (primary.id === op.deployment.id || primary.snapshotId === op.target || !(primary.createdAt.getTime() > Date.parse(op.deployment.createdAt))) return same(record);
+  return { ok: true, record: without(bump(record, {}), 'operation') };
 }
 
 /** `end operation`: clears the caller's operation; already ended is fine (no write). */

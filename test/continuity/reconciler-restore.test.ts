@@ -50,6 +50,26 @@ describe('reconcile on the record', () => {
     assert.equal(again.rolled, false, 'the next run sees the deployment on the head');
   });
 
+  test('a handover launch superseded by a newer deployment from another snapshot: the operation ends and the service is rolled to the head; while the replaced deployment is still PRIMARY, nothing', async () => {
+    for (const superseded of [false, true]) {
+      const aws = new FakeAws();
+      add(aws, 'snap-old', 60);
+      add(aws, 'snap-head', 5);
+      const d0 = { id: 'd0', createdAt: new Date(aws.clock.ms - 120_000).toISOString() };
+      seedRecord(aws, ['snap-old', 'snap-head'], { launch: 'snap-head', operation: { kind: 'handover', id: 'h', seq: 2, step: 'launching', target: 'snap-head', deployment: d0 } });
+      // Superseded: a change set resolved before the handover applied after it (PRIMARY d2 on snap-old).
+      aws.service = {
+        desiredCount: 1,
+        runningCount: 1,
+        deployments: [superseded ? { id: 'd2', status: 'PRIMARY', rolloutState: 'COMPLETED', createdAt: aws.clock.now(), snapshotId: 'snap-old' } : { id: 'd0', status: 'PRIMARY', rolloutState: 'COMPLETED', createdAt: new Date(d0.createdAt), snapshotId: 'snap-old' }],
+      };
+      const report = await run(aws);
+      assert.equal(aws.record.peek('ci')?.operation === undefined, superseded);
+      assert.equal(report.rolled, superseded);
+      assert.deepEqual(aws.rolls, superseded ? [{ snapshotId: 'snap-head' }] : []);
+    }
+  });
+
   test('a live holder (ECS reports RUNNING): no roll', async () => {
     const aws = new FakeAws();
     add(aws, 'snap-head', 5);

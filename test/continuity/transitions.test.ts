@@ -13,6 +13,7 @@ import {
   dropFailed,
   dropHandoff,
   endOperation,
+  endSupersededLaunch,
   orphanedHandoff,
   fence,
   promote,
@@ -280,6 +281,31 @@ describe('launch before the stop (docs/protocol.md, section 7)', () => {
     let r = ok(release(held(), 2));
     r = ok(advanceOperation(ok(beginOperation(r, { kind: 'handover', id: 'h' })), { id: 'h', step: 'launching', target: 'snap-1' }));
     assert.equal(ok(adoptLaunch(r, 'snap-1')).operation?.step, 'launching');
+  });
+});
+
+describe('end superseded launch (reconciler)', () => {
+  const D0 = { id: 'ecs-svc/7', createdAt: '2026-06-01T00:00:00.000Z' };
+  function launching(withHolder = false): LineageRecord {
+    let r = withHolder ? held() : ok(release(held(), 2));
+    r = ok(beginOperation(r, { kind: 'handover', id: 'h' }));
+    return ok(advanceOperation(r, { id: 'h', step: 'launching', target: 'snap-1', deployment: D0 }));
+  }
+  const later = new Date('2026-06-01T00:05:00Z');
+  test('the launch is recorded with the deployment it replaces', () => {
+    assert.deepEqual(launching().operation?.deployment, D0);
+  });
+  test('a newer PRIMARY deployment from another snapshot ends the handover; nothing else does', () => {
+    const r = launching();
+    const ended = ok(endSupersededLaunch(r, { id: 'ecs-svc/9', snapshotId: 'snap-0', createdAt: later }));
+    assert.equal(ended.operation, undefined);
+    assert.equal(ended.seq, r.seq + 1);
+    const unchanged = (o: Outcome): boolean => o.ok && o.unchanged === true;
+    assert.ok(unchanged(endSupersededLaunch(r, { id: D0.id, snapshotId: 'snap-0', createdAt: new Date(D0.createdAt) })), 'still the deployment to replace: CloudFormation has not updated the service yet');
+    assert.ok(unchanged(endSupersededLaunch(r, { id: 'ecs-svc/9', snapshotId: 'snap-1', createdAt: later })), 'the launch itself is underway');
+    assert.ok(unchanged(endSupersededLaunch(r, { id: 'ecs-svc/6', snapshotId: 'snap-0', createdAt: new Date('2026-05-31T23:00:00Z') })), 'an older PRIMARY (a stale read) never passes for a newer one');
+    assert.ok(unchanged(endSupersededLaunch(launching(true), { id: 'ecs-svc/9', snapshotId: 'snap-0', createdAt: later })), 'a holder still hands over');
+    assert.ok(unchanged(endSupersededLaunch(r, undefined)));
   });
 });
 

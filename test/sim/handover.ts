@@ -157,7 +157,9 @@ async function deployFlow(sim: Sim, forward: DeployEvent, rollback: DeployEvent,
  * The rollback's Update of the resource (old properties): it resumes the handover the record shows
  * and, the service never having been updated, nothing more comes from CloudFormation. A rollback
  * that fails too (an AWS error outliving the retries) leaves UPDATE_ROLLBACK_FAILED, which the
- * operator continues (continue-update-rollback sends the Update again).
+ * operator continues (continue-update-rollback sends the Update again). A stack in that state
+ * accepts no other update, so the operator keeps continuing it until it succeeds (here: every
+ * minute, up to 20 times; a run that still fails then is reported).
  */
 async function rollBack(sim: Sim, rollback: DeployEvent): Promise<void> {
   for (let tries = 1; ; tries++) {
@@ -167,7 +169,7 @@ async function rollBack(sim: Sim, rollback: DeployEvent): Promise<void> {
       sim.handoversFinished++;
       return;
     } catch (err) {
-      if (tries >= 3) throw err;
+      if (tries >= 20) throw err;
       sim.note(`cloudformation: the rollback failed (${String(err)}); the operator runs continue-update-rollback`);
       await sim.clock.sleep(60_000);
     }
