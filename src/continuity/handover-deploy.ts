@@ -130,6 +130,14 @@ export async function beginDeployHandover(
   const service = await deps.ecs.describeService(cfg.cluster, cfg.service);
   if (service === undefined) return undefined;
   const starter = deployStarter(event, service, keys);
+  if (starter === 'service' && (await deps.record.read(cfg.lineage))?.operation?.kind !== 'handover') {
+    // The service already runs what this request asks for (the rollback of an update that failed
+    // before any handover began, or before the service was touched), and no handover is left to
+    // finish: CloudFormation will not replace the task, so there is nothing to hand over. Beginning
+    // one would stop and start Jenkins for nothing.
+    deps.log({ level: 'info', msg: 'no handover for this deploy: the service already runs the requested task', lineage: cfg.lineage });
+    return undefined;
+  }
   // A budget already over: only the begin write happens here; isComplete drives the rest.
   let res: HandoverResult;
   try {

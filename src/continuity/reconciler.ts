@@ -152,6 +152,15 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
     if (res.outcome.ok) record = res.outcome.record;
   }
 
+  // A handover's launch that another deployment superseded (a change set applied after the
+  // handover, a manual update): its operation would wait forever for an acquire from its target.
+  if (record.operation?.kind === 'handover' && record.operation.step === 'launching' && service !== undefined) {
+    const primary = primaryDeployment(service);
+    const res = await write((r) => (r ? endSupersededLaunch(r, primary) : { ok: false, code: 'nothing-to-do', reason: 'no record' }));
+    if (res.wrote) log('warn', "ended the handover whose launch another deployment superseded; rolling to the head as after any deployment", { operation: record.operation.id, target: record.operation.target ?? null, deployment: primary?.id ?? null, from: primary?.snapshotId ?? null });
+    // Before the head's state is read: the write re-read the record, whose head may have moved.
+    if (res.outcome.ok) record = res.outcome.record;
+  }
   // The head's state, read by id. A failed (or vanished) head is dropped; the previous entry takes over.
   let head: Snapshot | undefined;
   for (;;) {
@@ -168,14 +177,6 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
     }
     head = undefined;
     record = res.outcome.ok ? res.outcome.record : ((await retry(() => deps.record.read(cfg.lineage))) ?? record);
-  }
-  // A handover's launch that another deployment superseded (a change set applied after the
-  // handover, a manual update): its operation would wait forever for an acquire from its target.
-  if (record.operation?.kind === 'handover' && record.operation.step === 'launching' && service !== undefined) {
-    const primary = primaryDeployment(service);
-    const res = await write((r) => (r ? endSupersededLaunch(r, primary) : { ok: false, code: 'nothing-to-do', reason: 'no record' }));
-    if (res.wrote) log('warn', "ended the handover whose launch another deployment superseded; rolling to the head as after any deployment", { operation: record.operation.id, target: record.operation.target ?? null, deployment: primary?.id ?? null, from: primary?.snapshotId ?? null });
-    if (res.outcome.ok) record = res.outcome.record;
   }
   const now = clock.now();
   const headAgeSeconds = head ? Math.max(0, Math.round((now.getTime() - head.startTime.getTime()) / 1000)) : undefined;

@@ -194,6 +194,18 @@ describe('handover in cdk deploy', () => {
     assert.deepEqual(w.violations, []);
   });
 
+  test('rollback as an Update of a forward update that failed before any handover began: nothing to hand over (no write, no stop)', async () => {
+    const w = await world();
+    const seq = w.record.peek()!.seq;
+    // The service still runs :7, and the rollback asks for :7 again.
+    const rollback: DeployEvent = { RequestType: 'Update', ResourceProperties: OLD, OldResourceProperties: NEW };
+    assert.equal(await w.drive(beginDeployHandover(w.deps(), CFG, rollback, 'd2', KEYS)), undefined);
+    assert.equal(w.record.peek()!.seq, seq, 'no write');
+    assert.equal(w.desiredCount, 1);
+    assert.equal(w.startedSinceReady, 0);
+    assert.ok(w.serving(), 'Jenkins kept serving');
+  });
+
   test('rollback as an Update while the handover is in progress resumes it, with the service as the starter', async () => {
     const w = await world();
     const data = await w.drive(beginDeployHandover(w.deps(), CFG, { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD }, 'd1', KEYS));

@@ -65,7 +65,15 @@ describe('simulator: random runs keep I1–I6', () => {
   // - 1091994362, 134592834: the deploy handover waited at `launching` for a task from the
   //   handoff's base whose keeper then failed to apply the delta and dropped the handoff; nothing
   //   ended the operation, so the reconciler never rolled to the final snapshot (I6).
-  for (const seed of [589752932, 736155285, 455595018, 1477741223, 1091994362, 134592834]) {
+  // - 1448937393: a change set resolved before a deploy's handover was applied after it and
+  //   replaced the handover's launch; the operation waited at `launching` for an acquire that never
+  //   came, and the reconciler held off (I6). Now the reconciler ends a superseded launch.
+  // - 1075000052: the reconciler read the head's state, then its superseded-launch write re-read
+  //   a record whose head had moved to a pending final snapshot, and rolled the service to it (I2).
+  // - 847024271, 1578414999: a launch before the stop whose task read the record just before the
+  //   handoff landed was called stale; and one whose holder crashed after a periodic snapshot had
+  //   moved the head off the pre-copy (StaleStart).
+  for (const seed of [589752932, 736155285, 455595018, 1477741223, 1091994362, 134592834, 1448937393, 1075000052, 847024271, 1578414999]) {
     test(`soak seed ${seed} (200 steps) breaks no invariant`, async () => {
       const run = await runRandom(seed, 200);
       assert.deepEqual(run.sim.violations, [], failureReport(run));
