@@ -22,24 +22,18 @@ export const FLUSH_INTERVAL_MS = 30_000;
 export const DELTA_CUTOFF_MARGIN_MS = 60_000;
 
 /**
- * How long an authoritative keeper holds its periodic snapshots while a handover is in progress
- * (its pre-copy is fresher, and the launch before the stop needs the pre-copy to stay the head).
- * A planned handover takes minutes (the pre-copy's own wait is bounded at 15 min by default); past
- * this the periodic schedule resumes, and the handover stops the holder first instead.
+ * The pre-copy an authoritative keeper's periodic snapshot would only duplicate: the target of a
+ * handover in progress that is still the head and was taken of this task's volume. While it is
+ * younger than one interval the keeper skips its periodic snapshot: registered after the pre-copy,
+ * it would move the head off the snapshot a launch before the stop starts from (a crash of the
+ * holder would then leave that launch stale), and the pre-copy already is the copy a periodic
+ * snapshot would be, so the crash-loss bound (one interval) still holds. Undefined: no hold.
  */
-export const HANDOVER_PERIODIC_HOLD_MS = 30 * 60_000;
-
-/**
- * The handover in progress an authoritative keeper has seen, and since when (its clock): the same
- * as `seen` while the record shows the same operation, undefined once none is in progress. The
- * keeper holds its periodic snapshots for {@link HANDOVER_PERIODIC_HOLD_MS} from `at`: a periodic
- * snapshot registered after the pre-copy would move the head off the snapshot a launch before the
- * stop starts from, and a crash of the holder then leaves that launch stale.
- */
-export function handoverSeen(record: LineageRecord, seen: { readonly id: string; readonly at: number } | undefined, now: Date): { readonly id: string; readonly at: number } | undefined {
+export function heldPreCopy(record: LineageRecord, taskArn: string): string | undefined {
   const op = record.operation;
-  if (op?.kind !== 'handover') return undefined;
-  return seen?.id === op.id ? seen : { id: op.id, at: now.getTime() };
+  const head = record.head;
+  if (op?.kind !== 'handover' || op.target === undefined || head?.snapshotId !== op.target || head.task !== taskArn) return undefined;
+  return head.snapshotId;
 }
 
 /** Stop budget kept after the delta's upload for the one record write that registers the final snapshot. */

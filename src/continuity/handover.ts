@@ -176,10 +176,11 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   if (id !== run.id) log('info', 'resuming the handover in progress', { operation: id });
   const waiting = (step: HandoverStep, reason: string): HandoverResult => ({ state: 'waiting', id, begunAt, step, reason });
   const advance = async (step: HandoverStep, target?: string): Promise<void> => {
-    const res = await write((r) => advanceOperation(r, { id, step, ...(target ? { target } : {}) }));
+    const res = await write((r) => advanceOperation(r, { id, step, ...(target ? { target } : {}), order: HANDOVER_STEPS }));
     if (!res.outcome.ok) throw new HandoverError('refused', res.outcome.reason);
     record = res.outcome.record;
-    deps.onStep?.(step, clock.now());
+    // Already past it (this driver decided on an older read): no step entered, the caller goes on from the record's.
+    if (record.operation?.step === step) deps.onStep?.(step, clock.now());
   };
   const reread = async (): Promise<LineageRecord> => {
     const r = await retry(() => deps.record.read(cfg.lineage));
@@ -325,18 +326,21 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   }
   if (record.operation?.step === 'launching' && cfg.starter === 'cloudformation') return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
   if (record.operation?.step === 'launching') {
-    // A resumed driver must not start a second task: issue the UpdateService only if the service
-    // does not launch from the target yet (an earlier driver's call may have landed before it died).
+    // A resumed driver must not start a second task: issue the UpdateService only while the
+    // service's PRIMARY deployment is still the one the launch is to replace (an earlier driver's
+    // call may have landed before it died; a deployment that superseded the launch is the
+    // reconciler's to handle, not a reason to roll again). Without that record (an operation an
+    // older version wrote): only if the service does not launch from the target yet.
     const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
-    const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
-    if (primary?.snapshotId !== target || (service?.desiredCount ?? 0) < 1) {
-      await retry(() => deps.ecs.rollSnapshot(cfg.cluster, cfg.service, target, { desiredCount: 1 }));
-    }
+    const primary = service === undefined ? undefined : primaryDeployment(service);
+    const replacing = record.operation?.deployment;
+    const launched = replacing !== undefined ? primary !== undefined && primary.id !== replacing.id : primary?.snapshotId === target && (service?.desiredCount ?? 0) >= 1;
+    if (!launched) await retry(() => deps.ecs.rollSnapshot(cfg.cluster, cfg.service, target, { desiredCount: 1 }));
     const after = await retry(() => deps.record.read(cfg.lineage));
-    if (after?.operation?.id === id && (after.holder !== undefined || after.head?.snapshotId !== target)) {
-      // Launched before the stop (a holder still hands over), or from a handoff's base: the
-      // holder's keeper ships its delta only while this operation stands, so it stays until the
-      // new task's acquire ends it (or the write that loses the launch does).
+    if (after?.operation?.id === id && after.holder !== undefined) {
+      // Launched before the stop: the holder's keeper ships its delta only while this operation
+      // stands, so it stays until the new task's acquire ends it (or the write that loses the
+      // launch does).
       const waited = await awaitAcquire(deps, cfg, id, retry, write, log, outOfTime, pollMs);
       if (waited !== undefined) return waiting('launching', waited);
     } else {

@@ -14,7 +14,7 @@ import { ensureRecord } from './ensure-record.js';
 import type { RecordPort } from './record.js';
 import { awsErrorCode, DEFAULT_RETRY_POLICY, RETRYABLE_AWS_ERRORS, withRetries, type RetryPolicy } from './retry.js';
 import { METRICS } from './settings.js';
-import { awaitsHandoff, DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, FLUSH_INTERVAL_MS, HANDOVER_PERIODIC_HOLD_MS, handoverSeen } from './handoff.js';
+import { awaitsHandoff, DELTA_APPLY_TIMEOUT_MS, DELTA_CUTOFF_MARGIN_MS, FLUSH_INTERVAL_MS, heldPreCopy } from './handoff.js';
 import { KeeperHandoff } from './keeper-handoff.js';
 import { acquire, register } from './transitions.js';
 
@@ -75,7 +75,7 @@ export interface KeeperConfig {
   readonly flushIntervalMs?: number;
 }
 
-export type KeeperErrorCode = 'attachment-timeout' | 'attachment-failed' | 'volume-missing' | 'aborted' | 'fenced';
+export type KeeperErrorCode = 'attachment-timeout' | 'attachment-failed' | 'volume-missing' | 'volume-unusable' | 'aborted' | 'fenced';
 
 export class KeeperError extends Error {
   override readonly name = 'KeeperError';
@@ -134,8 +134,8 @@ export class Keeper {
   /** Fencing token of the lease, once acquired. */
   private token: number | undefined;
   private fencedReason: string | undefined;
-  /** The handover operation this keeper first saw in progress, and when (its clock). */
-  private handoverSeen: { readonly id: string; readonly at: number } | undefined;
+  /** The handover pre-copy of this volume that is the head, and its StartTime (read by id once). */
+  private preCopySeen: { readonly id: string; readonly startedAt: number } | undefined;
   private resolveFenced!: (reason: string) => void;
   /**
    * Resolves (with the reason) when the lease was taken over. The process must then exit non-zero
@@ -276,8 +276,13 @@ export class Keeper {
     }
     const gate = await this.handoff.gate(rec, volume, this.source, sig);
     if (gate !== undefined) {
+      // This volume can never hold the lineage (a delta applied in part, or one that no longer
+      // stands): exit, so ECS replaces the task with a fresh volume. Waiting here instead would
+      // strand Jenkins whenever the service already launches from the snapshot the lineage now
+      // continues from (the handoff's base, once its final failed too): the reconciler sees the
+      // service on the head and never rolls.
       await this.markStale(gate, rec.head?.snapshotId ?? 'none');
-      return this.cfg.staleRecheckMs;
+      throw new KeeperError('volume-unusable', gate);
     }
     // Whether the current holder's task is gone: DescribeTasks by ARN (never a listing).
     let stopped: { token: number; status: string } | undefined;
@@ -402,11 +407,17 @@ export class Keeper {
         this.fence(`the record names ${rec?.holder ? `${rec.holder.taskArn} (token ${rec.holder.token})` : 'no holder'}`);
         return { status: 'fenced' };
       }
-      this.handoverSeen = rec === undefined ? undefined : handoverSeen(rec, this.handoverSeen, clock.now());
-      if (this.handoverSeen !== undefined && clock.now().getTime() - this.handoverSeen.at < HANDOVER_PERIODIC_HOLD_MS) {
-        // Its pre-copy is the fresher copy, and must stay the head for a launch before the stop.
-        this.log('info', 'a handover is in progress: its pre-copy stands in for this periodic snapshot', { operation: this.handoverSeen.id });
-        return { status: 'skipped', reason: 'handover' };
+      const preCopy = rec === undefined ? undefined : heldPreCopy(rec, this.cfg.taskArn);
+      if (preCopy !== undefined) {
+        // Its StartTime, read by id once (EBS's clock against ours: seconds apart).
+        if (this.preCopySeen?.id !== preCopy) {
+          const snap = await this.retry(() => ec2.describeSnapshot(preCopy), sig, deadline);
+          this.preCopySeen = { id: preCopy, startedAt: snap?.startTime.getTime() ?? 0 };
+        }
+        if (clock.now().getTime() - this.preCopySeen.startedAt < this.cfg.intervalMinutes * 60_000) {
+          this.log('info', 'a handover is in progress: its pre-copy stands in for this periodic snapshot', { snapshot: preCopy });
+          return { status: 'skipped', reason: 'handover' };
+        }
       }
       if (this.lastPeriodicId !== undefined) {
         const id = this.lastPeriodicId;

@@ -348,10 +348,21 @@ export function beginOperation(record: LineageRecord, input: BeginOperationInput
 }
 
 /** `advance operation`: move the step (and optionally the target and the deployment it replaces) of the caller's own operation. */
-export function advanceOperation(record: LineageRecord, input: { readonly id: string; readonly step: string; readonly target?: string; readonly deployment?: { readonly id: string; readonly createdAt: string } }): Outcome {
+export function advanceOperation(
+  record: LineageRecord,
+  input: {
+    readonly id: string;
+    readonly step: string;
+    readonly target?: string;
+    readonly deployment?: { readonly id: string; readonly createdAt: string };
+    /** The operation's steps in order: a step the operation is already past is no move (a driver that decided on an older read). */
+    readonly order?: readonly string[];
+  },
+): Outcome {
   const op = record.operation;
   if (op?.id !== input.id) return refuse('operation', `operation ${input.id} is not in progress`);
   if (op.step === input.step && (input.target === undefined || input.target === op.target)) return same(record);
+  if (input.order !== undefined && op.step !== undefined && input.order.indexOf(input.step) >= 0 && input.order.indexOf(input.step) < input.order.indexOf(op.step)) return same(record);
   if (input.target !== undefined && !record.snapshots.some((e) => e.snapshotId === input.target)) return refuse('not-member', `${input.target} is not in the record of ${record.lineage}`);
   return { ok: true, record: bump(record, { operation: { ...op, step: input.step, ...(input.target ? { target: input.target } : {}), ...(input.deployment ? { deployment: input.deployment } : {}) } }) };
 }

@@ -164,6 +164,8 @@ export class HandoverWorld {
   taskDefinition = 'jenkins:7';
   /** The service's PRIMARY deployment snapshot id. */
   serviceSnapshot: string;
+  /** The PRIMARY deployment's number and creation time (a new one with every UpdateService of the volume). */
+  private deployment = { n: 1, at: 0 };
   /** Jenkins writes acknowledged by a Jenkins that then stopped cleanly (must survive a planned handover). */
   ackedAtCleanStop = 0;
   /** Writes acknowledged so far by any Jenkins. */
@@ -432,7 +434,7 @@ export class HandoverWorld {
         maximumPercent: 100,
         runningCount: live.filter((t) => t.phase !== 'provisioning' && (!this.placeWhileStopping || t.phase !== 'stopping')).length,
         pendingCount: live.filter((t) => t.phase === 'provisioning').length,
-        deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', snapshotId: this.serviceSnapshot, taskDefinition: this.taskDefinition, createdAt: new Date(0) }],
+        deployments: [{ id: `ecs-svc/${this.deployment.n}`, status: 'PRIMARY', snapshotId: this.serviceSnapshot, taskDefinition: this.taskDefinition, createdAt: new Date(this.deployment.at) }],
       };
     },
     setDesiredCount: async (_c, _s, n) => {
@@ -440,6 +442,8 @@ export class HandoverWorld {
       this.schedule();
     },
     rollSnapshot: async (_c, _s, snapshotId, options) => {
+      // A new PRIMARY deployment (forceNewDeployment).
+      this.deployment = { n: this.deployment.n + 1, at: this.clock.ms };
       this.serviceSnapshot = snapshotId;
       if (options?.desiredCount !== undefined) this.desiredCount = options.desiredCount;
       // forceNewDeployment: every running task is replaced.

@@ -402,6 +402,28 @@ describe('handover', () => {
     const result = await w.drive(driveHandover(w.deps(), CFG, { id: 'h1' }));
     await assertHandedOver(w, result, { starts: 1 });
   });
+
+  test('a resumed driver issues the UpdateService only while the deployment the launch replaces is still PRIMARY', async () => {
+    // CloudFormation's handover answered at `launching`; then a change set created before the
+    // handover lands first (a new PRIMARY deployment from an older snapshot).
+    const w = await world();
+    const res = await w.drive(driveHandover(w.deps(), { ...CFG, starter: 'cloudformation' }, { id: 'h1' }));
+    assert.equal(res.state, 'done');
+    const replacing = w.record.peek()!.operation?.deployment;
+    assert.ok(replacing, 'the launch records the deployment it replaces');
+    await w.ecs.rollSnapshot(CLUSTER, SERVICE, w.record.peek()!.snapshots[0]!.snapshotId, { desiredCount: 1 });
+    let rolls = 0;
+    const ecs: HandoverEcs = {
+      ...w.ecs,
+      rollSnapshot: async (...a) => {
+        rolls++;
+        return w.ecs.rollSnapshot(...a);
+      },
+    };
+    // A rollback's Delete (service starter) resumes it: the launch was superseded, no roll again.
+    await w.drive(driveHandover(w.deps({ ecs }), CFG, { id: 'h1' }));
+    assert.equal(rolls, 0);
+  });
 });
 
 describe('both (two transitions, one write)', () => {

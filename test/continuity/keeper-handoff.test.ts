@@ -151,16 +151,26 @@ describe('launch before the stop (docs/protocol.md, section 7)', () => {
     assert.equal(after.operation, undefined, 'the acquire ended the handover');
   });
 
-  test('periodic snapshots pause while a handover is in progress, for at most 30 minutes', async () => {
+  test('periodic snapshots pause only while the handover\'s pre-copy of this volume is the head and younger than one interval', async () => {
     const { aws, keeper } = setup();
     await aws.settle(keeper.start());
-    const r = aws.record.peek('ci')!;
-    aws.record.writeNow({ ...r, seq: r.seq + 1, operation: { kind: 'handover', id: 'h1', seq: r.seq + 1, step: 'pre-copy' } }, r.seq);
+    let r = aws.record.peek('ci')!;
+    // Begun, no pre-copy yet (or abandoned there): periodic snapshots go on.
+    aws.record.writeNow({ ...r, seq: r.seq + 1, operation: { kind: 'handover', id: 'h1', seq: r.seq + 1, step: 'begun' } }, r.seq);
+    const first = (await aws.settle(keeper.periodicSnapshot())).value;
+    assert.equal(first?.status, 'taken');
+    if (first?.status === 'taken') aws.snapshots.set(first.snapshot.id, { ...first.snapshot, state: 'completed' });
+    // The pre-copy of this task's volume registered as the head.
+    r = aws.record.peek('ci')!;
+    const p = { snapshotId: 'snap-p', seq: r.seq + 1, kind: 'manual' as const, task: TASK };
+    aws.snapshots.set('snap-p', { id: 'snap-p', state: 'pending', startTime: aws.clock.now(), lineage: 'ci', kind: 'manual', volumeId: 'vol-1' });
+    aws.record.writeNow({ ...r, seq: r.seq + 1, snapshots: [...r.snapshots, p], head: p, operation: { ...r.operation!, step: 'pre-copy', target: 'snap-p' } }, r.seq);
+    await aws.clock.runUntil(aws.clock.ms + 60_000);
     assert.deepEqual((await aws.settle(keeper.periodicSnapshot())).value, { status: 'skipped', reason: 'handover' });
-    await aws.clock.runUntil(aws.clock.ms + 29 * 60_000);
+    await aws.clock.runUntil(aws.clock.ms + 13 * 60_000);
     assert.deepEqual((await aws.settle(keeper.periodicSnapshot())).value, { status: 'skipped', reason: 'handover' });
     await aws.clock.runUntil(aws.clock.ms + 2 * 60_000);
-    assert.equal((await aws.settle(keeper.periodicSnapshot())).value?.status, 'taken', 'a handover left hanging does not stretch what a crash can lose');
+    assert.equal((await aws.settle(keeper.periodicSnapshot())).value?.status, 'taken', 'one interval after the pre-copy started: the crash-loss bound is back to one interval');
   });
 });
 
@@ -186,25 +196,22 @@ describe('handoff at start', () => {
     assert.equal(delta!.applied.length, 0);
   });
 
-  test('the delta cannot be applied: the handoff is dropped and the volume never holds the lineage, even once the base is the head again', async () => {
+  test('the delta cannot be applied: the handoff is dropped, the volume never holds the lineage and the keeper exits so ECS replaces the task', async () => {
     const d = new FakeDelta();
     d.failApply = true;
     const { aws, keeper } = setup({ source: 'snap-p', record: handedOff(), delta: d });
-    const p = keeper.start();
-    assert.equal((await aws.settle(p, 60_000)).done, false);
+    const out = await aws.settle(keeper.start(), 60_000);
+    assert.equal(out.done, true);
+    assert.equal((out.error as { code?: string } | undefined)?.code, 'volume-unusable', 'a start failure: the process exits, the essential keeper stops the task');
     const rec = aws.record.peek('ci')!;
     assert.equal(rec.handoff, undefined, 'nobody tries that delta again; the reconciler rolls to the final');
+    assert.equal(rec.holder, undefined);
     assert.match(aws.markers.get('stale') ?? '', /could not be applied/);
-    // The final fails and drop-failed makes the base the head: a half-applied home must still never hold.
-    const f = rec.snapshots.filter((e) => e.snapshotId !== 'snap-f');
-    aws.record.writeNow({ ...rec, seq: rec.seq + 1, snapshots: f, head: f.at(-1)! }, rec.seq);
-    assert.equal((await aws.settle(p, 60_000)).done, false);
-    assert.equal(aws.record.peek('ci')!.holder, undefined);
   });
 
   test('a keeper without a handoff bucket drops the handoff instead of starting on the base', async () => {
     const { aws, keeper } = setup({ source: 'snap-p', record: handedOff(), delta: null });
-    assert.equal((await aws.settle(keeper.start(), 60_000)).done, false);
+    assert.equal((await aws.settle(keeper.start(), 60_000)).error instanceof Error, true);
     assert.equal(aws.record.peek('ci')!.handoff, undefined);
     assert.equal(aws.record.peek('ci')!.holder, undefined);
   });

@@ -277,6 +277,13 @@ describe('launch before the stop (docs/protocol.md, section 7)', () => {
     assert.equal(ok(acquire(r, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', holderStopped: true })).holder?.taskArn, OTHER);
     refused(acquire(r2, { taskArn: OTHER, volumeId: 'vol-b', source: 'snap-p', holderStopped: true }), 'stale');
   });
+  test('a driver that decided on an older read cannot move the handover back a step', () => {
+    const r = launchedEarly();
+    const order = ['begun', 'pre-copy', 'stopping', 'stopped', 'launching'];
+    const back = ok(advanceOperation(r, { id: 'h', step: 'stopping', order }));
+    assert.equal(back.operation?.step, 'launching');
+    assert.equal(back.seq, r.seq, 'no write');
+  });
   test('a launch from the head (after the stop) is never lost while it waits', () => {
     let r = ok(release(held(), 2));
     r = ok(advanceOperation(ok(beginOperation(r, { kind: 'handover', id: 'h' })), { id: 'h', step: 'launching', target: 'snap-1' }));

@@ -732,7 +732,7 @@ export class Sim {
         await clock.sleep(this.rng.int(500, 8_000));
         if (late(deadline)) throw new Error('sim: delta upload outlived its deadline');
         if (this.rng.chance(this.opts.deltaFailRate)) {
-          this.failedShipVolumes.add(task.volumeId);
+          this.failedShipAt.set(task.volumeId, this.clock.ms);
           throw new Error('sim: delta upload failed');
         }
         const v = this.volumes.get(task.volumeId)!;
@@ -996,8 +996,12 @@ export class Sim {
   private readonly staleCounted = new Set<number>();
   /** Volumes on which an injected delta failure happened (their task's stale gate is the designed fallback). */
   private readonly failedDeltaVolumes = new Set<string>();
-  /** Volumes whose keeper's delta upload the fault injection made fail (a task launched from their pre-copy falls back). */
-  private readonly failedShipVolumes = new Set<string>();
+  /**
+   * Volumes whose keeper's delta upload the fault injection made fail, and when: a task a planned
+   * deployment launched from a snapshot of that volume before that moment (a launch before the
+   * stop) falls back by design.
+   */
+  private readonly failedShipAt = new Map<string, number>();
   /** Planned starts that fell back to the final snapshot because the injected delta failure hit them. */
   deltaFallbacks = 0;
   private handoverSince: number | undefined;
@@ -1018,7 +1022,8 @@ export class Sim {
     // Likewise a task launched from a pre-copy before the stop, whose old keeper's upload failed.
     const volume = this.volumes.get(task.volumeId);
     const from = volume?.snapshotId === undefined ? undefined : this.snapshots.get(volume.snapshotId);
-    if (this.failedDeltaVolumes.has(task.volumeId) || (from !== undefined && this.failedShipVolumes.has(from.volumeId))) {
+    const shipFailedAt = from === undefined ? undefined : this.failedShipAt.get(from.volumeId);
+    if (this.failedDeltaVolumes.has(task.volumeId) || (shipFailedAt !== undefined && dep.createdAt <= shipFailedAt)) {
       if (!this.staleCounted.has(task.n)) this.deltaFallbacks++;
       this.staleCounted.add(task.n);
       return;
