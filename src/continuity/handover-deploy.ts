@@ -22,7 +22,7 @@
 import { commit } from './commit.js';
 import { driveHandover, HandoverError, over, type HandoverConfig, type HandoverDeps, type HandoverResult } from './handover.js';
 import type { DeploymentVolume, ServiceState } from './model.js';
-import { endOperation } from './transitions.js';
+import { claimLaunch, endOperation } from './transitions.js';
 
 export interface DeployEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
@@ -154,6 +154,10 @@ export async function beginDeployHandover(
   // A handover an earlier request (or `jenkins-ecs restart`) left is resumed with the starter this
   // request calls for: on a forward deploy CloudFormation updates the service right after this
   // resource whoever began the handover, so a start by the handover too would be a second start.
+  // Recorded, so that a `restart` still driving it stands back.
+  if (res.state === 'waiting' || !over(await deps.record.read(cfg.lineage), res)) {
+    await commit(deps.record, cfg.lineage, (r) => (r === undefined ? { ok: false, code: 'nothing-to-do', reason: 'no record' } : claimLaunch(r, res.id, starter)), { clock: deps.clock });
+  }
   return { HandoverId: res.id, HandoverBegunAt: String(res.begunAt), HandoverStarter: starter };
 }
 
@@ -180,6 +184,9 @@ export async function pollDeployHandover(
       deps.log({ level: 'info', msg: 'handover ended: the service is gone', lineage: cfg.lineage, operation: op.id });
       return { complete: true };
     }
+    // CloudFormation will not update the service again: this Delete starts the task (a forward
+    // deploy's claim in the record would otherwise make it stand back).
+    await commit(deps.record, cfg.lineage, (r) => (r === undefined ? { ok: false, code: 'nothing-to-do', reason: 'no record' } : claimLaunch(r, op.id, 'service')), { clock: deps.clock });
     const result = await driveHandover(deps, { ...cfg, starter: 'service' }, { id: op.id, until });
     return { complete: result.state === 'done', result };
   }

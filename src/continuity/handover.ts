@@ -324,7 +324,14 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
     record = res.outcome.record;
     deps.onStep?.('launching', clock.now());
   }
-  if (record.operation?.step === 'launching' && cfg.starter === 'cloudformation') return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
+  // A deploy that drives this handover too and will start the task with its service update has
+  // said so in the record: a `restart` stands back rather than start a task (with the old task
+  // definition) that the deploy's update would then replace.
+  const starter = cfg.starter === 'service' && record.operation?.starter === 'cloudformation' ? 'cloudformation' : cfg.starter;
+  if (record.operation?.step === 'launching' && starter === 'cloudformation') {
+    if (cfg.starter !== starter) log('info', 'a deploy drives this handover and starts the task with its service update; not starting one here', { operation: id });
+    return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
+  }
   if (record.operation?.step === 'launching') {
     // A resumed driver must not start a second task: issue the UpdateService only while the
     // service's PRIMARY deployment is still the one the launch is to replace (an earlier driver's

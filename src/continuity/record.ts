@@ -79,6 +79,12 @@ export interface Operation {
    * DescribeServices (an older PRIMARY) can never pass for a newer one.
    */
   readonly deployment?: { readonly id: string; readonly createdAt: string };
+  /**
+   * A handover a deploy drives: who starts the one new task (`cloudformation`: its service update;
+   * `service`: the handover's own UpdateService, in a rollback). A `restart` driving the same
+   * handover stands back when it says `cloudformation`, so the deploy's update is the one start.
+   */
+  readonly starter?: 'service' | 'cloudformation';
 }
 
 export interface LineageRecord {

@@ -367,6 +367,13 @@ export function advanceOperation(
   return { ok: true, record: bump(record, { operation: { ...op, step: input.step, ...(input.target ? { target: input.target } : {}), ...(input.deployment ? { deployment: input.deployment } : {}) } }) };
 }
 
+/** `claim launch`: a deploy driving handover `id` records who starts its one new task. */
+export function claimLaunch(record: LineageRecord, id: string, starter: 'service' | 'cloudformation'): Outcome {
+  const op = record.operation;
+  if (op?.kind !== 'handover' || op.id !== id || op.starter === starter) return same(record);
+  return { ok: true, record: bump(record, { operation: { ...op, starter } }) };
+}
+
 /**
  * `end superseded launch` (reconciler): a handover at `launching` with no holder left, whose
  * service now has a PRIMARY deployment other than the one the launch was to replace, and not from

@@ -150,6 +150,34 @@ describe('handover in cdk deploy', () => {
     assert.deepEqual(w.violations, []);
   });
 
+  test('a `restart` still driving the handover a forward deploy resumed stands back at launching: the deploy\'s update is the one start', async () => {
+    const w = await world();
+    const cli = driveHandover(w.deps(), { ...CFG, starter: 'service' }, { id: 'restart-1', until: new Date(w.clock.ms + 20_000) });
+    assert.equal((await w.drive(cli)).state, 'waiting');
+    const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };
+    const data = await w.drive(beginDeployHandover(w.deps(), CFG, event, 'd1', KEYS));
+    assert.equal(w.record.peek()!.operation?.starter, 'cloudformation', 'the deploy says it starts the task');
+    // The operator's `restart` goes on driving the same handover, alive this time.
+    let rolls = 0;
+    const ecs = {
+      ...w.ecs,
+      rollSnapshot: async (...a: Parameters<typeof w.ecs.rollSnapshot>) => {
+        rolls++;
+        return w.ecs.rollSnapshot(...a);
+      },
+    };
+    const res = await w.drive(driveHandover(w.deps({ ecs }), { ...CFG, starter: 'service' }, { id: 'restart-1' }));
+    assert.equal(res.state, 'done');
+    assert.equal(rolls, 0, 'no UpdateService with the old task definition');
+    await pollUntilComplete(w, { ...event, Data: { ...data } });
+    await w.cloudFormationUpdate(w.record.peek()!.launch!, 'jenkins:8');
+    const serving = await w.untilServing();
+    assert.equal(serving?.staleAtGate, false);
+    assert.equal(w.taskDefinition, 'jenkins:8');
+    assert.equal(w.startedSinceReady, 1, 'exactly one task start');
+    assert.deepEqual(w.violations, []);
+  });
+
   test('rollback: a Delete with the handover left in progress finishes it and the service starts one task', async () => {
     const w = await world();
     const event: DeployEvent = { RequestType: 'Update', ResourceProperties: NEW, OldResourceProperties: OLD };

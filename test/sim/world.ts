@@ -998,8 +998,8 @@ export class Sim {
   private readonly failedDeltaVolumes = new Set<string>();
   /**
    * Volumes whose keeper's delta upload the fault injection made fail, and when: a task a planned
-   * deployment launched from a snapshot of that volume before that moment (a launch before the
-   * stop) falls back by design.
+   * deployment launched from a pre-copy of that volume taken before that moment (a launch before
+   * the stop, whose holder's stop was that upload) falls back by design.
    */
   private readonly failedShipAt = new Map<string, number>();
   /** Planned starts that fell back to the final snapshot because the injected delta failure hit them. */
@@ -1023,7 +1023,7 @@ export class Sim {
     const volume = this.volumes.get(task.volumeId);
     const from = volume?.snapshotId === undefined ? undefined : this.snapshots.get(volume.snapshotId);
     const shipFailedAt = from === undefined ? undefined : this.failedShipAt.get(from.volumeId);
-    if (this.failedDeltaVolumes.has(task.volumeId) || (shipFailedAt !== undefined && dep.createdAt <= shipFailedAt)) {
+    if (this.failedDeltaVolumes.has(task.volumeId) || (from !== undefined && shipFailedAt !== undefined && shipFailedAt >= from.startTime)) {
       if (!this.staleCounted.has(task.n)) this.deltaFallbacks++;
       this.staleCounted.add(task.n);
       return;
