@@ -333,15 +333,14 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
     return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
   }
   if (record.operation?.step === 'launching') {
-    // A resumed driver must not start a second task: issue the UpdateService only while the
-    // service's PRIMARY deployment is still the one the launch is to replace (an earlier driver's
-    // call may have landed before it died; a deployment that superseded the launch is the
-    // reconciler's to handle, not a reason to roll again). Without that record (an operation an
-    // older version wrote): only if the service does not launch from the target yet.
+    // A resumed driver must not start a second task: no UpdateService once the service launches
+    // from the target (an earlier driver's call may have landed before it died), nor once its
+    // PRIMARY deployment is no longer the one the launch is to replace (a deployment that
+    // superseded the launch is the reconciler's to handle, not a reason to roll again).
     const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
     const primary = service === undefined ? undefined : primaryDeployment(service);
     const replacing = record.operation?.deployment;
-    const launched = replacing !== undefined ? primary !== undefined && primary.id !== replacing.id : primary?.snapshotId === target && (service?.desiredCount ?? 0) >= 1;
+    const launched = (primary?.snapshotId === target && (service?.desiredCount ?? 0) >= 1) || (replacing !== undefined && primary !== undefined && primary.id !== replacing.id);
     if (!launched) await retry(() => deps.ecs.rollSnapshot(cfg.cluster, cfg.service, target, { desiredCount: 1 }));
     const after = await retry(() => deps.record.read(cfg.lineage));
     if (after?.operation?.id === id && after.holder !== undefined) {
