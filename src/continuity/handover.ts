@@ -23,65 +23,17 @@
  */
 import { commit, type CommitOptions } from './commit.js';
 import { primaryDeployment } from './decisions.js';
-import type { ServiceState, Snapshot } from './model.js';
-import type { Clock, LogEntry, SnapshotTags } from './ports.js';
-import type { LineageRecord, RecordPort } from './record.js';
-import { withRetries, type RetryPolicy } from './retry.js';
-import { adoptLaunch, advanceOperation, beginOperation, dropFailed, endOperation, fence, register, validHandoff, type Outcome } from './transitions.js';
+import { awaitAcquire, replaced, startPreCopy, stopsBeforeStart, taskGone } from './handover-launch.js';
+import { HANDOVER_STEPS, type Driver, type HandoverConfig, type HandoverDeps, type HandoverStep } from './handover-ports.js';
+import type { LogEntry } from './ports.js';
+import type { LineageRecord } from './record.js';
+import { withRetries } from './retry.js';
+import { adoptLaunch, advanceOperation, beginOperation, dropFailed, endOperation, fence, validHandoff, type Outcome } from './transitions.js';
 
-/** The steps the record's `operation.step` moves through, in order. */
-export const HANDOVER_STEPS = ['begun', 'pre-copy', 'stopping', 'stopped', 'launching'] as const;
-export type HandoverStep = (typeof HANDOVER_STEPS)[number];
+export { HANDOVER_STEPS, type HandoverStep } from './handover-ports.js';
 
-/** What the handover needs from EC2 (a subset of {@link Ec2Port}). */
-export interface HandoverEc2 {
-  describeSnapshot(snapshotId: string): Promise<Snapshot | undefined>;
-  createSnapshot(volumeId: string, tags: SnapshotTags, description?: string): Promise<Snapshot>;
-}
-
-/** What the handover needs from ECS. `taskStatus` is DescribeTasks by ARN (`MISSING` when ECS forgot the task). */
-export interface HandoverEcs {
-  describeService(cluster: string, service: string): Promise<ServiceState | undefined>;
-  setDesiredCount(cluster: string, service: string, desiredCount: number): Promise<void>;
-  rollSnapshot(cluster: string, service: string, snapshotId: string, options?: { desiredCount?: number }): Promise<void>;
-  taskStatus(cluster: string, taskArn: string): Promise<string>;
-}
-
-export interface HandoverDeps {
-  readonly record: RecordPort;
-  readonly ec2: HandoverEc2;
-  readonly ecs: HandoverEcs;
-  readonly clock: Clock;
-  readonly log: (entry: LogEntry) => void;
-  /** Called when a step is entered (the CLI prints progress and the time each step took). */
-  readonly onStep?: (step: HandoverStep, at: Date) => void;
-}
-
-export interface HandoverConfig {
-  readonly lineage: string;
-  readonly cluster: string;
-  readonly service: string;
-  /** Take a pre-copy snapshot while Jenkins serves. @default true */
-  readonly preCopy?: boolean;
-  /** How long to wait for the pre-copy to complete before stopping anyway. @default 900000 (15 min) */
-  readonly preCopyTimeoutMs?: number;
-  /** Pause between two reads while waiting (every second of it can be downtime while the old task stops). @default 2000 */
-  readonly pollMs?: number;
-  /**
-   * Who starts the one new task: `service` (the CLI) issues UpdateService(snapshotId = head,
-   * desiredCount 1); `cloudformation` (the LaunchSnapshot custom resource) only returns the id,
-   * and the stack's service update starts the task.
-   */
-  readonly starter: 'service' | 'cloudformation';
-  /**
-   * Launch the new task from the completed pre-copy in the service update that stops the old one,
-   * when the holder's keeper ships a handoff delta (docs/protocol.md, section 7). @default true
-   */
-  readonly launchBeforeStop?: boolean;
-  /** How long the `service` starter waits for the new task's acquire after a launch before the stop. @default 1800000 (30 min) */
-  readonly launchTimeoutMs?: number;
-  readonly retry?: RetryPolicy;
-}
+export type { HandoverConfig, HandoverDeps, HandoverEc2, HandoverEcs } from './handover-ports.js';
+export { taskGone } from './handover-launch.js';
 
 export interface HandoverRun {
   /** The operation id; a re-run with the same id (or `resume`) continues it. */
@@ -115,10 +67,6 @@ export class HandoverError extends Error {
   }
 }
 
-/** ECS reports the task STOPPED, or no longer knows it: nothing of it can write any more. */
-export function taskGone(status: string): boolean {
-  return status === 'STOPPED' || status === 'MISSING';
-}
 
 /**
  * Two transitions in one write: `second` decided on the outcome of `first`, `seq` advanced once.
@@ -172,6 +120,7 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   // Over (launch undefined only when every snapshot failed during it, and it ended without one).
   if (over(record, run)) return { state: 'done', id: run.id, begunAt: run.begunAt!, ...(record.launch ? { launch: record.launch } : {}) };
   const id = record.operation!.id;
+  const driver: Driver = { deps, cfg, id, retry, write, log };
   const begunAt = record.operation!.seq;
   if (id !== run.id) log('info', 'resuming the handover in progress', { operation: id });
   const waiting = (step: HandoverStep, reason: string): HandoverResult => ({ state: 'waiting', id, begunAt, step, reason });
@@ -193,7 +142,7 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   let preCopy: string | undefined = record.operation?.step === 'pre-copy' ? record.operation.target : undefined;
   let preCopyCompleted = false;
   if (stepIndex(record.operation?.step) < stepIndex('pre-copy')) {
-    preCopy = cfg.preCopy === false ? undefined : await startPreCopy(deps, cfg, record, id, retry, write, log);
+    preCopy = cfg.preCopy === false ? undefined : await startPreCopy(driver, record);
     await advance('pre-copy', preCopy);
   }
   if (record.operation?.step === 'pre-copy' && preCopy !== undefined) {
@@ -228,7 +177,7 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   // new keeper waits for the old one's handoff (acquire answers `held`, not `stale`). Without the
   // handoff (the keeper could not ship, the task crashed) the launch is lost: the write that shows
   // it ends the operation, and the reconciler rolls to the head.
-  const early = preCopyCompleted && preCopy !== undefined && cfg.launchBeforeStop !== false && stepIndex(record.operation?.step) < stepIndex('stopping') ? await stopsBeforeStart(deps, cfg, retry, log) : undefined;
+  const early = preCopyCompleted && preCopy !== undefined && cfg.launchBeforeStop !== false && stepIndex(record.operation?.step) < stepIndex('stopping') ? await stopsBeforeStart(driver) : undefined;
   if (early !== undefined && preCopy !== undefined) {
     const p = preCopy;
     const deployment = replaced(early);
@@ -347,7 +296,7 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
       // Launched before the stop: the holder's keeper ships its delta only while this operation
       // stands, so it stays until the new task's acquire ends it (or the write that loses the
       // launch does).
-      const waited = await awaitAcquire(deps, cfg, id, retry, write, log, outOfTime, pollMs);
+      const waited = await awaitAcquire(driver, outOfTime, pollMs);
       if (waited !== undefined) return waiting('launching', waited);
     } else {
       // 6. end: the new task's keeper acquires once the operation is gone.
@@ -356,97 +305,4 @@ export async function driveHandover(deps: HandoverDeps, cfg: HandoverConfig, run
   }
   log('info', 'handover done', { operation: id, launch: target, preCopy: preCopy ?? null });
   return { state: 'done', id, begunAt, launch: target, ...(preCopy ? { preCopy } : {}) };
-}
-
-/** The PRIMARY deployment a launch is to replace, as the operation records it. */
-function replaced(service: ServiceState): { id: string; createdAt: string } | undefined {
-  const p = primaryDeployment(service);
-  return p === undefined ? undefined : { id: p.id, createdAt: p.createdAt.toISOString() };
-}
-
-/**
- * The service's deployment stops the old task before a new one counts (maximumPercent at most 100
- * with one task): only then may the new task launch before the stop. Above it ECS keeps the old
- * task until the new one is healthy, and the new one waits for the old one's handoff.
- */
-async function stopsBeforeStart(
-  deps: HandoverDeps,
-  cfg: HandoverConfig,
-  retry: <T>(fn: () => Promise<T>) => Promise<T>,
-  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
-): Promise<ServiceState | undefined> {
-  const service = await retry(() => deps.ecs.describeService(cfg.cluster, cfg.service));
-  if (service !== undefined && service.desiredCount <= 1 && service.maximumPercent !== undefined && service.maximumPercent <= 100) return service;
-  log('info', 'no launch before the stop: the service may keep the old task until a new one is healthy', { maximumPercent: service?.maximumPercent ?? null, desiredCount: service?.desiredCount ?? null });
-  return undefined;
-}
-
-/**
- * After a launch before the stop: wait until the operation ends (the new task's acquire, or the
- * write that lost the launch), fencing a holder whose task stopped without releasing. Answers why
- * it still waits when `until` (or the launch bound) passed, undefined once it ended.
- */
-async function awaitAcquire(
-  deps: HandoverDeps,
-  cfg: HandoverConfig,
-  id: string,
-  retry: <T>(fn: () => Promise<T>) => Promise<T>,
-  write: (decide: (r: LineageRecord) => Outcome) => ReturnType<typeof commit>,
-  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
-  outOfTime: () => boolean,
-  pollMs: number,
-): Promise<string | undefined> {
-  const giveUpAt = deps.clock.now().getTime() + (cfg.launchTimeoutMs ?? 1_800_000);
-  for (;;) {
-    const r = await retry(() => deps.record.read(cfg.lineage));
-    if (r?.operation?.id !== id) {
-      if (r?.holder !== undefined && r.launch !== undefined) log('info', 'the new task holds the lineage', { task: r.holder.taskArn, launch: r.launch });
-      else log('warn', 'the launch from the pre-copy could not hold the lineage (no handoff); the reconciler rolls the service to the head', { head: r?.head?.snapshotId ?? null });
-      return undefined;
-    }
-    const holder = r.holder;
-    if (holder !== undefined && taskGone(await retry(() => deps.ecs.taskStatus(cfg.cluster, holder.taskArn)))) {
-      const res = await write((x) => fence(x, holder));
-      if (res.wrote) log('info', 'holder fenced: its task stopped without releasing', { task: holder.taskArn, token: holder.token });
-      continue;
-    }
-    const why = holder !== undefined ? `task ${holder.taskArn} is stopping and hands over` : 'the new task has not acquired yet';
-    if (outOfTime()) return why;
-    if (deps.clock.now().getTime() >= giveUpAt) return `${why} (the handover completes without this driver)`;
-    await deps.clock.sleep(pollMs);
-  }
-}
-
-/** CreateSnapshot of the holder's volume, registered under the holder's token (kind manual). Undefined when there is nothing to copy. */
-async function startPreCopy(
-  deps: HandoverDeps,
-  cfg: HandoverConfig,
-  record: LineageRecord,
-  id: string,
-  retry: <T>(fn: () => Promise<T>) => Promise<T>,
-  write: (decide: (r: LineageRecord) => Outcome) => ReturnType<typeof commit>,
-  log: (level: LogEntry['level'], msg: string, fields?: Record<string, unknown>) => void,
-): Promise<string | undefined> {
-  const holder = record.holder;
-  if (holder === undefined) {
-    log('info', 'no holder: no pre-copy (nothing serves the home)', { operation: id });
-    return undefined;
-  }
-  let snap: Snapshot;
-  try {
-    snap = await retry(() =>
-      deps.ec2.createSnapshot(holder.volumeId, { lineage: cfg.lineage, kind: 'manual', task: holder.taskArn }, `jenkins-ecs pre-copy of lineage ${cfg.lineage} (handover ${id})`),
-    );
-  } catch (err) {
-    // The task crashed and ECS deleted its volume: there is nothing to pre-copy; the stop step fences.
-    log('warn', 'pre-copy snapshot not created; continuing without it', { volume: holder.volumeId, error: err instanceof Error ? err.name : String(err) });
-    return undefined;
-  }
-  const res = await write((r) => register(r, { token: holder.token, snapshotId: snap.id, kind: 'manual', task: holder.taskArn }));
-  if (!res.outcome.ok) {
-    log('warn', 'pre-copy snapshot not registered (the holder changed); continuing without it', { snapshot: snap.id, reason: res.outcome.reason });
-    return undefined;
-  }
-  log('info', 'pre-copy snapshot started', { snapshot: snap.id, volume: holder.volumeId });
-  return snap.id;
 }
