@@ -155,9 +155,8 @@ export async function beginDeployHandover(
   // request calls for: on a forward deploy CloudFormation updates the service right after this
   // resource whoever began the handover, so a start by the handover too would be a second start.
   // Recorded, so that a `restart` still driving it stands back.
-  if (res.state === 'waiting' || !over(await deps.record.read(cfg.lineage), res)) {
-    await commit(deps.record, cfg.lineage, (r) => (r === undefined ? { ok: false, code: 'nothing-to-do', reason: 'no record' } : claimLaunch(r, res.id, starter)), { clock: deps.clock });
-  }
+  // (No write when the handover is already over: claimLaunch leaves another operation, or none, as it is.)
+  await commit(deps.record, cfg.lineage, (r) => (r === undefined ? { ok: false, code: 'nothing-to-do', reason: 'no record' } : claimLaunch(r, res.id, starter)), { clock: deps.clock });
   return { HandoverId: res.id, HandoverBegunAt: String(res.begunAt), HandoverStarter: starter };
 }
 

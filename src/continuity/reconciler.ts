@@ -154,10 +154,13 @@ export async function reconcile(deps: ReconcilerDeps, cfg: ReconcilerConfig): Pr
 
   // A handover's launch that another deployment superseded (a change set applied after the
   // handover, a manual update): its operation would wait forever for an acquire from its target.
-  if (record.operation?.kind === 'handover' && record.operation.step === 'launching' && service !== undefined) {
-    const primary = primaryDeployment(service);
+  // Decided on the record in hand first: the write (and its read) only when there is something to end.
+  const primary = service === undefined ? undefined : primaryDeployment(service);
+  const superseded = endSupersededLaunch(record, primary);
+  if (superseded.ok && superseded.unchanged !== true && record.operation !== undefined) {
+    const op = record.operation;
     const res = await write((r) => (r ? endSupersededLaunch(r, primary) : { ok: false, code: 'nothing-to-do', reason: 'no record' }));
-    if (res.wrote) log('warn', "ended the handover whose launch another deployment superseded; rolling to the head as after any deployment", { operation: record.operation.id, target: record.operation.target ?? null, deployment: primary?.id ?? null, from: primary?.snapshotId ?? null });
+    if (res.wrote) log('warn', 'ended the handover whose launch another deployment superseded; rolling to the head as after any deployment', { operation: op.id, target: op.target ?? null, deployment: primary?.id ?? null, from: primary?.snapshotId ?? null });
     // Before the head's state is read: the write re-read the record, whose head may have moved.
     if (res.outcome.ok) record = res.outcome.record;
   }

@@ -22,6 +22,19 @@ async function world(opts: { handoff?: boolean; placeWhileStopping?: boolean; sh
   return w;
 }
 
+/** The world's ECS port, counting its UpdateService calls that move the volume (rollSnapshot). */
+function countingRolls(w: HandoverWorld): { ecs: HandoverEcs; rolls: () => number } {
+  let n = 0;
+  const ecs: HandoverEcs = {
+    ...w.ecs,
+    rollSnapshot: async (...a) => {
+      n++;
+      return w.ecs.rollSnapshot(...a);
+    },
+  };
+  return { ecs, rolls: () => n };
+}
+
 /** After a finished handover: the new task serves, from the head, with nothing lost, alone. */
 async function assertHandedOver(w: HandoverWorld, result: HandoverResult, opts: { starts?: number } = {}): Promise<void> {
   assert.equal(result.state, 'done');
@@ -174,18 +187,11 @@ describe('handover', () => {
 
   test('launch before the stop: one service update stops the old task and places the new one from the pre-copy at once; the old keeper hands over, the acquire ends the operation', async () => {
     const w = await world({ handoff: true, placeWhileStopping: true });
-    let updates = 0;
-    const ecs: HandoverEcs = {
-      ...w.ecs,
-      rollSnapshot: async (...a) => {
-        updates++;
-        return w.ecs.rollSnapshot(...a);
-      },
-      setDesiredCount: async () => assert.fail('no desiredCount 0 before this launch'),
-    };
+    const counted = countingRolls(w);
+    const ecs: HandoverEcs = { ...counted.ecs, setDesiredCount: async () => assert.fail('no desiredCount 0 before this launch') };
     const result = await w.drive(driveHandover(w.deps({ ecs }), CFG, { id: 'h1' }));
     await assertHandedOver(w, result);
-    assert.equal(updates, 1, 'one UpdateService');
+    assert.equal(counted.rolls(), 1, 'one UpdateService');
     const serving = w.serving()!;
     assert.equal(result.state === 'done' && result.launch, result.state === 'done' ? result.preCopy : 'x', 'launched from the pre-copy');
     assert.equal(serving.appliedDelta, w.record.peek()!.handoff?.delta.key, 'through the old keeper\'s delta');
@@ -412,17 +418,10 @@ describe('handover', () => {
     const replacing = w.record.peek()!.operation?.deployment;
     assert.ok(replacing, 'the launch records the deployment it replaces');
     await w.ecs.rollSnapshot(CLUSTER, SERVICE, w.record.peek()!.snapshots[0]!.snapshotId, { desiredCount: 1 });
-    let rolls = 0;
-    const ecs: HandoverEcs = {
-      ...w.ecs,
-      rollSnapshot: async (...a) => {
-        rolls++;
-        return w.ecs.rollSnapshot(...a);
-      },
-    };
+    const counted = countingRolls(w);
     // A rollback's Delete (service starter) resumes it: the launch was superseded, no roll again.
-    await w.drive(driveHandover(w.deps({ ecs }), CFG, { id: 'h1' }));
-    assert.equal(rolls, 0);
+    await w.drive(driveHandover(w.deps({ ecs: counted.ecs }), CFG, { id: 'h1' }));
+    assert.equal(counted.rolls(), 0);
   });
 });
 
